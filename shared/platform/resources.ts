@@ -1,0 +1,70 @@
+/**
+ * The stateful resources, declared once. The CDK data stack, the repositories and the embedded
+ * local cloud all read these declarations; nobody repeats a key schema by hand.
+ *
+ * Every item key starts with the tenant (`T#<tenant>#...`), so no query can cross tenants.
+ */
+export interface IndexDeclaration {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+}
+
+export interface TableDeclaration {
+  /** Logical name; the physical name reaches functions in `TABLE_<NAME>`. */
+  name: string;
+  context: BoundedContext;
+  partitionKey: string;
+  sortKey?: string;
+  indexes: readonly IndexDeclaration[];
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  timeToLiveAttribute?: string;
+}
+
+export type BoundedContext = 'data' | 'ml' | 'sensors' | 'monitoring' | 'mlops' | 'gateway';
+
+const gsi = (n: number): IndexDeclaration => ({ name: `gsi${n}`, partitionKey: `gsi${n}pk`, sortKey: `gsi${n}sk` });
+
+export const tables = {
+  sensors: { name: 'sensors', context: 'sensors', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1), gsi(2)] },
+  readings: { name: 'readings', context: 'sensors', partitionKey: 'pk', sortKey: 'sk', indexes: [], timeToLiveAttribute: 'expiresAt' },
+  anomalies: { name: 'anomalies', context: 'sensors', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
+  datasets: { name: 'datasets', context: 'data', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
+  models: { name: 'models', context: 'ml', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
+  registry: { name: 'registry', context: 'mlops', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
+  monitoring: { name: 'monitoring', context: 'monitoring', partitionKey: 'pk', sortKey: 'sk', indexes: [] },
+  /** Powertools idempotency records (POST /readings Idempotency-Key, redelivered events). */
+  idempotency: { name: 'idempotency', context: 'gateway', partitionKey: 'id', indexes: [], timeToLiveAttribute: 'expiration' },
+} as const satisfies Record<string, TableDeclaration>;
+export type TableName = keyof typeof tables;
+
+export interface BucketDeclaration {
+  name: string;
+  context: BoundedContext;
+  /** Send object events to EventBridge (the dataset drop starts the pipeline this way). */
+  eventBridge: boolean;
+}
+
+export const buckets = {
+  datasets: { name: 'datasets', context: 'data', eventBridge: true },
+  models: { name: 'models', context: 'mlops', eventBridge: false },
+} as const satisfies Record<string, BucketDeclaration>;
+export type BucketName = keyof typeof buckets;
+
+export interface QueueDeclaration {
+  name: string;
+  context: BoundedContext;
+  /** Seconds a received message stays invisible; at least six times the consumer's timeout on AWS. */
+  visibilityTimeoutSeconds: number;
+  /** Deliveries before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+}
+
+export const queues = {
+  ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+} as const satisfies Record<string, QueueDeclaration>;
+export type QueueName = keyof typeof queues;
+
+/** The one event bus. Its events and their detail types are declared with their producers. */
+export const bus = { name: 'events' } as const;
+export const eventSource = 'telltale';
