@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { scopes } from '../../gateway/scopes.js';
+import { problemResponses } from '../../http/problemSchema.js';
+import { defineRoute } from '../../http/route.js';
+import { resourceId } from '../../platform/ids.js';
+import { pageOf, pageQuery } from '../../platform/page.js';
+import { dataset, maxInlineBytes, newDataset, registeredDataset } from './dataset.js';
+
+export const registerDatasetRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/datasets',
+  operationId: 'registerDataset',
+  summary: 'Register a dataset: get an upload URL, or send a small file inline',
+  tag: 'data',
+  scope: scopes.data,
+  request: { body: newDataset, maxBodyBytes: maxInlineBytes + 64 * 1024 },
+  responses: { 201: { description: 'Registered; the pipeline starts when the file lands under raw/', schema: registeredDataset }, ...problemResponses(400, 401, 403, 409, 413, 415) },
+});
+
+export const listDatasetsRoute = defineRoute({
+  method: 'GET',
+  path: '/api/v1/datasets',
+  operationId: 'listDatasets',
+  summary: 'List datasets, newest first',
+  tag: 'data',
+  scope: scopes.read,
+  request: { query: z.strictObject({ ...pageQuery }) },
+  responses: { 200: { description: 'A page of datasets', schema: pageOf(dataset) }, ...problemResponses(400, 401, 403) },
+});
+
+export const getDatasetRoute = defineRoute({
+  method: 'GET',
+  path: '/api/v1/datasets/{id}',
+  operationId: 'getDataset',
+  summary: 'Status, schema, row counts, quality summary and pipeline run of a dataset',
+  tag: 'data',
+  scope: scopes.read,
+  request: { path: z.object({ id: resourceId }) },
+  responses: { 200: { description: 'The dataset', schema: dataset }, ...problemResponses(400, 401, 403, 404) },
+});

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { resourceId } from '../../platform/ids.js';
+import { DatasetSchema } from '../dataset-schema.js';
+
+export const datasetStatuses = ['PENDING', 'VALIDATING', 'PREPROCESSING', 'PROFILING', 'READY', 'FAILED'] as const;
+export type DatasetStatus = (typeof datasetStatuses)[number];
+
+/** Inline uploads are for small files; larger ones go through the presigned URL. */
+export const maxInlineBytes = 5 * 1024 * 1024;
+
+export const fileName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\.(csv|csv\.gz|jsonl|ndjson)$/, 'A plain file name ending in .csv, .csv.gz, .jsonl or .ndjson');
+
+export const newDataset = z.strictObject({
+  id: resourceId.optional().describe('Chosen by the client to make retries safe (409 if taken); generated when absent'),
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  schema: DatasetSchema.optional().describe('What the columns mean; inferred from the file when absent'),
+  fileName: fileName.default('data.csv').describe('Name of the raw file under raw/'),
+  content: z
+    .string()
+    .max(maxInlineBytes)
+    .optional()
+    .describe('The file itself, for small files (CSV or JSON Lines text). Without it, upload to the returned URL.'),
+});
+export type NewDataset = z.infer<typeof newDataset>;
+
+export const pipelineFailure = z.object({
+  step: z.string().describe('The pipeline step that failed'),
+  cause: z.string().describe('Why, in words a person can act on'),
+  at: z.iso.datetime(),
+});
+
+export const qualitySummary = z.object({
+  errors: z.number().int(),
+  warnings: z.number().int(),
+  infos: z.number().int(),
+  checks: z.array(z.string()).describe('Ids of the checks that found something'),
+});
+
+export const dataset = z.object({
+  id: resourceId,
+  name: z.string(),
+  description: z.string().optional(),
+  status: z.enum(datasetStatuses),
+  schema: DatasetSchema.optional(),
+  fileName: z.string(),
+  rawKey: z.string().describe('S3 key of the raw file'),
+  processedKey: z.string().optional(),
+  rows: z.object({ raw: z.number().int().optional(), valid: z.number().int().optional(), processed: z.number().int().optional() }).optional(),
+  quality: qualitySummary.optional(),
+  run: z.object({ id: z.string(), startedAt: z.iso.datetime(), objectETag: z.string().optional() }).optional().describe('The latest pipeline run'),
+  failure: pipelineFailure.optional(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Dataset = z.infer<typeof dataset>;
+
+export const registeredDataset = dataset.extend({
+  upload: z
+    .object({ url: z.string(), method: z.literal('PUT'), expiresAt: z.iso.datetime(), headers: z.record(z.string(), z.string()) })
+    .optional()
+    .describe('Where to PUT the file when it was not sent inline'),
+});
+
+/** Where a dataset's objects live. The pipeline starts on objects under raw/. */
+export const datasetKeys = (tenant: string, id: string) => {
+  const root = `datasets/${tenant}/${id}`;
+  return {
+    root,
+    raw: (file: string) => `${root}/raw/${file}`,
+    processed: `${root}/processed/data.csv`,
+    validation: `${root}/reports/validation.json`,
+    quality: `${root}/reports/quality.json`,
+  };
+};
+
+/** Parses a raw-object key back into its tenant and dataset; anything else is not a dataset drop. */
+export function parseRawKey(key: string): { tenant: string; datasetId: string; file: string } | undefined {
+  const m = /^datasets\/([a-z0-9][a-z0-9-]{1,62})\/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\/raw\/([^/]+)$/.exec(key);
+  if (!m || m[2].includes('..')) return undefined;
+  return { tenant: m[1], datasetId: m[2], file: m[3] };
+}

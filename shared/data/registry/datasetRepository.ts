@@ -1,0 +1,32 @@
+import type { Page } from '../../platform/page.js';
+import type { Dataset, DatasetStatus } from './dataset.js';
+
+export type DatasetChanges = Partial<Pick<Dataset, 'status' | 'schema' | 'rows' | 'quality' | 'processedKey' | 'failure' | 'run'>>;
+
+/** The port for dataset records; shared/aws has the DynamoDB adapter. */
+export interface DatasetRepository {
+  /** Throws ConflictError when the id is taken. */
+  create(tenant: string, dataset: Dataset): Promise<void>;
+  get(tenant: string, id: string): Promise<Dataset | undefined>;
+  list(tenant: string, page: { limit: number; cursor?: string }): Promise<Page<Dataset>>;
+  /**
+   * Applies changes for a pipeline run. With `runId`, only while that run is still the dataset's
+   * latest (a stale or duplicate run cannot overwrite a newer one); returns false when skipped.
+   */
+  update(tenant: string, id: string, changes: DatasetChanges, guard?: { runId?: string; allowedFrom?: readonly DatasetStatus[] }): Promise<boolean>;
+  /** Attribute removal, for compensations. */
+  clear(tenant: string, id: string, fields: readonly ('processedKey' | 'quality' | 'rows' | 'schema')[], guard?: { runId?: string }): Promise<void>;
+}
+
+/** The port for dataset objects in S3; shared/aws has the adapter. */
+export interface DatasetObjects {
+  presignUpload(key: string, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
+  put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  /** A streaming read; memory stays bounded whatever the object's size. */
+  read(key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Streams `body` into the object (multipart), with bounded memory. */
+  write(key: string, contentType: string, body: AsyncIterable<Uint8Array | string>): Promise<void>;
+  getText(key: string): Promise<string | undefined>;
+  head(key: string): Promise<{ size: number; eTag?: string } | undefined>;
+  remove(keys: readonly string[]): Promise<void>;
+}

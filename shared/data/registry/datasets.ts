@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../../platform/errors.js';
+import type { Page } from '../../platform/page.js';
+import { datasetKeys, type Dataset, type NewDataset } from './dataset.js';
+import type { DatasetObjects, DatasetRepository } from './datasetRepository.js';
+
+export interface DatasetDeps {
+  datasets: DatasetRepository;
+  objects: DatasetObjects;
+}
+
+const uploadUrlSeconds = 15 * 60;
+
+const contentTypeOf = (file: string) => (file.endsWith('.gz') ? 'application/gzip' : file.endsWith('.csv') ? 'text/csv' : 'application/x-ndjson');
+
+/**
+ * Registers a dataset.
+ * Primary course: the record is stored PENDING, then either the inline content is written under
+ * raw/ (which starts the pipeline) or a presigned PUT URL for raw/ is returned.
+ * Alternative: the client's id is taken, 409, nothing written.
+ */
+export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date()) {
+  const id = input.id ?? `ds-${randomUUID()}`;
+  const keys = datasetKeys(tenant, id);
+  const dataset: Dataset = {
+    id,
+    name: input.name,
+    ...(input.description ? { description: input.description } : {}),
+    ...(input.schema ? { schema: input.schema } : {}),
+    status: 'PENDING',
+    fileName: input.fileName,
+    rawKey: keys.raw(input.fileName),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  await deps.datasets.create(tenant, dataset);
+  if (input.content !== undefined) {
+    await deps.objects.put(dataset.rawKey, input.content, contentTypeOf(input.fileName));
+    return dataset;
+  }
+  const upload = await deps.objects.presignUpload(dataset.rawKey, uploadUrlSeconds);
+  return { ...dataset, upload: { ...upload, method: 'PUT' as const, expiresAt: new Date(now.getTime() + uploadUrlSeconds * 1000).toISOString() } };
+}
+
+export async function getDataset(repository: DatasetRepository, tenant: string, id: string): Promise<Dataset> {
+  const found = await repository.get(tenant, id);
+  if (!found) throw new NotFoundError(`No dataset "${id}".`);
+  return found;
+}
+
+export function listDatasets(repository: DatasetRepository, tenant: string, page: { limit: number; cursor?: string }): Promise<Page<Dataset>> {
+  return repository.list(tenant, page);
+}
