@@ -1,0 +1,83 @@
+/**
+ * Seasonal period detection from the autocorrelation function (ACF), shared by forecasting and the
+ * streaming detector's warm-up.
+ */
+
+export interface PeriodOptions {
+  /** Smallest period considered (default 2). */
+  minPeriod?: number;
+  /** Largest period considered (default floor(n / 2.5): two full cycles and a bit must be visible). */
+  maxPeriod?: number;
+  /** An ACF peak must reach this height to count as a season (default 0.25). */
+  minStrength?: number;
+}
+
+export interface DetectedPeriod {
+  /** 1 when no season was found. */
+  period: number;
+  /** ACF at the period (0 when none). */
+  strength: number;
+}
+
+/**
+ * Sample autocorrelation of the series, after removing its least-squares line, for lags 0..maxLag. Each lag's sum is
+ * divided by its own number of pairs: the usual 1/n form shrinks long lags and pulls peaks to a lag too short.
+ */
+export function autocorrelation(values: ArrayLike<number>, maxLag: number): Float64Array {
+  const n = values.length;
+  const x = detrend(values);
+  let denom = 0;
+  for (let i = 0; i < n; i++) denom += x[i] * x[i];
+  const acf = new Float64Array(maxLag + 1);
+  if (denom === 0) return acf;
+  for (let lag = 0; lag <= maxLag && lag < n; lag++) {
+    let s = 0;
+    for (let i = lag; i < n; i++) s += x[i] * x[i - lag];
+    acf[lag] = (s / (n - lag)) / (denom / n);
+  }
+  return acf;
+}
+
+/** Residuals of a least-squares line: a trend would otherwise put a slow ACF decay where the season should show. */
+function detrend(values: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  const tMean = (n - 1) / 2;
+  let yMean = 0;
+  for (let i = 0; i < n; i++) yMean += values[i];
+  yMean /= n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (i - tMean) * (values[i] - yMean);
+    sxx += (i - tMean) * (i - tMean);
+  }
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = values[i] - yMean - slope * (i - tMean);
+  return out;
+}
+
+/**
+ * The seasonal period: the first ACF peak that is within 90 % of the highest one (so the fundamental wins over its
+ * harmonics at 2P, 3P), that is a local maximum, that reaches `minStrength`, and that rises at least 0.1 above the
+ * trough before it (so the slow decay of a smooth, autocorrelated series is not taken for a season).
+ */
+export function detectPeriod(values: ArrayLike<number>, options: PeriodOptions = {}): DetectedPeriod {
+  const n = values.length;
+  const minPeriod = Math.max(2, options.minPeriod ?? 2);
+  const maxPeriod = Math.min(options.maxPeriod ?? Math.floor(n / 2.5), n - 2);
+  const minStrength = options.minStrength ?? 0.25;
+  if (maxPeriod < minPeriod) return { period: 1, strength: 0 };
+  const acf = autocorrelation(values, maxPeriod + 1);
+  const peaks: { lag: number; value: number }[] = [];
+  let trough = acf[0];
+  for (let lag = 1; lag <= maxPeriod; lag++) {
+    trough = Math.min(trough, acf[lag]);
+    const isPeak = acf[lag] >= acf[lag - 1] && acf[lag] > acf[lag + 1];
+    if (lag >= minPeriod && isPeak && acf[lag] >= minStrength && acf[lag] - trough >= 0.1) peaks.push({ lag, value: acf[lag] });
+  }
+  if (peaks.length === 0) return { period: 1, strength: 0 };
+  const best = Math.max(...peaks.map((p) => p.value));
+  const chosen = peaks.find((p) => p.value >= 0.9 * best) ?? peaks[0];
+  return { period: chosen.lag, strength: chosen.value };
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { StreamingDetector, detectSeries, InvalidParameterError, InvalidStateError, NonFiniteValueError, SeriesTooShortError, type StreamingPoint } from '../../../../shared/ml/streaming/index.js';
+import { scoreEvents } from '../../../../shared/ml/streaming/eventScore.js';
+import { generateSeries, type BaseKind, type InjectedKind } from '../../../../shared/ml/streaming/synthetic.js';
+
+function alarmOnsets(points: readonly StreamingPoint[]): number {
+  return points.filter((p, i) => p.label && !(i > 0 && points[i - 1].label)).length;
+}
+
+function recallOf(base: BaseKind, kind: InjectedKind | 'none', seeds: readonly number[]): { recall: number; falseAlarmsPer10k: number } {
+  let detected = 0;
+  let windows = 0;
+  let falseAlarms = 0;
+  let points = 0;
+  for (const seed of seeds) {
+    const series = generateSeries(base, kind, seed);
+    const labels = detectSeries(series.values).points.map((p) => p.label);
+    const result = scoreEvents(labels, series.windows);
+    detected += result.detected;
+    windows += result.windows;
+    falseAlarms += result.falseAlarms;
+    points += result.points;
+  }
+  return { recall: detected / windows, falseAlarmsPer10k: (falseAlarms / points) * 1e4 };
+}
+
+describe('StreamingDetector on generated series', () => {
+  it.each([
+    ['noise', 'spike', 0.9],
+    ['seasonal', 'spike', 0.5],
+    ['noise', 'level_shift', 0.9],
+    ['seasonal', 'level_shift', 0.8],
+    ['noise', 'trend_change', 0.7],
+    ['noise', 'variance_change', 0.5],
+    ['quantised', 'stuck', 0.9],
+    ['seasonal', 'stuck', 0.9],
+    ['seasonal', 'seasonal_break', 0.8],
+  ] as const)('finds %s series with %s anomalies (recall >= %s)', (base, kind, minRecall) => {
+    // Prepare / Act
+    const { recall } = recallOf(base, kind, [11, 12, 13, 14]);
+    // Assess
+    expect(recall).toBeGreaterThanOrEqual(minRecall);
+  });
+
+  it.each(['noise', 'seasonal', 'ar1', 'quantised', 'trend_seasonal'] as const)('raises at most 2 false alarms per 10,000 points on clean %s series', (base) => {
+    const { falseAlarmsPer10k } = recallOf(base, 'none', [21, 22, 23, 24]);
+    expect(falseAlarmsPer10k).toBeLessThanOrEqual(2);
+  });
+
+  it('names the kind of a stuck sensor and of a large level shift', () => {
+    const stuck = generateSeries('noise', 'stuck', 31);
+    const stuckKinds = detectSeries(stuck.values).points.filter((p) => p.label).map((p) => p.kind);
+    expect(stuckKinds).toContain('stuck');
+    const shift = generateSeries('noise', 'level_shift', 32);
+    const shiftKinds = detectSeries(shift.values).points.filter((p) => p.label).map((p) => p.kind);
+    expect(shiftKinds).toContain('level_shift');
+  });
+
+  it('learns the season from the warm-up buffer and keeps the band around the expectation', () => {
+    const series = generateSeries('seasonal', 'none', 41);
+    const result = detectSeries(series.values);
+    expect(result.period).toBe(series.period);
+    const scored = result.points.filter((p) => !p.warmingUp);
+    const inside = scored.filter((p) => p.value >= p.lower && p.value <= p.upper).length / scored.length;
+    expect(inside).toBeGreaterThan(0.99);
+    for (const p of scored) {
+      expect(p.score).toBeGreaterThanOrEqual(0);
+      expect(p.score).toBeLessThanOrEqual(1);
+      expect(p.lower).toBeLessThanOrEqual(p.expected);
+      expect(p.upper).toBeGreaterThanOrEqual(p.expected);
+    }
+  });
+
+  it('alarms more at sensitivity 100 than at 0', () => {
+    const series = generateSeries('heavy_tail', 'variance_change', 51);
+    const low = alarmOnsets(detectSeries(series.values, { sensitivity: 0 }).points);
+    const high = alarmOnsets(detectSeries(series.values, { sensitivity: 100 }).points);
+    expect(high).toBeGreaterThan(low);
+  });
+
+  it('scores the warm-up points too in two-pass batch mode', () => {
+    const series = generateSeries('seasonal', 'none', 61);
+    const points = detectSeries(series.values, { twoPass: true }).points;
+    expect(points.every((p) => !p.warmingUp)).toBe(true);
+    expect(alarmOnsets(points)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('StreamingDetector state', () => {
+  it.each([100, 400, 2500])('gives identical scores after a JSON round trip of its state at point %i', (cut) => {
+    // Prepare
+    const series = generateSeries('trend_seasonal', 'level_shift', 71);
+    const original = new StreamingDetector();
+    for (const v of series.values.slice(0, cut)) original.update(v);
+    // Act
+    const restored = StreamingDetector.restore(JSON.parse(JSON.stringify(original.serialize())));
+    // Assess
+    for (const v of series.values.slice(cut)) expect(restored.update(v)).toEqual(original.update(v));
+  });
+
+  it('stays a few KB per sensor', () => {
+    const series = generateSeries('seasonal', 'none', 81);
+    const detector = new StreamingDetector();
+    series.values.forEach((v) => detector.update(v));
+    expect(JSON.stringify(detector.serialize()).length).toBeLessThan(8 * 1024);
+  });
+
+  it('refuses a corrupt state with a clear error', () => {
+    expect(() => StreamingDetector.restore({ version: 1, n: 'x' })).toThrow(InvalidStateError);
+    const detector = new StreamingDetector({ warmup: 16 });
+    for (let i = 0; i < 20; i++) detector.update(i % 3);
+    const state = detector.serialize();
+    expect(() => StreamingDetector.restore({ ...state, model: { ...state.model, season: [1, 2, 3, 4] } })).toThrow(/season length/);
+  });
+});
+
+describe('bad input', () => {
+  it('rejects NaN and Infinity naming the position', () => {
+    const detector = new StreamingDetector();
+    detector.update(1);
+    expect(() => detector.update(Number.NaN)).toThrow(NonFiniteValueError);
+    expect(() => detectSeries([...Array.from({ length: 20 }, () => 1), Infinity])).toThrow(/element 20 is Infinity/);
+  });
+
+  it('rejects out-of-range options and too-short series', () => {
+    expect(() => new StreamingDetector({ sensitivity: 101 })).toThrow(InvalidParameterError);
+    expect(() => new StreamingDetector({ warmup: 3 })).toThrow(InvalidParameterError);
+    expect(() => detectSeries([1, 2, 3])).toThrow(SeriesTooShortError);
+  });
+
+  it('handles a constant series without alarms, then flags a change', () => {
+    const values = Array.from({ length: 600 }, () => 5);
+    values.push(6);
+    const points = detectSeries(values).points;
+    expect(points.slice(0, 600).some((p) => p.label)).toBe(false);
+    expect(points[600].label).toBe(true);
+  });
+});
