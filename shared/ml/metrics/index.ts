@@ -1,0 +1,3 @@
+export * from './pointwise.js';
+export * from './ranking.js';
+export * from './event-window.js';

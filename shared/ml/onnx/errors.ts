@@ -1,0 +1,18 @@
+/** onnxruntime could not load or run the model bytes (corrupt file, unsupported operator, ...). */
+export class OnnxModelLoadError extends Error {
+  override readonly name = 'OnnxModelLoadError';
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The model loads but its inputs or outputs are not the declared signature; `mismatches` lists each difference. */
+export class OnnxSignatureMismatchError extends Error {
+  override readonly name = 'OnnxSignatureMismatchError';
+  constructor(readonly mismatches: string[]) {
+    super(`the ONNX model does not match the declared signature: ${mismatches.join('; ')}`);
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { calibrate, calibrateAll, fitCalibrator, sensitivityToFalseAlarmRate } from '../../../../shared/ml/calibration.js';
+import { createRng } from '../../../../shared/ml/multivariate/rng.js';
+
+const rng = createRng(11);
+const exponential = (n: number) => Float64Array.from({ length: n }, () => -Math.log(1 - rng()));
+
+describe('calibration', () => {
+  it('labels about the target share of fresh normal scores, including rates rarer than the training set can show', () => {
+    const cal = fitCalibrator(exponential(400), { targetFalseAlarmRate: 0.001 });
+    const fresh = exponential(200_000);
+    const rate = calibrateAll(cal, fresh).labels.reduce((a, b) => a + b, 0) / fresh.length;
+    expect(rate).toBeGreaterThan(0.0002);
+    expect(rate).toBeLessThan(0.005);
+  });
+
+  it('maps raw scores monotonically into [0, 1] with the label threshold at the calibrated score', () => {
+    const cal = fitCalibrator(exponential(1000), { targetFalseAlarmRate: 0.01 });
+    const xs = [-5, 0, 0.1, 1, 3, cal.rawThreshold, 10, 100, 1e6];
+    const scores = xs.map((x) => calibrate(cal, x));
+    scores.forEach((s, i) => {
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+      if (i > 0) expect(s).toBeGreaterThanOrEqual(scores[i - 1]);
+    });
+    expect(calibrate(cal, cal.rawThreshold)).toBeCloseTo(cal.threshold, 6);
+    expect(cal.threshold).toBeCloseTo(1 / 3, 6); // 1 in 100 on the six-decade scale
+  });
+
+  it('sensitivity raises the alarm rate as it rises, from 1e-4 to 0.1', () => {
+    expect(sensitivityToFalseAlarmRate(0)).toBeCloseTo(1e-4, 12);
+    expect(sensitivityToFalseAlarmRate(100)).toBeCloseTo(0.1, 12);
+    const scores = exponential(500);
+    const low = fitCalibrator(scores, { sensitivity: 20 });
+    const high = fitCalibrator(scores, { sensitivity: 90 });
+    expect(high.rawThreshold).toBeLessThan(low.rawThreshold);
+  });
+});
