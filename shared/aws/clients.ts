@@ -6,7 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { readConfig } from '../platform/config.js';
-import { tracer } from '../platform/observability.js';
+import { traced } from '../platform/observability.js';
 
 /**
  * The only place that creates AWS SDK clients: one per container, created on first use.
@@ -38,13 +38,13 @@ function once<T>(create: () => T): () => T {
 
 export const dynamoDb = once(() =>
   DynamoDBDocumentClient.from(
-    tracer.captureAWSv3Client(new DynamoDBClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_DYNAMODB) })),
+    traced(new DynamoDBClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_DYNAMODB) })),
     { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
   ),
 );
 
 export const s3 = once(() =>
-  tracer.captureAWSv3Client(
+  traced(
     new S3Client({
       region: awsConfig().AWS_REGION,
       endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_S3),
@@ -53,10 +53,10 @@ export const s3 = once(() =>
   ),
 );
 
-export const sqs = once(() => tracer.captureAWSv3Client(new SQSClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_SQS) })));
+export const sqs = once(() => traced(new SQSClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_SQS) })));
 
 export const eventBridge = once(() =>
-  tracer.captureAWSv3Client(new EventBridgeClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_EVENTBRIDGE) })),
+  traced(new EventBridgeClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_EVENTBRIDGE) })),
 );
 
-export const stepFunctions = once(() => tracer.captureAWSv3Client(new SFNClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_SFN) })));
+export const stepFunctions = once(() => traced(new SFNClient({ region: awsConfig().AWS_REGION, endpoint: endpoint(awsConfig().AWS_ENDPOINT_URL_SFN) })));

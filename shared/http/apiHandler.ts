@@ -158,8 +158,9 @@ export function apiHandler<P extends z.ZodType, Q extends z.ZodType, B extends z
   };
 
   const origins = corsOrigins();
-  const handler = middy<TelltaleEvent, APIGatewayProxyStructuredResultV2>(base)
-    .use(captureLambdaHandler(tracer))
+  const handler = middy<TelltaleEvent, APIGatewayProxyStructuredResultV2>(base);
+  if (tracer) handler.use(captureLambdaHandler(tracer));
+  handler
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(httpHeaderNormalizer())
