@@ -15,7 +15,7 @@ export interface DatasetRepository {
    */
   update(tenant: string, id: string, changes: DatasetChanges, guard?: { runId?: string; allowedFrom?: readonly DatasetStatus[] }): Promise<boolean>;
   /** Attribute removal, for compensations. */
-  clear(tenant: string, id: string, fields: readonly ('processedKey' | 'quality' | 'rows' | 'schema')[], guard?: { runId?: string }): Promise<void>;
+  clear(tenant: string, id: string, fields: readonly ('processedKey' | 'quality' | 'rows' | 'schema' | 'failure')[], guard?: { runId?: string }): Promise<void>;
 }
 
 /** The port for dataset objects in S3; shared/aws has the adapter. */

@@ -1,0 +1,159 @@
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import type { EventPublisher } from '../../platform/events.js';
+import { detailTypes } from '../../platform/events.js';
+import { NotFoundError } from '../../platform/errors.js';
+import { DatasetSchema } from '../dataset-schema.js';
+import { preprocessDataset } from '../preprocess-dataset.js';
+import { profileDataset } from '../profile-dataset.js';
+import type { QualityReport } from '../quality-report.js';
+import { assertValid, validateDataset } from '../validate-dataset.js';
+import { datasetKeys, type Dataset } from '../registry/dataset.js';
+import type { DatasetObjects, DatasetRepository } from '../registry/datasetRepository.js';
+
+export interface PipelineDeps {
+  datasets: DatasetRepository;
+  objects: DatasetObjects;
+  events: EventPublisher;
+  now?: () => Date;
+}
+
+/** What the state machine carries from step to step. */
+export const pipelineInput = z.object({
+  tenant: z.string(),
+  datasetId: z.string(),
+  key: z.string(),
+  eTag: z.string().optional(),
+  runId: z.string().describe('The execution name: one per (object, version)'),
+  steps: z.record(z.string(), z.object({ output: z.unknown() })).optional(),
+});
+export type PipelineInput = z.infer<typeof pipelineInput>;
+
+const validateOutput = z.object({ schema: DatasetSchema, rows: z.number(), validRows: z.number() });
+
+async function loadDataset(deps: PipelineDeps, input: PipelineInput): Promise<Dataset> {
+  const dataset = await deps.datasets.get(input.tenant, input.datasetId);
+  if (!dataset) throw new NotFoundError(`No dataset "${input.datasetId}" for this upload.`);
+  return dataset;
+}
+
+const schemaOf = (input: PipelineInput) => validateOutput.parse(input.steps?.Validate?.output).schema;
+
+/**
+ * Validate: parse the raw file, check it against the declared schema (or infer one), write the
+ * validation report. Primary course: the file is usable, the run is recorded on the dataset.
+ * Alternative: fatal problems, DataValidationError, the saga fails the dataset with them.
+ */
+export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
+  const dataset = await loadDataset(deps, input);
+  const keys = datasetKeys(input.tenant, input.datasetId);
+  const startedAt = (deps.now?.() ?? new Date()).toISOString();
+  await deps.datasets.update(input.tenant, input.datasetId, { status: 'VALIDATING', run: { id: input.runId, startedAt, ...(input.eTag ? { objectETag: input.eTag } : {}) } });
+  await deps.datasets.clear(input.tenant, input.datasetId, ['failure'], { runId: input.runId });
+  const report = await validateDataset(await deps.objects.read(input.key), { schema: dataset.schema });
+  await deps.objects.put(keys.validation, JSON.stringify(report), 'application/json');
+  assertValid(report);
+  const rows = { raw: report.counts.rows, valid: report.counts.validRows };
+  await deps.datasets.update(input.tenant, input.datasetId, { rows }, { runId: input.runId });
+  return { schema: report.schema!, rows: rows.raw, validRows: rows.valid };
+}
+
+/** Preprocess: sort, drop duplicates, resample to the interval, impute short gaps; stream to processed/. */
+export async function preprocessStep(deps: PipelineDeps, input: PipelineInput) {
+  const schema = schemaOf(input);
+  const keys = datasetKeys(input.tenant, input.datasetId);
+  await deps.datasets.update(input.tenant, input.datasetId, { status: 'PREPROCESSING' }, { runId: input.runId });
+  const out = new PassThrough();
+  const upload = deps.objects.write(keys.processed, 'text/csv', out);
+  try {
+    const result = await preprocessDataset(await deps.objects.read(input.key), out, {
+      sort: true,
+      dropDuplicates: true,
+      ...(schema.expectedIntervalSeconds ? { resample: {} } : {}),
+      impute: { method: 'linear' },
+    }, { schema });
+    if (!out.writableEnded) out.end();
+    await upload;
+    await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed }, { runId: input.runId });
+    return { processedKey: keys.processed, rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds ?? null };
+  } catch (error) {
+    out.destroy(error as Error);
+    await upload.catch(() => undefined);
+    throw error;
+  }
+}
+
+export function summariseQuality(report: QualityReport) {
+  return {
+    errors: report.summary.errors,
+    warnings: report.summary.warnings,
+    infos: report.summary.infos,
+    checks: [...new Set(report.findings.map((f) => f.check))],
+  };
+}
+
+/** Profile: the quality report of the data as the user sent it (duplicates, gaps, flatlines...), to reports/. */
+export async function profileStep(deps: PipelineDeps, input: PipelineInput) {
+  const schema = schemaOf(input);
+  const keys = datasetKeys(input.tenant, input.datasetId);
+  await deps.datasets.update(input.tenant, input.datasetId, { status: 'PROFILING' }, { runId: input.runId });
+  const report = await profileDataset(await deps.objects.read(input.key), { schema, datasetId: input.datasetId, now: deps.now });
+  await deps.objects.put(keys.quality, JSON.stringify(report), 'application/json');
+  const quality = summariseQuality(report);
+  await deps.datasets.update(input.tenant, input.datasetId, { quality }, { runId: input.runId });
+  return { verdict: report.summary.verdict, ...quality };
+}
+
+/** Publish: the dataset is READY; `data.processed` tells the other contexts. */
+export async function publishStep(deps: PipelineDeps, input: PipelineInput) {
+  const schema = schemaOf(input);
+  const current = await deps.datasets.update(input.tenant, input.datasetId, { status: 'READY', schema }, { runId: input.runId });
+  if (!current) return { published: false, reason: 'a newer run owns the dataset' };
+  await deps.events.publish(detailTypes.dataProcessed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, schema, processedKey: datasetKeys(input.tenant, input.datasetId).processed });
+  return { published: true };
+}
+
+const undoInput = z.object({ step: z.enum(['Validate', 'Preprocess', 'Profile']), input: pipelineInput });
+
+/** Compensations: remove what a step wrote (idempotent: removing twice is fine), for this run only. */
+export async function undoStep(deps: PipelineDeps, event: unknown) {
+  const { step, input } = undoInput.parse(event);
+  const keys = datasetKeys(input.tenant, input.datasetId);
+  const guard = { runId: input.runId };
+  if (step === 'Validate') {
+    await deps.objects.remove([keys.validation]);
+    await deps.datasets.clear(input.tenant, input.datasetId, ['rows'], guard);
+  } else if (step === 'Preprocess') {
+    await deps.objects.remove([keys.processed]);
+    await deps.datasets.clear(input.tenant, input.datasetId, ['processedKey'], guard);
+  } else {
+    await deps.objects.remove([keys.quality]);
+    await deps.datasets.clear(input.tenant, input.datasetId, ['quality'], guard);
+  }
+  return { undone: step };
+}
+
+const failureInput = pipelineInput.extend({
+  failedStep: z.string(),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+/** The words a person sees: our error's message, not a stack trace. */
+export function causeOf(error: { Error?: string; Cause?: string } | undefined): string {
+  if (!error?.Cause) return error?.Error ?? 'Unknown error';
+  try {
+    const parsed = JSON.parse(error.Cause) as { errorType?: string; errorMessage?: string };
+    return parsed.errorMessage ?? parsed.errorType ?? error.Cause;
+  } catch {
+    return error.Cause.slice(0, 1000);
+  }
+}
+
+/** Marks the dataset FAILED with the step and the cause, and publishes `pipeline.failed`. */
+export async function failPipeline(deps: PipelineDeps, event: unknown) {
+  const input = failureInput.parse(event);
+  const failure = { step: input.failedStep, cause: causeOf(input.error), at: (deps.now?.() ?? new Date()).toISOString() };
+  const current = await deps.datasets.update(input.tenant, input.datasetId, { status: 'FAILED', failure }, { runId: input.runId });
+  if (current) await deps.events.publish(detailTypes.pipelineFailed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, ...failure });
+  return failure;
+}
