@@ -45,7 +45,7 @@ function timeFit(kind: DetectorKind, rows: number): number {
   return (performance.now() - t0) / 1000;
 }
 
-const TRAIN_ROWS: Record<DetectorKind, number> = { pca: 1_000_000, iforest: 100_000, autoencoder: 10_000 };
+const TRAIN_ROWS: Record<DetectorKind, number> = { pca: 1_000_000, iforest: 100_000, autoencoder: 10_000, mset: 100_000 };
 
 export default async function mlSpeedBench(): Promise<BenchSection> {
   const small = plant(2000, 2);

@@ -97,7 +97,17 @@ function concat(parts: readonly Float64Array[]): Float64Array {
 }
 
 /** Writes predictions as skab_score.py reads them and returns its pooled F1/FAR/MAR, or undefined without python3. */
-function crossCheck(runs: readonly FileRun[]): { f1: number; far: number; mar: number } | undefined {
+interface PyCheck {
+  f1: number;
+  far: number;
+  mar: number;
+  /** SKAB changepoint (NAB-style) scores, with alarm onsets (label rising edges) as predicted changepoints. */
+  nab: { Standard: number; LowFP: number; LowFN: number };
+  missedCps: number;
+  fpCps: number;
+}
+
+function crossCheck(runs: readonly FileRun[]): PyCheck | undefined {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skab-pred-'));
   try {
     mkdirSync(path.join(dir, 'valve1'));
@@ -107,10 +117,11 @@ function crossCheck(runs: readonly FileRun[]): { f1: number; far: number; mar: n
     }
     const script = path.resolve(SKAB_ROOT, '../../tools/skab_score.py');
     const json = path.join(dir, 'out.json');
-    execFileSync('python3', [script, '--skab', SKAB_ROOT, '--groups', 'valve1', '--json', json, dir], { stdio: 'pipe' });
-    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, { outlier: { F1: number; FAR_pct: number; MAR_pct: number } }>;
-    const o = report[dir].outlier;
-    return { f1: o.F1, far: o.FAR_pct / 100, mar: o.MAR_pct / 100 };
+    execFileSync('python3', [script, '--skab', SKAB_ROOT, '--groups', 'valve1', '--cp-from', 'edges', '--json', json, dir], { stdio: 'pipe' });
+    type Report = Record<string, { outlier: { F1: number; FAR_pct: number; MAR_pct: number }; changepoint: { NAB: PyCheck['nab']; missed_cps: number; fp_cps: number } }>;
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    const { outlier: o, changepoint: cp } = report[dir];
+    return { f1: o.F1, far: o.FAR_pct / 100, mar: o.MAR_pct / 100, nab: cp.NAB, missedCps: cp.missed_cps, fpCps: cp.fp_cps };
   } catch {
     return undefined;
   } finally {
@@ -119,13 +130,22 @@ function crossCheck(runs: readonly FileRun[]): { f1: number; far: number; mar: n
 }
 
 /**
- * Each family twice: plain (no windows, 1 % target false-alarm rate) and "industrial" (30-row trailing
- * mean of inputs and of the score, trends allowed to continue 750 rows, 0.1 % target rate). The
- * second setting was chosen on valve1 itself, the only SKAB group here (a grid of windows 1/10/30/60,
- * horizons 0/400/750/1500, rates 1e-2/1e-3/1e-4), so its valve1 figures are optimistic; the held-out
- * groups (valve2, other) are what judges it.
+ * Each older family twice: plain (no windows, 1 % target false-alarm rate) and "industrial" (30-row
+ * trailing mean of inputs and of the score, trends allowed to continue 750 rows, 0.1 % target rate).
+ * The industrial setting was chosen on valve1 itself, the only SKAB group here (a grid of windows
+ * 1/10/30/60, horizons 0/400/750/1500, rates 1e-2/1e-3/1e-4), so its valve1 figures are optimistic;
+ * the held-out groups (valve2, other) are what judges it.
+ *
+ * "Drift-robust" rows add `slowFeatures`: a feature whose own training rows are smooth (von Neumann
+ * roughness < 0.5; fixed in advance as the midpoint between white noise, 1, and a random walk, 0)
+ * enters as its change over 60 rows (fixed in advance: SKAB's 60 s changepoint window) instead of its
+ * level. In every valve1 file this picks Temperature and Thermocouple, the sensors whose slow drift
+ * caused most false alarms (and Accelerometer2RMS in 11.csv). No labels are used. The 30-row windows
+ * are the industrial ones. The target rate per family is the one leave-one-file-out picks (see the
+ * grids printed below, which also give the leave-one-file-out estimate).
  */
 const INDUSTRIAL: Partial<DetectorOptions> = { inputWindow: 30, scoreWindow: 30, driftHorizon: 750, targetFalseAlarmRate: 0.001 };
+const DRIFT_ROBUST: Partial<DetectorOptions> = { inputWindow: 30, scoreWindow: 30, slowFeatures: { maxRoughness: 0.5, lag: 60 } };
 export const SKAB_CONFIGS: { name: string; options: DetectorOptions }[] = [
   { name: 'PCA T²+Q, plain', options: { detector: 'pca', targetFalseAlarmRate: 0.01 } },
   { name: 'PCA T²+Q, industrial', options: { detector: 'pca', ...INDUSTRIAL } },
@@ -133,7 +153,73 @@ export const SKAB_CONFIGS: { name: string; options: DetectorOptions }[] = [
   { name: 'Isolation forest, industrial', options: { detector: 'iforest', ...INDUSTRIAL } },
   { name: 'Autoencoder, plain', options: { detector: 'autoencoder', targetFalseAlarmRate: 0.01 } },
   { name: 'Autoencoder, industrial', options: { detector: 'autoencoder', ...INDUSTRIAL } },
+  { name: 'MSET, plain', options: { detector: 'mset', targetFalseAlarmRate: 0.01 } },
+  { name: 'MSET, industrial', options: { detector: 'mset', ...INDUSTRIAL } },
+  { name: 'PCA T²+Q, drift-robust', options: { detector: 'pca', ...DRIFT_ROBUST, targetFalseAlarmRate: 0.001 } },
+  { name: 'MSET, drift-robust', options: { detector: 'mset', ...DRIFT_ROBUST, targetFalseAlarmRate: 0.01 } },
 ];
+
+/** Sensitivity grid of the drift-robust setting: lag of the slow-feature change x target false-alarm rate. */
+const GRID_LAGS = [30, 60, 120];
+const GRID_RATES = [0.01, 0.001, 0.0001];
+
+interface GridCell {
+  lag: number;
+  rate: number;
+  perFile: Confusion[];
+}
+
+function runGrid(files: readonly SkabFile[], detector: 'pca' | 'mset'): GridCell[] {
+  const cells: GridCell[] = [];
+  for (const lag of GRID_LAGS) {
+    for (const rate of GRID_RATES) {
+      const runs = runProtocol(files, { detector, ...DRIFT_ROBUST, slowFeatures: { maxRoughness: 0.5, lag }, targetFalseAlarmRate: rate });
+      cells.push({ lag, rate, perFile: runs.map((r) => confusion(r.file.anomaly.subarray(TRAIN_ROWS), r.labels.subarray(TRAIN_ROWS))) });
+    }
+  }
+  return cells;
+}
+
+/** Leave-one-file-out: each file is labelled with the grid cell that has the best pooled F1 on the other 15 files. */
+function leaveOneFileOut(cells: readonly GridCell[], files: number): { metrics: ReturnType<typeof pointwiseMetrics>; chosen: string[] } {
+  const parts: Confusion[] = [];
+  const chosen: string[] = [];
+  for (let held = 0; held < files; held++) {
+    let best = cells[0];
+    let bestF1 = -1;
+    for (const cell of cells) {
+      const f1 = pointwiseMetrics(addConfusions(cell.perFile.filter((_, i) => i !== held))).f1;
+      if (f1 > bestF1) {
+        bestF1 = f1;
+        best = cell;
+      }
+    }
+    parts.push(best.perFile[held]);
+    chosen.push(`${best.lag}/${best.rate}`);
+  }
+  return { metrics: pointwiseMetrics(addConfusions(parts)), chosen };
+}
+
+function gridMarkdown(name: string, cells: readonly GridCell[], files: number): string[] {
+  const rows = GRID_LAGS.map((lag) => [
+    `lag ${lag}`,
+    ...GRID_RATES.map((rate) => {
+      const m = pointwiseMetrics(addConfusions(cells.find((c) => c.lag === lag && c.rate === rate)!.perFile));
+      return `${m.f1.toFixed(3)} / ${pct(m.far)} / ${pct(m.mar)}`;
+    }),
+  ]);
+  const lofo = leaveOneFileOut(cells, files);
+  const counts = new Map<string, number>();
+  for (const c of lofo.chosen) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return [
+    `${name}, drift-robust: F1 / FAR % / MAR % over slow-feature lag x target false-alarm rate (all other settings as in the table above).`,
+    '',
+    table(['', ...GRID_RATES.map((r) => `rate ${r}`)], rows),
+    '',
+    `Leave-one-file-out over this grid (each file scored with the cell best on the other 15): F1 ${lofo.metrics.f1.toFixed(3)}, FAR ${pct(lofo.metrics.far)} %, MAR ${pct(lofo.metrics.mar)} %; cells chosen (lag/rate: files) ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}.`,
+    '',
+  ];
+}
 
 const LEADERBOARD: (string | number)[][] = [
   ['Conv-AE (SKAB leaderboard)', '0.78', '13.6', '28.0', '', ''],
@@ -158,17 +244,19 @@ export default async function skabBench(): Promise<BenchSection> {
     const py = crossCheck(runs);
     checks.push(
       py
-        ? `${config.name}: skab_score.py F1 ${py.f1.toFixed(4)}, FAR ${pct(py.far)} %, MAR ${pct(py.mar)} % (ours ${m.f1.toFixed(4)}, ${pct(m.far)} %, ${pct(m.mar)} %; TP ${m.confusion.tp} FP ${m.confusion.fp} TN ${m.confusion.tn} FN ${m.confusion.fn})`
+        ? `${config.name}: skab_score.py F1 ${py.f1.toFixed(4)}, FAR ${pct(py.far)} %, MAR ${pct(py.mar)} % (ours ${m.f1.toFixed(4)}, ${pct(m.far)} %, ${pct(m.mar)} %; TP ${m.confusion.tp} FP ${m.confusion.fp} TN ${m.confusion.tn} FN ${m.confusion.fn}); changepoint NAB from alarm onsets: standard ${py.nab.Standard.toFixed(2)}, lowFP ${py.nab.LowFP.toFixed(2)}, lowFN ${py.nab.LowFN.toFixed(2)} (missed CPs ${py.missedCps}, onsets outside windows ${py.fpCps})`
         : `${config.name}: skab_score.py not run (python3 missing or failed)`,
     );
   }
+  const grids = [...gridMarkdown('PCA T²+Q', runGrid(files, 'pca'), files.length), ...gridMarkdown('MSET', runGrid(files, 'mset'), files.length)];
   const markdown = [
     `SKAB valve1 (${files.length} files), fit on the first ${TRAIN_ROWS} rows of each file, score the rest; pooled point-wise metrics over test rows. FAR and MAR in %. ROC AUC over the calibrated score; event score = mean per-file SKAB-profile event-window score (standard profile, 100 = every window caught at its start).`,
     '',
     table(['detector', 'F1', 'FAR %', 'MAR %', 'ROC AUC', 'event score', 'seconds'], [...rows, ...LEADERBOARD.map((r) => [...r, ''])]),
     '',
-    'Aim: F1 >= 0.80 with FAR < 15 %. Settings: plain = no windows, 1 % target FAR; industrial = 30-row causal trailing mean of inputs and score, training trends allowed to continue 750 rows, 0.1 % target FAR (chosen on valve1 itself, so optimistic). Leaderboard rows are SKAB\'s published figures over all its groups, not valve1 alone.',
+    'Aim: F1 >= 0.80 with FAR < 15 %. Settings: plain = no windows, 1 % target FAR; industrial = 30-row causal trailing mean of inputs and score, training trends allowed to continue 750 rows, 0.1 % target FAR (chosen on valve1 itself, so optimistic). Drift-robust = the industrial windows without the trend allowance, plus `slowFeatures`: a feature whose training rows are smooth (von Neumann roughness < 0.5, a rule fixed in advance; it picks Temperature and Thermocouple in every file, plus Accelerometer2RMS in 11.csv) enters as its change over the last 60 rows (fixed in advance) instead of its level; target FAR 0.1 % for PCA, 1 % (the library default) for MSET, the rates leave-one-file-out picks (grid below; it prefers lag 120 over 60). Winner against the aim: MSET, drift-robust: it meets F1 >= 0.80 with FAR < 15 % in every cell of its grid at the default rate and under leave-one-file-out; PCA, drift-robust has the higher F1 but its FAR swings from 8 % to 40 % over the grid and is 18 % under leave-one-file-out. MSET = similarity model, 120 memory states, Gaussian kernel, threshold calibrated on 5-fold out-of-block training scores. `anomaly-free.csv` is not used by any row here (tried as extra normal data to set per-feature drift allowances: no gain). Leaderboard rows are SKAB\'s published figures over all its groups, not valve1 alone.',
     '',
+    ...grids,
     'Cross-check with `../shared/tools/skab_score.py`:',
     '',
     ...checks.map((c) => `- ${c}`),

@@ -6,3 +6,4 @@ export * from './isolation-forest.js';
 export * from './autoencoder.js';
 export * from './causal.js';
 export * from './detector.js';
+export * from './mset.js';

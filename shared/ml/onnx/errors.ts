@@ -16,3 +16,11 @@ export class OnnxSignatureMismatchError extends Error {
     super(`the ONNX model does not match the declared signature: ${mismatches.join('; ')}`);
   }
 }
+
+/** The detector (or one of its options) has no ONNX export; nothing is written rather than a wrong model. */
+export class OnnxExportUnsupportedError extends Error {
+  override readonly name = 'OnnxExportUnsupportedError';
+  constructor(readonly detector: string) {
+    super(`detector ${detector} has no ONNX export`);
+  }
+}

@@ -8,9 +8,11 @@
 import type { AutoencoderModel } from '../multivariate/autoencoder.js';
 import type { FittedDetector } from '../multivariate/detector.js';
 import type { IsolationForestModel } from '../multivariate/isolation-forest.js';
+import type { MsetModel } from '../multivariate/mset.js';
 import type { PcaModel } from '../multivariate/pca.js';
 import { GraphBuilder, encodeModel, onnx, tensorValue } from './graph.js';
 import { buildManifest, MANIFEST_METADATA_KEY } from './manifest.js';
+import { OnnxExportUnsupportedError } from './errors.js';
 
 export const INPUT_NAME = 'input';
 export const SCORE_OUTPUT = 'score';
@@ -53,6 +55,26 @@ function buildAutoencoder(g: GraphBuilder, m: AutoencoderModel): void {
     h = layer.activation === 'tanh' ? g.op('Tanh', [lin]) : lin;
   }
   const diff = g.op('Sub', [h, z]);
+  g.node({ op: 'Mul', inputs: [diff, diff], outputs: [CONTRIBUTIONS_OUTPUT] });
+  g.node({ op: 'Mul', inputs: [rowSum(g, CONTRIBUTIONS_OUTPUT), g.doubles('inv_p', [1 / p], [])], outputs: [SCORE_OUTPUT] });
+}
+
+/**
+ * MSET: squared distances to the memory states |z|² - 2 z Dᵀ + |d|² (clipped at 0 like the
+ * TypeScript path), similarities exp(-gamma d²), estimate s W, then squared residuals.
+ */
+function buildMset(g: GraphBuilder, m: MsetModel): void {
+  const p = m.mean.length;
+  const states = m.memoryNorms.length;
+  const z = standardisedInput(g, m.mean, m.std);
+  const zz = g.op('ReduceSum', [g.op('Mul', [z, z]), g.int64s('axes', [1])], { ints: { keepdims: 1 } });
+  const memoryT = new Array<number>(p * states);
+  for (let i = 0; i < states; i++) for (let c = 0; c < p; c++) memoryT[c * states + i] = m.memory[i * p + c];
+  const dot = g.op('MatMul', [z, g.doubles('memory_t', memoryT, [p, states])]);
+  const d2 = g.op('Add', [g.op('Sub', [zz, g.op('Mul', [dot, g.doubles('two', [2], [])])]), g.doubles('memory_norms', m.memoryNorms, [states])]);
+  const similarity = g.op('Exp', [g.op('Mul', [g.op('Relu', [d2]), g.doubles('neg_gamma', [-m.gamma], [])])]);
+  const estimate = g.op('MatMul', [similarity, g.doubles('weights', m.weights, [states, p])]);
+  const diff = g.op('Sub', [z, estimate]);
   g.node({ op: 'Mul', inputs: [diff, diff], outputs: [CONTRIBUTIONS_OUTPUT] });
   g.node({ op: 'Mul', inputs: [rowSum(g, CONTRIBUTIONS_OUTPUT), g.doubles('inv_p', [1 / p], [])], outputs: [SCORE_OUTPUT] });
 }
@@ -139,7 +161,9 @@ export function exportDetectorToOnnx(detector: FittedDetector): Uint8Array {
   const p = detector.featureNames.length;
   if (model.kind === 'pca') buildPca(g, model);
   else if (model.kind === 'autoencoder') buildAutoencoder(g, model);
-  else buildIsolationForest(g, model);
+  else if (model.kind === 'mset') buildMset(g, model);
+  else if (model.kind === 'iforest') buildIsolationForest(g, model);
+  else throw new OnnxExportUnsupportedError(String((model as { kind: unknown }).kind));
   const manifest = buildManifest(detector);
   return encodeModel(g, {
     graphName: `telltale_${model.kind}`,

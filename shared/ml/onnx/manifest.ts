@@ -38,6 +38,8 @@ export const modelManifestSchema = z.object({
   /** Trailing-mean windows the caller applies to inputs before the graph and to its score after. */
   inputWindow: z.number().int().min(1),
   scoreWindow: z.number().int().min(1),
+  /** Features the caller replaces by their change over `lag` rows before the input mean (DetectorOptions.slowFeatures). */
+  slowFeatures: z.object({ features: z.array(z.number().int().nonnegative()), lag: z.number().int().min(1) }).optional(),
   calibration: calibratorSchema,
   training: z.object({ rows: z.number().int().nonnegative(), seconds: z.number().nonnegative() }).catchall(z.number()),
 });
@@ -57,6 +59,7 @@ export function buildManifest(detector: FittedDetector): ModelManifest {
     normalisation: normalisationOf(detector),
     inputWindow: detector.inputWindow,
     scoreWindow: detector.scoreWindow,
+    ...(detector.slow ? { slowFeatures: detector.slow } : {}),
     calibration: detector.calibration,
     training: detector.training,
   };
