@@ -4,6 +4,7 @@ export const detailTypes = {
   pipelineFailed: 'pipeline.failed',
   anomalyDetected: 'anomaly.detected',
   driftDetected: 'drift.detected',
+  modelRegistered: 'model.registered',
 } as const;
 export type DetailType = (typeof detailTypes)[keyof typeof detailTypes];
 

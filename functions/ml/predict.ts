@@ -1,0 +1,12 @@
+import { s3ModelArtifacts } from '../../shared/aws/modelArtifacts.js';
+import { dynamoModelRepository } from '../../shared/aws/modelRepository.js';
+import { apiHandler } from '../../shared/http/apiHandler.js';
+import { predictRoute } from '../../shared/ml/registry/contract.js';
+import { modelLoader } from '../../shared/ml/registry/modelLoader.js';
+import { modelStorageConfig } from '../../shared/ml/registry/modelStorage.js';
+import { predict } from '../../shared/ml/registry/prediction.js';
+
+// Module scope: one onnxruntime session per model version for the life of the container.
+const loader = modelLoader({ models: dynamoModelRepository(), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });
+
+export const handler = apiHandler(predictRoute, async ({ tenant, body }) => ({ status: 200, body: await predict(loader, tenant, body) }));

@@ -1,0 +1,13 @@
+import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
+import { dynamoModelRepository } from '../../shared/aws/modelRepository.js';
+import { stepFunctionsTrainingStarter } from '../../shared/aws/trainingStarter.js';
+import { apiHandler } from '../../shared/http/apiHandler.js';
+import { trainModelRoute } from '../../shared/ml/registry/contract.js';
+import { startTraining } from '../../shared/ml/registry/training.js';
+
+const deps = { models: dynamoModelRepository(), datasets: dynamoDatasetRepository(), starter: stepFunctionsTrainingStarter() };
+
+export const handler = apiHandler(trainModelRoute, async ({ tenant, body }) => {
+  const model = await startTraining(deps, tenant, body);
+  return { status: 202, body: model, headers: { location: `/api/v1/ml/models/${model.id}` } };
+});

@@ -1,0 +1,10 @@
+import { s3DatasetObjects } from '../../../shared/aws/datasetObjects.js';
+import { s3ModelArtifacts } from '../../../shared/aws/modelArtifacts.js';
+import { dynamoModelRepository } from '../../../shared/aws/modelRepository.js';
+import { stepHandler } from '../../../shared/ml/registry/stepHandler.js';
+import { fitModel } from '../../../shared/ml/registry/training.js';
+import { trainingState } from '../../../shared/ml/registry/trainingPipeline.js';
+
+const deps = { models: dynamoModelRepository(), artifacts: s3ModelArtifacts(), datasetObjects: s3DatasetObjects() };
+
+export const handler = stepHandler('fit', trainingState, (state) => fitModel(deps, state));

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { resourceId } from '../../platform/ids.js';
+import { referenceSummarySchema } from '../drift/index.js';
+import { DETECTOR_KINDS } from '../multivariate/detector.js';
+import { modelManifestSchema } from '../onnx/manifest.js';
+
+export const modelStatuses = ['TRAINING', 'EVALUATING', 'REGISTERING', 'READY', 'FAILED'] as const;
+export type ModelStatus = (typeof modelStatuses)[number];
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/** Detector parameters a training request may set; the rest take the detectors' defaults. */
+export const trainingParameters = z
+  .strictObject({
+    inputWindow: positiveInt(10_000).optional().describe('Trailing mean of the inputs over this many rows (1 = off)'),
+    scoreWindow: positiveInt(10_000).optional().describe('Trailing mean of the raw score over this many rows (1 = off)'),
+    driftHorizon: z.number().int().min(0).max(1_000_000).optional(),
+    targetFalseAlarmRate: z.number().gt(0).max(0.5).optional().describe('Share of normal rows allowed to alarm; overrides sensitivity'),
+    calibrationFolds: positiveInt(20).optional().describe('Calibrate on out-of-fold training scores (default 5 for mset, else 1)'),
+    slowFeatures: z
+      .union([z.boolean(), z.strictObject({ maxRoughness: z.number().gt(0).max(2).optional(), lag: positiveInt(10_000).optional() })])
+      .optional()
+      .describe('Slowly drifting features enter as their change over lag rows'),
+    pca: z
+      .strictObject({ varianceExplained: z.number().gt(0).max(1).optional(), components: positiveInt(1000).optional(), confidence: z.number().gt(0.5).lt(1).optional() })
+      .optional(),
+    iforest: z.strictObject({ trees: positiveInt(1000).optional(), sampleSize: z.number().int().min(2).max(100_000).optional(), seed: z.number().int().optional() }).optional(),
+    autoencoder: z
+      .strictObject({
+        hidden: z.array(positiveInt(1024)).min(1).max(8).optional(),
+        epochs: positiveInt(5000).optional(),
+        batchSize: positiveInt(65_536).optional(),
+        learningRate: z.number().gt(0).max(1).optional(),
+        inputNoise: z.number().min(0).max(10).optional(),
+        weightDecay: z.number().min(0).max(1).optional(),
+        seed: z.number().int().optional(),
+      })
+      .optional(),
+  })
+  .describe('Detector options');
+export type TrainingParameters = z.infer<typeof trainingParameters>;
+
+const featureList = z
+  .array(z.string().min(1).max(200))
+  .min(1)
+  .max(1000)
+  .refine((f) => new Set(f).size === f.length, 'Features must be distinct');
+
+export const newTraining = z
+  .strictObject({
+    modelId: resourceId.optional().describe('Chosen by the client: a retried request with the same id starts one run; generated when absent'),
+    name: z.string().trim().min(1).max(200).optional(),
+    datasetId: resourceId.describe('A READY dataset of this tenant'),
+    detector: z.enum(DETECTOR_KINDS),
+    features: featureList.optional().describe('Columns of the processed dataset to train on, in order; default all sensor columns'),
+    parameters: trainingParameters.optional(),
+    trainRows: z.number().int().min(10).max(10_000_000).optional().describe('Fit on the first N rows; the rest are held out for evaluation'),
+    trainFraction: z.number().gt(0).max(1).optional().describe('Fit on this leading share of the rows (default 0.7)'),
+    sensitivity: z.number().min(0).max(100).optional().describe('0 (fewest alarms) to 100 (most)'),
+  })
+  .refine((t) => t.trainRows === undefined || t.trainFraction === undefined, { message: 'Give trainRows or trainFraction, not both', path: ['trainFraction'] });
+export type NewTraining = z.infer<typeof newTraining>;
+
+export const modelFailure = z.object({
+  step: z.string().describe('The training step that failed'),
+  cause: z.string().describe('Why, in words a person can act on'),
+  at: z.iso.datetime(),
+});
+
+const metricNumber = z.number().nullable().describe('null when undefined on the hold-out (e.g. recall without anomalies)');
+
+export const modelMetrics = z.object({
+  evaluatedOn: z.enum(['holdout', 'training']).describe('The hold-out rows, or the training rows when the split leaves none'),
+  rows: z.number().int(),
+  /** Share of the evaluated rows the model labels anomalous. */
+  alarmRate: z.number(),
+  scoreQuantiles: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }),
+  labelled: z
+    .object({
+      anomalies: z.number().int(),
+      tp: z.number().int(),
+      fp: z.number().int(),
+      tn: z.number().int(),
+      fn: z.number().int(),
+      precision: metricNumber,
+      recall: metricNumber,
+      f1: metricNumber,
+      falseAlarmRate: metricNumber,
+      missedAlarmRate: metricNumber,
+      rocAuc: metricNumber,
+      prAuc: metricNumber,
+      eventWindowScore: metricNumber,
+    })
+    .optional()
+    .describe('Present when the dataset has a label column and the hold-out has labels'),
+});
+export type ModelMetrics = z.infer<typeof modelMetrics>;
+
+export const modelArtifact = z.object({
+  modelKey: z.string().describe('S3 key of model.onnx in the models bucket'),
+  manifestKey: z.string().describe('S3 key of manifest.json (features, calibration, drift reference)'),
+  bytes: z.number().int(),
+  sha256: z.string(),
+});
+export type ModelArtifact = z.infer<typeof modelArtifact>;
+
+export const modelRecord = z.object({
+  id: resourceId,
+  name: z.string().optional(),
+  version: z.number().int().min(1),
+  status: z.enum(modelStatuses),
+  jobId: z.string().describe('The training run (also its Step Functions execution name)'),
+  detector: z.enum(DETECTOR_KINDS),
+  features: z.array(z.string()).optional().describe('In the order predict expects them; known once training has read the data'),
+  lineage: z.object({
+    datasetId: z.string(),
+    processedKey: z.string(),
+    requestedFeatures: z.array(z.string()).optional(),
+    columns: z
+      .object({ timestampColumn: z.string().optional(), features: z.array(z.string()).optional(), labelColumn: z.string().optional() })
+      .describe('The dataset columns training reads, resolved from its schema when the request was accepted'),
+    parameters: trainingParameters,
+    trainRows: z.number().int().optional(),
+    trainFraction: z.number().optional(),
+    sensitivity: z.number().optional(),
+  }),
+  training: z.object({ rows: z.number().int(), droppedRows: z.number().int(), seconds: z.number(), threshold: z.number() }).optional(),
+  metrics: modelMetrics.optional(),
+  staging: modelArtifact.optional().describe('Where the trained artifact waits for registration'),
+  artifact: modelArtifact.optional().describe('The registered artifact, once READY'),
+  failure: modelFailure.optional(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type ModelRecord = z.infer<typeof modelRecord>;
+
+/** The manifest.json stored beside model.onnx: the ONNX manifest plus identity, metrics and the drift reference. */
+export const storedManifestSchema = modelManifestSchema.extend({
+  model: z.object({ id: z.string(), version: z.number().int(), datasetId: z.string().optional() }),
+  reference: referenceSummarySchema.optional().describe('Training data summary for drift checks (POST /ml/drift)'),
+  metrics: modelMetrics.optional(),
+});
+export type StoredManifest = z.infer<typeof storedManifestSchema>;
+
+/** Where a model version's objects live in the models bucket; staging waits for registration. */
+export const modelKeys = (tenant: string, id: string, version: number) => {
+  const root = `models/${tenant}/${id}/${version}`;
+  const staging = `staging/${tenant}/${id}/${version}`;
+  return {
+    root,
+    model: `${root}/model.onnx`,
+    manifest: `${root}/manifest.json`,
+    stagingModel: `${staging}/model.onnx`,
+    stagingManifest: `${staging}/manifest.json`,
+  };
+};
+
+/** Baseline models shipped in the models layer: the same for every tenant, read-only. */
+export const baselineModelIds = ['baseline-pca', 'baseline-autoencoder'] as const;
+export const isBaselineModel = (id: string): id is (typeof baselineModelIds)[number] => (baselineModelIds as readonly string[]).includes(id);
+
+/** Detail types the training pipeline publishes on the bus. */
+export const modelEventTypes = { registered: 'model.registered', trainingFailed: 'pipeline.failed' } as const;

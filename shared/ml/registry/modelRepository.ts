@@ -1,0 +1,40 @@
+import type { Page } from '../../platform/page.js';
+import type { ModelRecord, ModelStatus } from './model.js';
+
+export type ModelChanges = Partial<Pick<ModelRecord, 'status' | 'features' | 'training' | 'metrics' | 'staging' | 'artifact' | 'failure'>>;
+export type ClearableModelField = 'staging' | 'artifact' | 'metrics' | 'failure';
+
+/** The port for model records; shared/aws/modelRepository.ts has the DynamoDB adapter. */
+export interface ModelRepository {
+  /** Throws ConflictError when the id is taken. */
+  create(tenant: string, model: ModelRecord): Promise<void>;
+  get(tenant: string, id: string): Promise<ModelRecord | undefined>;
+  /** Newest first. */
+  list(tenant: string, page: { limit: number; cursor?: string }): Promise<Page<ModelRecord>>;
+  /**
+   * Applies a training step's changes while `jobId` is the model's run and its status is one of
+   * `allowedFrom` (a stale or duplicate step cannot overwrite a newer state); false when skipped.
+   * Fields in `remove` are deleted in the same write.
+   */
+  update(tenant: string, id: string, changes: ModelChanges, guard: { jobId: string; allowedFrom?: readonly ModelStatus[] }, remove?: readonly ClearableModelField[]): Promise<boolean>;
+}
+
+/** The port for model objects in the models bucket; shared/aws/modelArtifacts.ts has the S3 adapter. */
+export interface ModelArtifacts {
+  put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  /** The whole object, or undefined when there is none. */
+  getBytes(key: string): Promise<Uint8Array | undefined>;
+  /** Server-side copy; overwrites the target. */
+  copy(fromKey: string, toKey: string): Promise<void>;
+  /** Deletes the keys; missing keys are fine (compensations run more than once). */
+  remove(keys: readonly string[]): Promise<void>;
+}
+
+/** Starts the training state machine; shared/aws has the Step Functions adapter. */
+export interface TrainingStarter {
+  /**
+   * Starts one run named `name` (deterministic: a retried request names the same run, and an
+   * existing run of that name counts as started).
+   */
+  start(name: string, input: unknown): Promise<void>;
+}

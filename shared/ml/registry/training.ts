@@ -1,0 +1,350 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { DatasetObjects, DatasetRepository } from '../../data/registry/datasetRepository.js';
+import { datasetKeys } from '../../data/registry/dataset.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
+import type { DetailType, EventPublisher } from '../../platform/events.js';
+import { summariseReference } from '../drift/index.js';
+import { confusion, eventWindowScore, pointwiseMetrics, prAuc, rocAuc } from '../metrics/index.js';
+import { fitDetector, type DetectorOptions } from '../multivariate/detector.js';
+import type { Matrix } from '../multivariate/matrix.js';
+import { exportDetectorToOnnx } from '../onnx/export.js';
+import { buildManifest } from '../onnx/manifest.js';
+import { translated } from './errors.js';
+import { modelEventTypes, modelKeys, storedManifestSchema, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
+import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
+import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
+import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
+import type { FailureInput, FitOutput, TrainingRun, TrainingState } from './trainingPipeline.js';
+
+type ModelEventType = (typeof modelEventTypes)[keyof typeof modelEventTypes];
+
+/** The bus, for the model events (model.registered is not yet one of the platform's declared detail types). */
+export interface ModelEvents {
+  publish(detailType: ModelEventType, detail: Record<string, unknown>): Promise<void>;
+}
+export const modelEvents = (publisher: EventPublisher): ModelEvents => ({ publish: (type, detail) => publisher.publish(type as DetailType, detail) });
+
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** One run per model version: the job id (also the execution name) follows from tenant, model and version. */
+export const trainingJobId = (tenant: string, modelId: string, version: number) => `train-${sha256(`${tenant}/${modelId}/${version}`).slice(0, 40)}`;
+
+/** The execution input, from the record alone, so that a retried start sends the same input. */
+export function trainingRunOf(tenant: string, model: ModelRecord): TrainingRun {
+  const l = model.lineage;
+  return {
+    tenant,
+    modelId: model.id,
+    version: model.version,
+    jobId: model.jobId,
+    datasetId: l.datasetId,
+    processedKey: l.processedKey,
+    columns: l.columns,
+    detector: model.detector,
+    parameters: l.parameters,
+    split: { ...(l.trainRows !== undefined ? { trainRows: l.trainRows } : {}), ...(l.trainFraction !== undefined ? { trainFraction: l.trainFraction } : {}) },
+    ...(l.sensitivity !== undefined ? { sensitivity: l.sensitivity } : {}),
+  };
+}
+
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : value,
+  );
+
+export interface StartTrainingDeps {
+  models: ModelRepository;
+  datasets: DatasetRepository;
+  starter: TrainingStarter;
+}
+
+/**
+ * Starts training a model on a READY dataset.
+ * Primary course: the dataset is READY, the model is stored TRAINING with its job id, the
+ * training state machine is started under that job id, and the record comes back at once.
+ * Alternatives: no such dataset, 404; a dataset not READY, 409 (422 when it FAILED); the client's
+ * model id is taken by a different request, 409; the same request again (a client retry) starts
+ * the same run once and answers as the first time did.
+ */
+export async function startTraining(deps: StartTrainingDeps, tenant: string, input: NewTraining, now = new Date()): Promise<ModelRecord> {
+  const dataset = await deps.datasets.get(tenant, input.datasetId);
+  if (!dataset) throw new NotFoundError(`No dataset "${input.datasetId}".`);
+  if (dataset.status === 'FAILED') throw new UnprocessableError(`Dataset "${dataset.id}" FAILED (${dataset.failure?.cause ?? 'see the dataset'}); it cannot be trained on.`);
+  if (dataset.status !== 'READY') throw new ConflictError(`Dataset "${dataset.id}" is ${dataset.status}; train once it is READY.`);
+  const schema = dataset.schema;
+  const id = input.modelId ?? `mdl-${randomUUID()}`;
+  const version = 1;
+  const model: ModelRecord = {
+    id,
+    ...(input.name ? { name: input.name } : {}),
+    version,
+    status: 'TRAINING',
+    jobId: trainingJobId(tenant, id, version),
+    detector: input.detector,
+    lineage: {
+      datasetId: dataset.id,
+      processedKey: dataset.processedKey ?? datasetKeys(tenant, dataset.id).processed,
+      ...(input.features ? { requestedFeatures: input.features } : {}),
+      columns: {
+        ...(schema ? { timestampColumn: schema.timestampColumn } : {}),
+        ...(input.features || schema ? { features: input.features ?? schema?.sensorColumns.map((c) => c.name) } : {}),
+        ...(schema?.labelColumn ? { labelColumn: schema.labelColumn } : {}),
+      },
+      parameters: input.parameters ?? {},
+      ...(input.trainRows !== undefined ? { trainRows: input.trainRows } : {}),
+      ...(input.trainFraction !== undefined ? { trainFraction: input.trainFraction } : {}),
+      ...(input.sensitivity !== undefined ? { sensitivity: input.sensitivity } : {}),
+    },
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  let stored = model;
+  try {
+    await deps.models.create(tenant, model);
+  } catch (error) {
+    if (!(error instanceof ConflictError) || !input.modelId) throw error;
+    const existing = await deps.models.get(tenant, id);
+    const same = existing && canonical([existing.detector, existing.name, existing.lineage]) === canonical([model.detector, model.name, model.lineage]);
+    if (!existing || !same) throw new ConflictError(`A model with id "${id}" already exists (trained from another request).`);
+    stored = existing;
+  }
+  // Same name and input as any earlier attempt: Step Functions runs it once.
+  await deps.starter.start(stored.jobId, trainingRunOf(tenant, stored));
+  return stored;
+}
+
+/** The detector options of a run. */
+function detectorOptions(run: TrainingRun, features: string[]): DetectorOptions {
+  const p = run.parameters;
+  return {
+    detector: run.detector,
+    featureNames: features,
+    inputWindow: p.inputWindow,
+    scoreWindow: p.scoreWindow,
+    driftHorizon: p.driftHorizon,
+    targetFalseAlarmRate: p.targetFalseAlarmRate,
+    calibrationFolds: p.calibrationFolds,
+    slowFeatures: p.slowFeatures,
+    sensitivity: run.sensitivity,
+    pca: p.pca,
+    iforest: p.iforest,
+    autoencoder: p.autoencoder,
+  };
+}
+
+export interface StepDeps {
+  models: ModelRepository;
+  artifacts: ModelArtifacts;
+  /** Read access to the datasets bucket (the processed CSV). */
+  datasetObjects: Pick<DatasetObjects, 'read'>;
+}
+
+async function readTable(deps: StepDeps, run: TrainingRun, features?: string[]): Promise<TrainingTable> {
+  return readTrainingTable(await deps.datasetObjects.read(run.processedKey), { ...run.columns, ...(features ? { features } : {}) });
+}
+
+async function advance(deps: Pick<StepDeps, 'models'>, run: TrainingRun, changes: Parameters<ModelRepository['update']>[2], from: readonly ModelStatus[], remove?: Parameters<ModelRepository['update']>[4]) {
+  const applied = await deps.models.update(run.tenant, run.modelId, changes, { jobId: run.jobId, allowedFrom: from }, remove);
+  if (!applied) throw new ConflictError(`Model "${run.modelId}" is no longer in run ${run.jobId} at ${from.join(' or ')}; this step is stale.`);
+}
+
+/**
+ * Training step "fit".
+ * Primary course: streams the processed CSV, fits the detector on the leading rows (rows labelled
+ * anomalous left out), exports it to ONNX with its manifest and the drift reference, writes both to
+ * the staging keys and moves the model to EVALUATING. A retry writes the same keys.
+ */
+export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOutput> {
+  const table = await readTable(deps, run);
+  const trainRows = trainingRowCount(table.matrix.rows, run.split);
+  const train = trainingMatrix(table, trainRows);
+  const detector = await translated(() => fitDetector(train, detectorOptions(run, table.features)));
+  const bytes = exportDetectorToOnnx(detector);
+  const manifest: StoredManifest = {
+    ...buildManifest(detector),
+    model: { id: run.modelId, version: run.version, datasetId: run.datasetId },
+    reference: await translated(() => summariseReference(sampledRows(train, 50_000), table.features)),
+  };
+  const keys = modelKeys(run.tenant, run.modelId, run.version);
+  const hash = sha256(bytes);
+  await deps.artifacts.put(keys.stagingModel, bytes, 'application/octet-stream');
+  await deps.artifacts.put(keys.stagingManifest, JSON.stringify(manifest), 'application/json');
+  await advance(deps, run, {
+    status: 'EVALUATING',
+    features: table.features,
+    training: { rows: detector.training.rows, droppedRows: table.droppedRows, seconds: detector.training.seconds, threshold: detector.calibration.threshold },
+    staging: { modelKey: keys.stagingModel, manifestKey: keys.stagingManifest, bytes: bytes.length, sha256: hash },
+  }, ['TRAINING', 'EVALUATING']);
+  return { features: table.features, trainRows, usableRows: table.matrix.rows, sha256: hash, bytes: bytes.length };
+}
+
+const orNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
+}
+
+/** Alarm rate and score quantiles of scored rows, and the labelled metrics where labels are known. */
+export function modelMetricsOf(scores: Float64Array, labels: Uint8Array, truth: Float64Array | null, evaluatedOn: ModelMetrics['evaluatedOn']): ModelMetrics {
+  const sorted = Float64Array.from(scores).sort();
+  let alarms = 0;
+  for (const l of labels) alarms += l;
+  const metrics: ModelMetrics = {
+    evaluatedOn,
+    rows: scores.length,
+    alarmRate: scores.length > 0 ? alarms / scores.length : 0,
+    scoreQuantiles: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99) },
+  };
+  if (!truth) return metrics;
+  const known: number[] = [];
+  for (let i = 0; i < truth.length; i++) if (truth[i] === 0 || truth[i] === 1) known.push(i);
+  if (known.length === 0) return metrics;
+  const t = known.map((i) => truth[i]);
+  const p = known.map((i) => labels[i]);
+  const s = known.map((i) => scores[i]);
+  const anomalies = t.filter((v) => v === 1).length;
+  const both = anomalies > 0 && anomalies < t.length;
+  const pm = pointwiseMetrics(confusion(t, p));
+  return {
+    ...metrics,
+    labelled: {
+      anomalies,
+      tp: pm.tp,
+      fp: pm.fp,
+      tn: pm.tn,
+      fn: pm.fn,
+      precision: orNull(pm.precision),
+      recall: orNull(pm.recall),
+      f1: orNull(pm.f1),
+      falseAlarmRate: orNull(pm.far),
+      missedAlarmRate: orNull(pm.mar),
+      rocAuc: both ? orNull(rocAuc(t, s)) : null,
+      prAuc: both ? orNull(prAuc(t, s)) : null,
+      eventWindowScore: anomalies > 0 ? orNull(eventWindowScore(t, p).score) : null,
+    },
+  };
+}
+
+export interface EvaluateDeps extends StepDeps {
+  /** An onnxruntime scorer of model bytes (createOnnxScorer). */
+  loadScorer(bytes: Uint8Array): Promise<RawScorer & { release?: () => Promise<void> }>;
+}
+
+async function stagedManifest(artifacts: ModelArtifacts, key: string): Promise<StoredManifest> {
+  const text = await artifacts.getBytes(key);
+  if (!text) throw new UnprocessableError(`The staged manifest ${key} is missing; the fit step did not complete.`);
+  return storedManifestSchema.parse(JSON.parse(Buffer.from(text).toString('utf8')));
+}
+
+/**
+ * Training step "evaluate".
+ * Primary course: scores the hold-out rows with the staged ONNX artifact (the bytes predict will
+ * load), computes the alarm rate and, when the dataset has labels, precision, recall, F1, FAR,
+ * MAR, ROC/PR AUC and the event-window score; stores them and moves the model to REGISTERING.
+ */
+export async function evaluateModel(deps: EvaluateDeps, state: TrainingState): Promise<{ metrics: ModelMetrics }> {
+  const fit = state.steps?.fit?.output;
+  if (!fit) throw new UnprocessableError('The evaluate step needs the fit step output.');
+  const keys = modelKeys(state.tenant, state.modelId, state.version);
+  const bytes = await deps.artifacts.getBytes(keys.stagingModel);
+  if (!bytes) throw new UnprocessableError(`The staged model ${keys.stagingModel} is missing; the fit step did not complete.`);
+  const manifest = await stagedManifest(deps.artifacts, keys.stagingManifest);
+  const table = await readTable(deps, state, fit.features);
+  const rest = holdout(table, fit.trainRows);
+  const evaluatedOn = rest.matrix.rows > 0 ? 'holdout' : 'training';
+  const rows: Matrix = evaluatedOn === 'holdout' ? rest.matrix : trainingMatrix(table, fit.trainRows);
+  const truth = evaluatedOn === 'holdout' ? rest.labels : null;
+  const scorer = await translated(() => deps.loadScorer(bytes));
+  try {
+    const result = await translated(() => scoreWithOnnx(scorer, manifest, rows));
+    const metrics = modelMetricsOf(result.scores, result.labels, truth, evaluatedOn);
+    await advance(deps, state, { status: 'REGISTERING', metrics }, ['EVALUATING', 'REGISTERING']);
+    return { metrics };
+  } finally {
+    await scorer.release?.();
+  }
+}
+
+/**
+ * Training step "register".
+ * Primary course: copies the staged model to its final key, writes the final manifest (with the
+ * metrics), marks the model READY with its artifact, deletes the staging objects and publishes
+ * model.registered. A retry writes the same keys and the same record.
+ */
+export async function registerModel(deps: { models: ModelRepository; artifacts: ModelArtifacts; events: ModelEvents }, state: TrainingState): Promise<{ modelKey: string }> {
+  const fit = state.steps?.fit?.output;
+  if (!fit) throw new UnprocessableError('The register step needs the fit step output.');
+  const keys = modelKeys(state.tenant, state.modelId, state.version);
+  const manifest = await stagedManifest(deps.artifacts, keys.stagingManifest);
+  const metrics = state.steps?.evaluate?.output.metrics;
+  await deps.artifacts.copy(keys.stagingModel, keys.model);
+  await deps.artifacts.put(keys.manifest, JSON.stringify({ ...manifest, ...(metrics ? { metrics } : {}) }), 'application/json');
+  const artifact = { modelKey: keys.model, manifestKey: keys.manifest, bytes: fit.bytes, sha256: fit.sha256 };
+  await advance(deps, state, { status: 'READY', artifact }, ['REGISTERING', 'READY'], ['staging']);
+  await deps.artifacts.remove([keys.stagingModel, keys.stagingManifest]);
+  await deps.events.publish(modelEventTypes.registered, {
+    tenant: state.tenant,
+    modelId: state.modelId,
+    version: state.version,
+    detector: state.detector,
+    features: fit.features,
+    datasetId: state.datasetId,
+    artifact,
+    ...(metrics ? { metrics } : {}),
+  });
+  return { modelKey: keys.model };
+}
+
+const notReady: readonly ModelStatus[] = ['TRAINING', 'EVALUATING', 'REGISTERING', 'FAILED'];
+
+/** Compensation of "fit": deletes exactly the staging objects the step wrote. */
+export async function discardStaging(deps: { models: ModelRepository; artifacts: ModelArtifacts }, state: TrainingState): Promise<void> {
+  const keys = modelKeys(state.tenant, state.modelId, state.version);
+  await deps.artifacts.remove([keys.stagingModel, keys.stagingManifest]);
+  await deps.models.update(state.tenant, state.modelId, {}, { jobId: state.jobId, allowedFrom: notReady }, ['staging']);
+}
+
+/** Compensation of "register": deletes the final objects and puts the record back as it was before (REGISTERING, no artifact). */
+export async function unregisterModel(deps: { models: ModelRepository; artifacts: ModelArtifacts }, state: TrainingState): Promise<void> {
+  const keys = modelKeys(state.tenant, state.modelId, state.version);
+  await deps.artifacts.remove([keys.model, keys.manifest]);
+  await deps.models.update(state.tenant, state.modelId, { status: 'REGISTERING' }, { jobId: state.jobId, allowedFrom: ['REGISTERING', 'READY'] }, ['artifact']);
+}
+
+/** Our typed errors carry messages meant for users; anything else is summarised, not leaked. */
+const userFacingErrors = new Set(['ValidationError', 'NotFoundError', 'ConflictError', 'UnprocessableError', 'DependencyError', 'DataValidationError', 'InvalidInputError', 'OnnxModelLoadError', 'OnnxSignatureMismatchError']);
+
+/** The failure's cause in words, from Step Functions' `{ Error, Cause }` of a Lambda task. */
+export function failureCause(failure: FailureInput): string {
+  const name = failure.error?.Error ?? 'Unknown';
+  if (name === 'States.Timeout' || name === 'Sandbox.Timedout') return `The ${failure.failedStep} step ran out of time; train on fewer rows or features.`;
+  let message: string | undefined;
+  try {
+    const cause = JSON.parse(failure.error?.Cause ?? '{}') as { errorMessage?: unknown; errorType?: unknown };
+    if (typeof cause.errorMessage === 'string' && userFacingErrors.has(String(cause.errorType ?? name))) message = cause.errorMessage;
+  } catch {
+    // Cause is not JSON: not one of our errors.
+  }
+  return (message ?? `An internal error (${name}) stopped the ${failure.failedStep} step; retry with a new model id, or report the job id.`).slice(0, 1000);
+}
+
+/**
+ * The saga's failure function: marks the model FAILED with the step and cause, after the
+ * compensations ran, and publishes pipeline.failed.
+ */
+export async function recordTrainingFailure(deps: { models: ModelRepository; events: ModelEvents }, failure: FailureInput, now = new Date()): Promise<void> {
+  const cause = failureCause(failure);
+  const record = { step: failure.failedStep, cause, at: now.toISOString() };
+  await deps.models.update(failure.tenant, failure.modelId, { status: 'FAILED', failure: record }, { jobId: failure.jobId, allowedFrom: notReady }, ['staging']);
+  await deps.events.publish(modelEventTypes.trainingFailed, { pipeline: 'training', tenant: failure.tenant, modelId: failure.modelId, version: failure.version, jobId: failure.jobId, ...record });
+}
+
+export async function getModel(models: ModelRepository, tenant: string, id: string): Promise<ModelRecord> {
+  const found = await models.get(tenant, id);
+  if (!found) throw new NotFoundError(`No model "${id}".`);
+  return found;
+}
+
+export function listModels(models: ModelRepository, tenant: string, page: { limit: number; cursor?: string }) {
+  return models.list(tenant, page);
+}
