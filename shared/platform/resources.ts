@@ -35,6 +35,8 @@ export const tables = {
   monitoring: { name: 'monitoring', context: 'monitoring', partitionKey: 'pk', sortKey: 'sk', indexes: [] },
   /** Powertools idempotency records (POST /readings Idempotency-Key, redelivered events). */
   idempotency: { name: 'idempotency', context: 'gateway', partitionKey: 'id', indexes: [], timeToLiveAttribute: 'expiration' },
+  /** Which tenant a machine client (Cognito app client id) acts for; read when its access token is issued. */
+  tenants: { name: 'tenants', context: 'gateway', partitionKey: 'pk', sortKey: 'sk', indexes: [] },
 } as const satisfies Record<string, TableDeclaration>;
 export type TableName = keyof typeof tables;
 

@@ -1,0 +1,168 @@
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { catalog } from '../shared/catalog.js';
+import type { RouteContract } from '../shared/http/route.js';
+import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
+import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
+import type { Auth } from './dataStack.js';
+
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+export interface ApiStackProps extends StackProps {
+  config: TelltaleConfig;
+  resources: TelltaleResources;
+  /** Null on LocalStack (no Cognito, no HTTP API in its Community edition): functions and queue triggers only. */
+  auth: Auth | null;
+  /** Per-route limits under the stage-wide ones; defaults to {@link defaultRouteThrottle}. */
+  routeThrottle?: (route: RouteContract) => Throttle;
+}
+
+/** Anonymous routes get the least room, writes less than reads. */
+export const defaultRouteThrottle = (route: RouteContract): Throttle =>
+  route.scope === null ? { rateLimit: 20, burstLimit: 40 } : route.method === 'GET' ? { rateLimit: 200, burstLimit: 400 } : { rateLimit: 100, burstLimit: 200 };
+
+const routeKeyOf = (route: RouteContract) => `${route.method} ${route.path}`;
+
+/**
+ * The stateless stack: walks the catalog. HTTP functions become routes of one HTTP API behind the
+ * Cognito JWT authorizer, queue functions get their SQS event source, tasks are only created.
+ */
+export class ApiStack extends Stack {
+  /** Every function, by catalog name. */
+  readonly functions: ReadonlyMap<string, TelltaleFunction>;
+  readonly api: HttpApi | null;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, resources } = props;
+    const settings = functionSettings(config);
+
+    const functions = new Map<string, TelltaleFunction>();
+    for (const fn of catalog.filter((f) => f.trigger.kind !== 'cognito')) {
+      const id = fn.name.charAt(0).toUpperCase() + fn.name.slice(1);
+      functions.set(fn.name, new TelltaleFunction(this, id, { ...settings, declaration: fn }).bind(fn.binds, resources));
+    }
+    this.functions = functions;
+
+    for (const fn of functions.values()) {
+      const trigger = fn.declaration.trigger;
+      switch (trigger.kind) {
+        case 'http': // routes of the HTTP API, below
+        case 'task': // invoked by the pipeline's state machine
+        case 'cognito': // wired to the user pool by the data stack
+          break;
+        case 'queue':
+          fn.addEventSource(
+            new SqsEventSource(resources.queues[trigger.queue], {
+              batchSize: trigger.batchSize,
+              maxBatchingWindow: Duration.seconds(trigger.maxBatchingWindowSeconds),
+              reportBatchItemFailures: true,
+            }),
+          );
+          break;
+        case 'event':
+          new Rule(this, `${fn.node.id}Rule`, {
+            eventBus: resources.bus,
+            description: `${trigger.detailTypes.join(', ')} -> ${fn.declaration.name}`,
+            eventPattern: { detailType: [...trigger.detailTypes], ...(trigger.source ? { source: [trigger.source] } : {}) },
+            targets: [new LambdaFunction(fn, { retryAttempts: 3, maxEventAge: Duration.hours(2) })],
+          });
+          break;
+        default:
+          // A new trigger kind must be wired here before the app synthesizes.
+          throw new Error(`No wiring for the trigger of ${fn.declaration.name}: ${JSON.stringify(trigger satisfies never)}`);
+      }
+    }
+
+    this.api = props.auth ? this.httpApi(config, props.auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
+  }
+
+  private httpApi(config: TelltaleConfig, auth: Auth, functions: ReadonlyMap<string, TelltaleFunction>, routeThrottle: (route: RouteContract) => Throttle): HttpApi {
+    const api = new HttpApi(this, 'HttpApi', {
+      description: `Telltale API (${config.stage})`,
+      createDefaultStage: false,
+      corsPreflight:
+        config.corsOrigins.length > 0
+          ? {
+              allowOrigins: config.corsOrigins,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
+              allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id'],
+              exposeHeaders: ['x-correlation-id'],
+              maxAge: Duration.hours(1),
+            }
+          : undefined,
+    });
+    const authorizer = new HttpUserPoolAuthorizer('CognitoAuthorizer', auth.userPool, { userPoolClients: auth.clients });
+
+    const routes: { route: RouteContract; construct: HttpRoute[] }[] = [];
+    for (const fn of functions.values()) {
+      const trigger = fn.declaration.trigger;
+      if (trigger.kind !== 'http') continue;
+      const { route } = trigger;
+      const integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn);
+      const added = api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        ...(route.scope === null ? {} : { authorizer, authorizationScopes: [route.scope] }),
+      });
+      if (route.scope === null) {
+        for (const r of added) Validations.of(r).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${routeKeyOf(route)} is public by design (health probe or API document).` });
+      }
+      routes.push({ route, construct: added });
+    }
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: functionSettings(config).logRetention, removalPolicy: removalPolicyOf(config) });
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.rateLimit, burstLimit: config.burstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // HTTP API cannot log request headers: requestId is the correlation id the functions log and
+        // return, unless the caller sent its own x-correlation-id.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            tenant: '$context.authorizer.claims.tenant',
+            clientId: '$context.authorizer.claims.client_id',
+            sourceIp: '$context.identity.sourceIp',
+            responseLength: '$context.responseLength',
+          }),
+        ),
+      },
+    });
+    const cfnStage = stage.node.defaultChild as CfnStage;
+    cfnStage.routeSettings = Object.fromEntries(
+      routes.map(({ route }) => {
+        const t = routeThrottle(route);
+        // CloudFormation's RouteSettings is untyped JSON: the property names must be written as CloudFormation spells them.
+        return [routeKeyOf(route), { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }];
+      }),
+    );
+    // Route settings name route keys, which must exist before the stage is updated.
+    for (const { construct } of routes) for (const r of construct) stage.node.addDependency(r);
+
+    new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL; routes start with /api/v1' });
+    return api;
+  }
+}
