@@ -1,0 +1,91 @@
+import { detectorNames, multivariateDetectors, type DetectorName } from '../shared/ml/api/contract.js';
+import { multivariateKinds, scoreMatrix, scoreSeries, type DetectMode, type MultivariateDetectorName } from '../shared/ml/api/detect.js';
+import { featureTable, readCsv, writeCsv, type FeatureTable } from './csv.js';
+import { CliError, usageError } from './errors.js';
+import { choiceOption, listOption, numberOption, optionalString, required, type Values } from './options.js';
+
+export const detectOptions = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  detector: { type: 'string' },
+  mode: { type: 'string' },
+  'train-rows': { type: 'string' },
+  train: { type: 'string' },
+  sensitivity: { type: 'string' },
+  features: { type: 'string' },
+  ignore: { type: 'string' },
+  'input-window': { type: 'string' },
+  'score-window': { type: 'string' },
+  'drift-horizon': { type: 'string' },
+  far: { type: 'string' },
+  'slow-features': { type: 'boolean' },
+} as const;
+
+export interface ScoredRows {
+  scores: ArrayLike<number>;
+  labels: ArrayLike<number | boolean>;
+  trainRows: number;
+  scoredFrom: number;
+}
+
+/** Reads the input (and training) CSV the way every command does: same feature selection, training features matched by name. */
+export function readTables(values: Values, warn: (m: string) => void): { input: FeatureTable; train?: FeatureTable } {
+  const selection = { features: listOption(values, 'features'), ignore: listOption(values, 'ignore') };
+  const input = featureTable(readCsv(required(values, 'input')), selection, warn);
+  const trainPath = optionalString(values, 'train');
+  const train = trainPath ? featureTable(readCsv(trainPath), { features: input.featureNames }) : undefined;
+  return { input, train };
+}
+
+/** telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in input order. */
+export function runDetect(values: Values, log: (m: string) => void): void {
+  const output = required(values, 'output');
+  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca');
+  const mode = choiceOption<DetectMode>(values, 'mode', ['batch', 'streaming'], 'batch');
+  const sensitivity = numberOption(values, 'sensitivity', 0, 100) ?? 50;
+  const trainRowsOption = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);
+  if (trainRowsOption !== undefined && values.train !== undefined) throw usageError('give --train-rows or --train, not both');
+  const { input, train } = readTables(values, log);
+  if (trainRowsOption !== undefined && trainRowsOption > input.matrix.rows) throw new CliError(`--train-rows ${trainRowsOption} is more than the ${input.matrix.rows} rows of the input`);
+
+  const scored: ScoredRows =
+    detector === 'streaming'
+      ? scoreUnivariate(input, train, { mode, sensitivity, trainRows: trainRowsOption })
+      : scoreMatrix(input.matrix, {
+          detector: multivariateKinds[detector as MultivariateDetectorName],
+          mode,
+          featureNames: input.featureNames,
+          sensitivity,
+          trainRows: trainRowsOption,
+          train: train?.matrix,
+          options: {
+            inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
+            scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
+            driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
+            targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
+            slowFeatures: values['slow-features'] === true || undefined,
+          },
+        });
+
+  writeCsv(
+    output,
+    ['timestamp', 'score', 'label'],
+    input.timestamps.map((t, i) => [t, scored.scores[i].toFixed(6), scored.labels[i] ? '1' : '0']),
+  );
+  let labelled = 0;
+  for (let i = 0; i < input.timestamps.length; i++) if (scored.labels[i]) labelled++;
+  const fitted = train ? `${train.matrix.rows} rows of ${optionalString(values, 'train')}` : `the first ${scored.trainRows} rows`;
+  log(`${detector} (${mode}) on ${input.featureNames.length} feature(s) [${input.featureNames.join(', ')}], fitted on ${fitted}: ${labelled} of ${input.timestamps.length} rows labelled -> ${output}`);
+}
+
+/** The streaming detector takes one feature; a training file is its warm-up, replayed before the input. */
+function scoreUnivariate(input: FeatureTable, train: FeatureTable | undefined, s: { mode: DetectMode; sensitivity: number; trainRows?: number }): ScoredRows {
+  if (input.featureNames.length !== 1) {
+    throw usageError(`the streaming detector scores one feature, the input has ${input.featureNames.length} (${input.featureNames.join(', ')}); pick one with --features, or use ${multivariateDetectors.join(', ')}`);
+  }
+  const before = train ? Array.from(train.matrix.data) : [];
+  const values = [...before, ...input.matrix.data];
+  const result = scoreSeries(values, { mode: train ? 'streaming' : s.mode, sensitivity: s.sensitivity, trainRows: train ? before.length : s.trainRows });
+  const points = result.points.slice(before.length);
+  return { scores: points.map((p) => p.score), labels: points.map((p) => p.label), trainRows: result.trainRows, scoredFrom: Math.max(0, result.scoredFrom - before.length) };
+}

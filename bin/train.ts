@@ -1,0 +1,55 @@
+import { writeFileSync } from 'node:fs';
+import { multivariateDetectors } from '../shared/ml/api/contract.js';
+import { multivariateKinds, type MultivariateDetectorName } from '../shared/ml/api/detect.js';
+import { fitDetector, sliceRows } from '../shared/ml/multivariate/index.js';
+// The export and the manifest only: the CLI writes models without loading onnxruntime.
+import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
+import { buildManifest } from '../shared/ml/onnx/manifest.js';
+import { readTables } from './detect.js';
+import { CliError } from './errors.js';
+import { choiceOption, numberOption, required, type Values } from './options.js';
+
+export const trainOptions = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  detector: { type: 'string' },
+  'train-rows': { type: 'string' },
+  sensitivity: { type: 'string' },
+  features: { type: 'string' },
+  ignore: { type: 'string' },
+  'input-window': { type: 'string' },
+  'score-window': { type: 'string' },
+  'drift-horizon': { type: 'string' },
+  far: { type: 'string' },
+  'slow-features': { type: 'boolean' },
+} as const;
+
+/** `model.onnx` -> `model.manifest.json`: the manifest also travels inside the ONNX metadata; the sidecar is for people and registries. */
+export const manifestPathOf = (modelPath: string): string => `${modelPath.replace(/\.onnx$/i, '')}.manifest.json`;
+
+/** telltale train: fits a multivariate detector on the first N rows (default all) and writes the ONNX model and its manifest. */
+export function runTrain(values: Values, log: (m: string) => void): void {
+  const output = required(values, 'output');
+  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, 'pca');
+  const { input } = readTables(values, log);
+  const trainRows = numberOption(values, 'train-rows', 10, Number.MAX_SAFE_INTEGER, true) ?? input.matrix.rows;
+  if (trainRows > input.matrix.rows) throw new CliError(`--train-rows ${trainRows} is more than the ${input.matrix.rows} rows of the input`);
+  const detector = fitDetector(sliceRows(input.matrix, 0, trainRows), {
+    detector: multivariateKinds[name],
+    featureNames: input.featureNames,
+    sensitivity: numberOption(values, 'sensitivity', 0, 100) ?? 50,
+    inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
+    scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
+    driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
+    targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
+    slowFeatures: values['slow-features'] === true || undefined,
+  });
+  const manifestPath = manifestPathOf(output);
+  try {
+    writeFileSync(output, exportDetectorToOnnx(detector));
+    writeFileSync(manifestPath, `${JSON.stringify(buildManifest(detector), null, 2)}\n`);
+  } catch (error) {
+    throw new CliError(`cannot write the model: ${(error as Error).message}`);
+  }
+  log(`${name} on ${input.featureNames.length} feature(s), fitted on ${trainRows} rows in ${detector.training.seconds.toFixed(2)} s -> ${output}, ${manifestPath}`);
+}

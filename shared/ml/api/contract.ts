@@ -1,0 +1,329 @@
+import { z } from 'zod';
+import { scopes } from '../../gateway/scopes.js';
+import { problemResponses } from '../../http/problemSchema.js';
+import { defineRoute } from '../../http/route.js';
+import { referenceSummarySchema } from '../drift/index.js';
+import { anomalyKinds } from '../streaming/index.js';
+
+/**
+ * Inline data is bounded three ways so a huge request gets a 413 or 400 at once instead of a hung
+ * function: the body size (Lambda's synchronous payload limit is 6 MB), the number of points, and
+ * the cells of a matrix (what the detectors' fitting time grows with).
+ */
+export const ML_LIMITS = {
+  bodyBytes: 6_000_000,
+  points: 100_000,
+  /** Forecasting fits several models by numerical optimisation; its cost grows faster than linearly. */
+  forecastPoints: 20_000,
+  features: 100,
+  cells: 500_000,
+  /** Autoencoder training is the slowest fit: its cost grows with training rows x features². */
+  autoencoderTrainingWork: 1_000_000,
+  /** Segments and change points listed in a response (counts are always exact). */
+  listed: 1_000,
+} as const;
+
+export const timestamp = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)])
+  .describe('ISO 8601 date-time, or epoch milliseconds; strictly increasing');
+
+const featureName = z.string().min(1).max(128);
+
+export const seriesPoint = z.strictObject({ timestamp, value: z.number() });
+
+const series = (max: number) =>
+  z.array(seriesPoint).min(1).max(max).describe(`Readings in time order, at most ${max.toLocaleString('en')}`);
+
+const matrixWidthIssues = (features: readonly string[], rows: readonly (readonly number[])[], ctx: z.RefinementCtx, where: (string | number)[]) => {
+  if (new Set(features).size !== features.length) ctx.addIssue({ code: 'custom', path: [...where, 'features'], message: 'Feature names must be unique' });
+  let reported = 0;
+  for (let r = 0; r < rows.length && reported < 10; r++) {
+    if (rows[r].length !== features.length) {
+      ctx.addIssue({ code: 'custom', path: [...where, 'rows', r], message: `Row has ${rows[r].length} values, ${features.length} features are named` });
+      reported++;
+    }
+  }
+  if (rows.length * features.length > ML_LIMITS.cells) {
+    ctx.addIssue({ code: 'custom', path: [...where, 'rows'], message: `${rows.length} rows x ${features.length} features is more than ${ML_LIMITS.cells.toLocaleString('en')} values` });
+  }
+};
+
+const rowsOf = z.array(z.array(z.number()).max(ML_LIMITS.features)).min(1).max(ML_LIMITS.points);
+const featuresOf = z.array(featureName).min(1).max(ML_LIMITS.features);
+
+/** Named features and rows of values, no time column (drift). */
+export const featureTable = z
+  .strictObject({ features: featuresOf.describe('Column names, in the order of each row'), rows: rowsOf.describe('One array of values per row') })
+  .superRefine((t, ctx) => matrixWidthIssues(t.features, t.rows, ctx, []));
+
+/** Timestamped rows of named features (multivariate detection). */
+export const timedMatrix = z
+  .strictObject({ timestamps: z.array(timestamp).min(1).max(ML_LIMITS.points), features: featuresOf, rows: rowsOf })
+  .superRefine((m, ctx) => {
+    if (m.timestamps.length !== m.rows.length) ctx.addIssue({ code: 'custom', path: ['timestamps'], message: `${m.timestamps.length} timestamps for ${m.rows.length} rows` });
+    matrixWidthIssues(m.features, m.rows, ctx, []);
+  });
+
+// ---------------------------------------------------------------- detect
+
+export const univariateDetectors = ['streaming'] as const;
+export const multivariateDetectors = ['pca', 'isolation_forest', 'autoencoder', 'mset'] as const;
+export const detectorNames = [...univariateDetectors, ...multivariateDetectors] as const;
+export type DetectorName = (typeof detectorNames)[number];
+
+export const multivariateOptions = z.strictObject({
+  inputWindow: z.number().int().min(1).max(1_000).optional().describe('Causal trailing mean of the inputs over this many rows (1 = off)'),
+  scoreWindow: z.number().int().min(1).max(1_000).optional().describe('Causal trailing mean of the raw score over this many rows (1 = off)'),
+  driftHorizon: z.number().int().min(0).max(100_000).optional().describe('Rows over which a training trend may continue before it counts as anomalous (0 = off)'),
+  targetFalseAlarmRate: z.number().gt(0).max(0.5).optional().describe('Share of normal rows allowed to alarm; overrides sensitivity'),
+  slowFeatures: z.boolean().optional().describe('Smooth, slowly drifting features enter as their recent change, so slow drift is not an alarm'),
+});
+
+export const detectRequest = z
+  .strictObject({
+    series: series(ML_LIMITS.points).optional().describe('A univariate series; give this or matrix'),
+    matrix: timedMatrix.optional().describe('Timestamped rows of named features; give this or series'),
+    mode: z.enum(['batch', 'streaming']).default('batch').describe('batch: whole series at once; streaming: each score uses only earlier points'),
+    detector: z.enum(detectorNames).optional().describe('streaming for a series (default); pca (default), isolation_forest, autoencoder or mset for a matrix'),
+    sensitivity: z.number().min(0).max(100).default(50).describe('0 (fewest alarms) to 100 (most)'),
+    trainRows: z.number().int().min(16).max(ML_LIMITS.points).optional().describe('Fit on the first N points; default: all rows (matrix, batch) or min(400, half the points)'),
+    period: z.number().int().min(1).max(5_000).optional().describe('Season length of a series in points (1 = none); default detected'),
+    options: multivariateOptions.optional().describe('Matrix detectors only'),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.series === undefined) === (b.matrix === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'Give exactly one of series and matrix' });
+      return;
+    }
+    const length = b.series?.length ?? b.matrix!.rows.length;
+    const allowed: readonly string[] = b.series ? univariateDetectors : multivariateDetectors;
+    if (b.detector && !allowed.includes(b.detector)) {
+      ctx.addIssue({ code: 'custom', path: ['detector'], message: `${b.detector} does not take a ${b.series ? 'series' : 'matrix'}; use ${allowed.join(', ')}` });
+    }
+    if (b.trainRows !== undefined && b.trainRows > length) ctx.addIssue({ code: 'custom', path: ['trainRows'], message: `Only ${length} points were given` });
+    if (b.series && b.trainRows !== undefined && b.trainRows > 20_000) ctx.addIssue({ code: 'custom', path: ['trainRows'], message: 'A series detector learns from at most 20000 points' });
+    if (b.period !== undefined && !b.series) ctx.addIssue({ code: 'custom', path: ['period'], message: 'period applies to a series only' });
+    if (b.options !== undefined && !b.matrix) ctx.addIssue({ code: 'custom', path: ['options'], message: 'options apply to a matrix only' });
+  });
+export type DetectRequest = z.infer<typeof detectRequest>;
+
+const contribution = z.object({ feature: z.string(), share: z.number().describe('Mean share of the anomaly score, 0 to 1') });
+
+export const anomalySegment = z.object({
+  start: z.string().describe('Timestamp of the first labelled point'),
+  end: z.string().describe('Timestamp of the last labelled point'),
+  startIndex: z.number().int(),
+  endIndex: z.number().int().describe('Inclusive'),
+  peak: z.string().describe('Timestamp of the highest score'),
+  peakIndex: z.number().int(),
+  peakScore: z.number(),
+  kind: z.enum(anomalyKinds).nullable().describe('Series only: what the peak looks like'),
+  contributions: z.array(contribution).describe('Features that drove the segment, largest first (at most 10)'),
+});
+export type AnomalySegment = z.infer<typeof anomalySegment>;
+
+export const changePointOut = z.object({
+  feature: z.string(),
+  index: z.number().int().describe('First point of the new segment'),
+  timestamp: z.string(),
+  before: z.number(),
+  after: z.number(),
+  magnitude: z.number(),
+  magnitudeSigma: z.number(),
+});
+export type ChangePointOut = z.infer<typeof changePointOut>;
+
+export const detectResponse = z.object({
+  kind: z.enum(['univariate', 'multivariate']),
+  detector: z.enum(detectorNames),
+  mode: z.enum(['batch', 'streaming']),
+  features: z.array(z.string()),
+  trainRows: z.number().int().describe('Points the detector was fitted on (the first ones)'),
+  scoredFrom: z.number().int().describe('Index of the first scored point: earlier ones are warm-up with score 0 (streaming mode)'),
+  threshold: z.number().describe('Score at or above which a point is labelled'),
+  period: z.number().int().optional().describe('Season length used (series only)'),
+  points: z
+    .object({
+      scores: z.array(z.number()).describe('Anomaly score in [0, 1] per input point, in input order'),
+      labels: z.array(z.boolean()),
+      expected: z.array(z.number()).optional().describe('Series only: the expected value'),
+      lower: z.array(z.number()).optional(),
+      upper: z.array(z.number()).optional(),
+    })
+    .describe('Columns aligned with the input points'),
+  segments: z.array(anomalySegment).describe(`Runs of consecutive labelled points, in time order (at most ${ML_LIMITS.listed})`),
+  segmentCount: z.number().int(),
+  changePoints: z.array(changePointOut).describe(`Level changes (per feature for a matrix; at most ${ML_LIMITS.listed})`),
+  changePointCount: z.number().int(),
+});
+export type DetectResponse = z.infer<typeof detectResponse>;
+
+export const detectRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/ml/detect',
+  operationId: 'detectAnomalies',
+  summary: 'Detect anomalies in an inline series or matrix',
+  tag: 'ml',
+  scope: scopes.read,
+  request: { body: detectRequest, maxBodyBytes: ML_LIMITS.bodyBytes },
+  responses: { 200: { description: 'Scores, labels, segments and change points', schema: detectResponse }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+});
+
+// ---------------------------------------------------------------- forecast
+
+export const forecastRequest = z.strictObject({
+  series: series(ML_LIMITS.forecastPoints),
+  horizon: z.number().int().min(1).max(10_000).describe('Steps to forecast'),
+  period: z.number().int().min(1).max(5_000).optional().describe('Season length in points (1 = none); default detected'),
+  model: z.enum(['auto', 'simple', 'holt', 'holt_winters']).default('auto'),
+  damped: z.boolean().optional().describe('Damp the trend (holt, holt_winters)'),
+  level: z.number().min(0.5).max(0.999).default(0.95).describe('Prediction interval coverage'),
+  holdout: z.number().int().min(0).max(10_000).optional().describe('Points held out to measure accuracy; default min(horizon, n/4)'),
+});
+export type ForecastRequest = z.infer<typeof forecastRequest>;
+
+export const forecastResponse = z.object({
+  model: z.object({
+    kind: z.enum(['simple', 'holt', 'holt_winters']),
+    damped: z.boolean(),
+    period: z.number().int(),
+    alpha: z.number(),
+    beta: z.number(),
+    gamma: z.number(),
+    phi: z.number(),
+    sigma: z.number(),
+    aic: z.number(),
+  }),
+  level: z.number(),
+  points: z.array(z.object({ step: z.number().int(), timestamp: z.string(), mean: z.number(), lower: z.number(), upper: z.number() })),
+  accuracy: z
+    .object({
+      holdout: z.number().int(),
+      mae: z.number(),
+      rmse: z.number(),
+      mase: z.number().nullable(),
+      naive: z.object({ mae: z.number(), rmse: z.number() }).describe('The naive seasonal forecast on the same hold-out'),
+      coverage: z.number(),
+      beatsNaive: z.boolean(),
+    })
+    .nullable(),
+});
+export type ForecastResponse = z.infer<typeof forecastResponse>;
+
+export const forecastRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/ml/forecast',
+  operationId: 'forecastSeries',
+  summary: 'Forecast a series with prediction intervals',
+  tag: 'ml',
+  scope: scopes.read,
+  request: { body: forecastRequest, maxBodyBytes: ML_LIMITS.bodyBytes },
+  responses: { 200: { description: 'The forecast and its hold-out accuracy against the naive seasonal baseline', schema: forecastResponse }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+});
+
+// ---------------------------------------------------------------- drift
+
+export const driftRequest = z
+  .strictObject({
+    reference: featureTable.optional().describe('Reference rows (e.g. the training data); give this or referenceSummary'),
+    referenceSummary: referenceSummarySchema.optional().describe('A stored reference summary, as training writes it'),
+    current: featureTable.describe('Current rows; features are matched by name'),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.reference === undefined) === (b.referenceSummary === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'Give exactly one of reference and referenceSummary' });
+  });
+export type DriftRequest = z.infer<typeof driftRequest>;
+
+const driftVerdict = z.enum(['none', 'moderate', 'significant']);
+export const driftResponse = z.object({
+  verdict: driftVerdict,
+  driftedFeatures: z.array(z.string()),
+  features: z.array(
+    z.object({
+      feature: z.string(),
+      ks: z.object({ statistic: z.number(), pValue: z.number() }),
+      psi: z.number(),
+      verdict: driftVerdict,
+      meanShiftSd: z.number(),
+    }),
+  ),
+  currentRows: z.number().int(),
+  thresholds: z.object({ psiModerate: z.number(), psiSignificant: z.number(), ksPValue: z.number() }),
+});
+
+export const driftRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/ml/drift',
+  operationId: 'detectDrift',
+  summary: 'Drift of current data against a reference, per feature (KS, PSI)',
+  tag: 'ml',
+  scope: scopes.read,
+  request: { body: driftRequest, maxBodyBytes: ML_LIMITS.bodyBytes },
+  responses: { 200: { description: 'Verdict and per-feature tests', schema: driftResponse }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+});
+
+// ---------------------------------------------------------------- evaluate
+
+const binary = z.number().int().min(0).max(1);
+
+export const evaluateRequest = z
+  .strictObject({
+    labels: z.array(binary).min(1).max(ML_LIMITS.points).describe('Truth per point: 1 anomalous, 0 normal'),
+    scores: z.array(z.number()).max(ML_LIMITS.points).optional().describe('Anomaly scores per point (for ROC and PR AUC; labelled at threshold when predictions are absent)'),
+    predictions: z.array(binary).max(ML_LIMITS.points).optional().describe('Alarms per point: 1 or 0'),
+    threshold: z.number().default(0.5).describe('Score at or above which a point counts as an alarm, when predictions are absent'),
+    windows: z
+      .array(z.strictObject({ start: z.number().int().min(0), end: z.number().int().min(0) }))
+      .max(10_000)
+      .optional()
+      .describe('Anomaly windows (inclusive point indices) for the event-window score; default: runs of labelled points'),
+    profile: z.enum(['standard', 'lowFp', 'lowFn']).default('standard').describe("SKAB's event-window reward profile"),
+  })
+  .superRefine((b, ctx) => {
+    if (!b.scores && !b.predictions) ctx.addIssue({ code: 'custom', path: [], message: 'Give scores, predictions or both' });
+    for (const key of ['scores', 'predictions'] as const) {
+      const values = b[key];
+      if (values && values.length !== b.labels.length) ctx.addIssue({ code: 'custom', path: [key], message: `${values.length} ${key} for ${b.labels.length} labels` });
+    }
+    let previousEnd = -1;
+    (b.windows ?? []).forEach((w, i) => {
+      if (w.end < w.start || w.end >= b.labels.length) ctx.addIssue({ code: 'custom', path: ['windows', i], message: `Window must satisfy start <= end < ${b.labels.length}` });
+      else if (w.start <= previousEnd) ctx.addIssue({ code: 'custom', path: ['windows', i], message: 'Windows must be in order and must not overlap' });
+      previousEnd = Math.max(previousEnd, w.end);
+    });
+  });
+export type EvaluateRequest = z.infer<typeof evaluateRequest>;
+
+const rate = z.number().nullable().describe('null when undefined (a zero denominator)');
+export const evaluateResponse = z.object({
+  points: z.number().int(),
+  threshold: z.number().nullable().describe('The score threshold used, or null when predictions were given'),
+  confusion: z.object({ tp: z.number().int(), fp: z.number().int(), tn: z.number().int(), fn: z.number().int() }),
+  precision: rate,
+  recall: rate,
+  f1: rate,
+  falseAlarmRate: rate,
+  missedAlarmRate: rate,
+  rocAuc: z.number().nullable().describe('null without scores or without both classes'),
+  prAuc: z.number().nullable(),
+  eventWindow: z.object({
+    profile: z.enum(['standard', 'lowFp', 'lowFn']),
+    score: z.number().nullable().describe('0 = never alarms, 100 = every window caught at its start; null without windows'),
+    windows: z.number().int(),
+    detected: z.number().int(),
+    falseAlarms: z.number().int().describe('Alarm onsets outside every window'),
+    meanDelay: z.number().nullable().describe('Points from window start to first alarm, over detected windows'),
+  }),
+});
+export type EvaluateResponse = z.infer<typeof evaluateResponse>;
+
+export const evaluateRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/ml/evaluate',
+  operationId: 'evaluateDetections',
+  summary: 'Quality of scores or alarms against labelled data',
+  tag: 'ml',
+  scope: scopes.models,
+  request: { body: evaluateRequest, maxBodyBytes: ML_LIMITS.bodyBytes },
+  responses: { 200: { description: 'Point-wise, ranking and event-window metrics', schema: evaluateResponse }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+});

@@ -1,0 +1,220 @@
+import { detectChangePointsOffline, detectChangePointsOnline, type ChangePoint } from '../changepoint/index.js';
+import { fitDetector, matrixFromRows, scoreDetector, sliceRows, type DetectorKind, type DetectorOptions, type FittedDetector, type Matrix } from '../multivariate/index.js';
+import { ConstantSeriesError, detectSeries, SeriesTooShortError, type AnomalyKind } from '../streaming/index.js';
+import { ValidationError } from '../../platform/errors.js';
+import { ML_LIMITS, type AnomalySegment, type ChangePointOut, type DetectRequest, type DetectResponse, type multivariateDetectors } from './contract.js';
+import { epochMillis, isoOf } from './timestamps.js';
+
+export type DetectMode = 'batch' | 'streaming';
+export type MultivariateDetectorName = (typeof multivariateDetectors)[number];
+
+/** API and CLI names of the multivariate families. */
+export const multivariateKinds: Record<MultivariateDetectorName, DetectorKind> = { pca: 'pca', isolation_forest: 'iforest', autoencoder: 'autoencoder', mset: 'mset' };
+
+/** Points learnt from when the caller does not say: half the data, at least 16, at most 400, and 2.5 seasons when a season is known. */
+export function defaultTrainRows(n: number, period = 1): number {
+  return Math.min(n, Math.max(16, Math.min(400, Math.floor(n / 2)), period > 1 ? Math.ceil(2.5 * period) : 0));
+}
+
+export interface MatrixScoring {
+  detector: DetectorKind;
+  mode: DetectMode;
+  featureNames: string[];
+  sensitivity?: number;
+  /** Fit on the first N rows (default: all rows in batch mode, defaultTrainRows in streaming mode). */
+  trainRows?: number;
+  /** Or fit on these rows (another file); every row of the input is then scored. */
+  train?: Matrix;
+  options?: Pick<DetectorOptions, 'inputWindow' | 'scoreWindow' | 'driftHorizon' | 'targetFalseAlarmRate' | 'slowFeatures'>;
+}
+
+export interface MatrixScores {
+  scores: Float64Array;
+  labels: Uint8Array;
+  /** rows x features shares, row-major. */
+  contributions: Float64Array;
+  threshold: number;
+  trainRows: number;
+  /** Rows before this one were only learnt from (streaming mode): score 0, label 0. */
+  scoredFrom: number;
+  model: FittedDetector;
+}
+
+/**
+ * Fits a multivariate detector and scores every row in time order. The detectors' trailing windows are
+ * causal, so in streaming mode a row's score depends only on the rows up to it: the rows the model was
+ * fitted on are warm-up and get score 0.
+ */
+export function scoreMatrix(rows: Matrix, s: MatrixScoring): MatrixScores {
+  const trainRows = s.train ? s.train.rows : (s.trainRows ?? (s.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows)));
+  const train = s.train ?? sliceRows(rows, 0, Math.min(trainRows, rows.rows));
+  const model = fitDetector(train, { detector: s.detector, featureNames: s.featureNames, sensitivity: s.sensitivity, ...s.options });
+  const result = scoreDetector(model, rows);
+  const scoredFrom = s.train || s.mode === 'batch' ? 0 : Math.min(trainRows, rows.rows);
+  result.scores.fill(0, 0, scoredFrom);
+  result.labels.fill(0, 0, scoredFrom);
+  return { scores: result.scores, labels: result.labels, contributions: result.contributions, threshold: model.calibration.threshold, trainRows, scoredFrom, model };
+}
+
+export interface SeriesScoring {
+  mode: DetectMode;
+  sensitivity?: number;
+  trainRows?: number;
+  period?: number;
+}
+
+/** The streaming detector over a whole series: causal in streaming mode, fitted on the first trainRows then replayed in batch mode. */
+export function scoreSeries(values: readonly number[], s: SeriesScoring) {
+  const n = values.length;
+  if (s.period !== undefined && n < 2 * s.period) throw new SeriesTooShortError('series', n, 2 * s.period, `for two seasons of ${s.period} points`);
+  const trainRows = s.trainRows ?? defaultTrainRows(n, s.period);
+  if (n >= 16 && isConstant(values, Math.max(16, trainRows))) {
+    throw new ConstantSeriesError(`the series (its first ${Math.max(16, trainRows)} points)`, 'there is no spread to learn from');
+  }
+  const result = detectSeries(values, { sensitivity: s.sensitivity, warmup: trainRows, period: s.period, twoPass: s.mode === 'batch' });
+  const scoredFrom = s.mode === 'batch' ? 0 : Math.min(n, Math.max(16, trainRows));
+  return { ...result, trainRows: Math.min(n, Math.max(16, trainRows)), scoredFrom };
+}
+
+function isConstant(values: readonly number[], upTo: number): boolean {
+  for (let i = 1; i < Math.min(upTo, values.length); i++) if (values[i] !== values[0]) return false;
+  return true;
+}
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+const significant = (x: number): number => Number(x.toPrecision(8));
+
+interface SegmentExplanation {
+  kind: AnomalyKind | null;
+  contributions: { feature: string; share: number }[];
+}
+
+/** Runs of consecutive labelled points, each with its peak and what drove it; lists the first ML_LIMITS.listed. */
+export function segmentsOf(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>, at: (index: number) => string, explain: (start: number, end: number, peak: number) => SegmentExplanation) {
+  const segments: AnomalySegment[] = [];
+  let count = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (!labels[i]) continue;
+    let end = i;
+    let peak = i;
+    while (end + 1 < labels.length && labels[end + 1]) {
+      end++;
+      if (scores[end] > scores[peak]) peak = end;
+    }
+    count++;
+    if (segments.length < ML_LIMITS.listed) {
+      segments.push({ start: at(i), end: at(end), startIndex: i, endIndex: end, peak: at(peak), peakIndex: peak, peakScore: round6(scores[peak]), ...explain(i, end, peak) });
+    }
+    i = end;
+  }
+  return { segments, count };
+}
+
+/** Mean contribution share of each feature over rows start..end, largest first, the top 10. */
+export function segmentContributions(shares: Float64Array, featureNames: readonly string[], start: number, end: number) {
+  const p = featureNames.length;
+  const sums = new Float64Array(p);
+  for (let r = start; r <= end; r++) for (let c = 0; c < p; c++) sums[c] += shares[r * p + c];
+  return featureNames
+    .map((feature, c) => ({ feature, share: Math.round((sums[c] / (end - start + 1)) * 1e4) / 1e4 }))
+    .sort((a, b) => b.share - a.share)
+    .slice(0, 10);
+}
+
+const changePointOut = (feature: string, c: ChangePoint, at: (index: number) => string): ChangePointOut => ({
+  feature,
+  index: c.index,
+  timestamp: at(c.index),
+  before: significant(c.before),
+  after: significant(c.after),
+  magnitude: significant(c.magnitude),
+  magnitudeSigma: round6(c.magnitudeSigma),
+});
+
+function listed(changes: ChangePointOut[]) {
+  changes.sort((a, b) => a.index - b.index || a.feature.localeCompare(b.feature));
+  return { changePoints: changes.slice(0, ML_LIMITS.listed), changePointCount: changes.length };
+}
+
+/**
+ * POST /ml/detect. A series runs the streaming detector (batch: fitted on the first trainRows points
+ * and replayed over all; streaming: causal) plus change points (batch: PELT; streaming: online CUSUM).
+ * A matrix runs a multivariate family with per-feature contributions and online change points per feature.
+ */
+export function detectAnomalies(request: DetectRequest): DetectResponse {
+  return request.series ? detectInSeries(request, request.series) : detectInMatrix(request, request.matrix!);
+}
+
+function detectInSeries(request: DetectRequest, series: NonNullable<DetectRequest['series']>): DetectResponse {
+  const times = epochMillis(
+    series.map((p) => p.timestamp),
+    (i) => `body.series.${i}.timestamp`,
+  );
+  const at = (i: number) => isoOf(times[i]);
+  const values = series.map((p) => p.value);
+  const result = scoreSeries(values, { mode: request.mode, sensitivity: request.sensitivity, trainRows: request.trainRows, period: request.period });
+  const points = result.points;
+  const scores = points.map((p) => round6(p.score));
+  const labels = points.map((p) => p.label);
+  const { segments, count } = segmentsOf(scores, labels, at, (_start, _end, peak) => ({ kind: points[peak].kind, contributions: [{ feature: 'value', share: 1 }] }));
+  const changes = request.mode === 'batch' ? detectChangePointsOffline(values, { timestamps: times }) : detectChangePointsOnline(values, {}, times);
+  return {
+    kind: 'univariate',
+    detector: 'streaming',
+    mode: request.mode,
+    features: ['value'],
+    trainRows: result.trainRows,
+    scoredFrom: result.scoredFrom,
+    threshold: round6(result.threshold),
+    period: result.period,
+    points: {
+      scores,
+      labels,
+      expected: points.map((p) => significant(p.expected)),
+      lower: points.map((p) => significant(p.lower)),
+      upper: points.map((p) => significant(p.upper)),
+    },
+    segments,
+    segmentCount: count,
+    ...listed(changes.map((c) => changePointOut('value', c, at))),
+  };
+}
+
+function detectInMatrix(request: DetectRequest, input: NonNullable<DetectRequest['matrix']>): DetectResponse {
+  const times = epochMillis(input.timestamps, (i) => `body.matrix.timestamps.${i}`);
+  const at = (i: number) => isoOf(times[i]);
+  const name = (request.detector ?? 'pca') as MultivariateDetectorName;
+  const detector = multivariateKinds[name];
+  const rows = matrixFromRows(input.rows);
+  const features = input.features;
+  if (detector === 'autoencoder') {
+    const trainRows = request.trainRows ?? (request.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows));
+    if (trainRows * features.length ** 2 > ML_LIMITS.autoencoderTrainingWork) {
+      throw new ValidationError(`Training an autoencoder on ${trainRows} rows of ${features.length} features takes too long for a request; use trainRows or fewer features`, [
+        { pointer: 'body.trainRows', message: `At most ${Math.floor(ML_LIMITS.autoencoderTrainingWork / features.length ** 2)} rows for ${features.length} features` },
+      ]);
+    }
+  }
+  const scored = scoreMatrix(rows, { detector, mode: request.mode, featureNames: features, sensitivity: request.sensitivity, trainRows: request.trainRows, options: request.options });
+  const scores = Array.from(scored.scores, round6);
+  const labels = Array.from(scored.labels, (l) => l === 1);
+  const { segments, count } = segmentsOf(scores, labels, at, (start, end) => ({ kind: null, contributions: segmentContributions(scored.contributions, features, start, end) }));
+  const changes: ChangePointOut[] = [];
+  features.forEach((feature, c) => {
+    const column = input.rows.map((row) => row[c]);
+    for (const change of detectChangePointsOnline(column, {}, times)) changes.push(changePointOut(feature, change, at));
+  });
+  return {
+    kind: 'multivariate',
+    detector: name,
+    mode: request.mode,
+    features,
+    trainRows: scored.trainRows,
+    scoredFrom: scored.scoredFrom,
+    threshold: round6(scored.threshold),
+    points: { scores, labels },
+    segments,
+    segmentCount: count,
+    ...listed(changes),
+  };
+}

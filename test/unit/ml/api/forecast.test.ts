@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { handler } from '../../../../functions/ml/forecastSeries.js';
+import type { ForecastResponse } from '../../../../shared/ml/api/contract.js';
+import { MINUTE, post, seasonalSeries, T0 } from './requests.js';
+
+const forecast = (body: unknown, options: Parameters<typeof post>[3] = {}) => post<ForecastResponse>(handler, '/api/v1/ml/forecast', body, options);
+
+describe('POST /ml/forecast', () => {
+  it('finds the season and forecasts it with intervals and timestamps', async () => {
+    const series = seasonalSeries(480, 21);
+
+    const reply = await forecast({ series, horizon: 48 });
+
+    expect(reply.status).toBe(200);
+    const { model, points, accuracy } = reply.json;
+    expect(model.period).toBe(48);
+    expect(points).toHaveLength(48);
+    expect(points[0].timestamp).toBe(new Date(T0 + 480 * MINUTE).toISOString());
+    points.forEach((p, h) => {
+      const truth = 10 + Math.sin((2 * Math.PI * (480 + h)) / 48);
+      expect(Math.abs(p.mean - truth)).toBeLessThan(0.3);
+      expect(p.lower).toBeLessThan(p.mean);
+      expect(p.upper).toBeGreaterThan(p.mean);
+    });
+    expect(accuracy?.beatsNaive).toBe(true);
+  });
+
+  it('forecasts a constant series as flat', async () => {
+    const reply = await forecast({ series: seasonalSeries(50, 1).map((p) => ({ ...p, value: 5 })), horizon: 3 });
+
+    expect(reply.status).toBe(200);
+    expect(reply.json.points.map((p) => p.mean)).toEqual([5, 5, 5]);
+  });
+
+  it.each([
+    ['a horizon of 0', { series: seasonalSeries(100, 1), horizon: 0 }, 400, 'body.horizon'],
+    ['NaN sent as null', { series: seasonalSeries(100, 1).map((p, i) => (i === 3 ? { ...p, value: null } : p)), horizon: 5 }, 400, 'body.series.3.value'],
+    ['20,001 points', { series: Array.from({ length: 20_001 }, (_, i) => ({ timestamp: i, value: i % 7 })), horizon: 5 }, 400, 'body.series'],
+    ['an unknown field', { series: seasonalSeries(100, 1), horizon: 5, alpha: 0.3 }, 400, 'body'],
+  ])('%s: %i', async (_what, body, status, pointer) => {
+    const reply = await forecast(body);
+
+    expect(reply.status).toBe(status);
+    expect(reply.json.errors?.map((e) => e.pointer)).toContain(pointer);
+  });
+
+  it.each([
+    ['a series too short to fit', { series: seasonalSeries(5, 1), horizon: 2 }],
+    ['a series shorter than two seasons', { series: seasonalSeries(100, 1), horizon: 2, period: 60 }],
+  ])('%s: 422', async (_what, body) => {
+    const reply = await forecast(body);
+
+    expect(reply.status).toBe(422);
+    expect(reply.json.code).toBe('series_too_short');
+  });
+
+  it('needs the read scope', async () => {
+    expect((await forecast({ series: seasonalSeries(50, 1), horizon: 2 }, { scopes: ['telltale/data'] })).status).toBe(403);
+  });
+});
