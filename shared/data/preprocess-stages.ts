@@ -1,0 +1,518 @@
+/**
+ * The preprocessing steps as a chain of row sinks. A row is a timestamp (epoch ms) and a
+ * Float64Array of the sensor values followed by the label (when there is one); NaN is missing.
+ * A sink may reuse the array it passes on, so a stage that keeps a row copies it. Each stage
+ * holds a bounded number of rows, so memory does not depend on the input's length.
+ */
+import { DataValidationError } from './errors.js';
+import type { ScaleParams, WindowStat } from './preprocess-recipe.js';
+
+export interface RowSink {
+  push(t: number, row: Float64Array): void;
+  end(): void;
+}
+
+/**
+ * Sorts input that is out of order by less than `window` rows. Rows that arrive in order go to a
+ * FIFO (constant time); only rows earlier than the FIFO's last go to a min-heap; the next row out
+ * is the smaller of the two heads. Sorted input thus costs no heap work at all. Both share one
+ * pool of `window` row slots, so memory is fixed.
+ */
+export class ReorderStage implements RowSink {
+  private readonly heap: Int32Array;
+  private heapSize = 0;
+  private readonly fifo: Int32Array;
+  private fifoHead = 0;
+  private fifoSize = 0;
+  private fifoLastT = -Infinity;
+  private readonly free: Int32Array;
+  private freeTop: number;
+  private readonly times: Float64Array;
+  private readonly seqs: Float64Array;
+  private readonly data: Float64Array;
+  private readonly out: Float64Array;
+  private seq = 0;
+  private lastOut = -Infinity;
+  reordered = 0;
+
+  constructor(
+    private readonly next: RowSink,
+    private readonly width: number,
+    private readonly window: number,
+  ) {
+    this.heap = new Int32Array(window);
+    this.fifo = new Int32Array(window);
+    this.free = Int32Array.from({ length: window }, (_, i) => window - 1 - i);
+    this.freeTop = window;
+    this.times = new Float64Array(window);
+    this.seqs = new Float64Array(window);
+    this.data = new Float64Array(window * width);
+    this.out = new Float64Array(width);
+  }
+
+  private less(a: number, b: number): boolean {
+    const ta = this.times[a];
+    const tb = this.times[b];
+    return ta < tb || (ta === tb && this.seqs[a] < this.seqs[b]);
+  }
+
+  push(t: number, row: Float64Array): void {
+    if (this.heapSize + this.fifoSize === this.window) this.pop();
+    const slot = this.free[--this.freeTop];
+    this.times[slot] = t;
+    this.seqs[slot] = this.seq++;
+    const w = this.width;
+    const base = slot * w;
+    for (let i = 0; i < w; i++) this.data[base + i] = row[i];
+    if (t >= this.fifoLastT) {
+      this.fifo[(this.fifoHead + this.fifoSize++) % this.window] = slot;
+      this.fifoLastT = t;
+      return;
+    }
+    this.reordered++;
+    const heap = this.heap;
+    let i = this.heapSize++;
+    heap[i] = slot;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(heap[i], heap[p])) break;
+      const tmp = heap[i];
+      heap[i] = heap[p];
+      heap[p] = tmp;
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    let slot: number;
+    const fromFifo = this.fifoSize > 0 && (this.heapSize === 0 || this.less(this.fifo[this.fifoHead], this.heap[0]));
+    if (fromFifo) {
+      slot = this.fifo[this.fifoHead];
+      this.fifoHead = (this.fifoHead + 1) % this.window;
+      this.fifoSize--;
+    } else {
+      const heap = this.heap;
+      slot = heap[0];
+      const n = --this.heapSize;
+      heap[0] = heap[n];
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && this.less(heap[r], heap[l]) ? r : l;
+        if (!this.less(heap[c], heap[i])) break;
+        const tmp = heap[i];
+        heap[i] = heap[c];
+        heap[c] = tmp;
+        i = c;
+      }
+    }
+    const t = this.times[slot];
+    if (t < this.lastOut)
+      throw DataValidationError.of(
+        'UNSORTED_BEYOND_WINDOW',
+        `Rows are out of time order by more than ${this.window} rows (a row at ${new Date(t).toISOString()} comes after ${new Date(this.lastOut).toISOString()}): sort the file, or raise reorderWindowRows.`,
+      );
+    this.lastOut = t;
+    const w = this.width;
+    const base = slot * w;
+    for (let i = 0; i < w; i++) this.out[i] = this.data[base + i];
+    this.free[this.freeTop++] = slot;
+    this.next.push(t, this.out);
+  }
+
+  end(): void {
+    while (this.heapSize + this.fifoSize > 0) this.pop();
+    this.next.end();
+  }
+}
+
+/** Drops a row identical (values and label, NaN equal to NaN) to an earlier row with the same timestamp. Input must be sorted. */
+export class DedupeStage implements RowSink {
+  private static readonly GROUP = 256;
+  private readonly group: Float64Array;
+  private count = 0;
+  private t = Number.NaN;
+  dropped = 0;
+
+  constructor(
+    private readonly next: RowSink,
+    private readonly width: number,
+  ) {
+    this.group = new Float64Array(DedupeStage.GROUP * width);
+  }
+
+  push(t: number, row: Float64Array): void {
+    const w = this.width;
+    if (t !== this.t) {
+      this.t = t;
+      this.count = 0;
+    } else {
+      for (let g = 0; g < this.count; g++) {
+        const base = g * w;
+        let same = true;
+        for (let i = 0; i < w; i++) {
+          const a = this.group[base + i];
+          const b = row[i];
+          if (a !== b && !(a !== a && b !== b)) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          this.dropped++;
+          return;
+        }
+      }
+    }
+    if (this.count < DedupeStage.GROUP) {
+      const base = this.count++ * w;
+      for (let i = 0; i < w; i++) this.group[base + i] = row[i];
+    }
+    this.next.push(t, row);
+  }
+
+  end(): void {
+    this.next.end();
+  }
+}
+
+/** Means per fixed bucket (label: maximum); empty buckets become missing rows, up to maxEmpty in a row. Input must be sorted. */
+export class ResampleStage implements RowSink {
+  private cur = Number.NaN;
+  private readonly sums: Float64Array;
+  private readonly counts: Float64Array;
+  private readonly out: Float64Array;
+  emptyBuckets = 0;
+  gapsLeft = 0;
+
+  constructor(
+    private readonly next: RowSink,
+    private readonly width: number,
+    private readonly sensors: number,
+    private readonly intervalMs: number,
+    private readonly maxEmpty: number,
+  ) {
+    this.sums = new Float64Array(width);
+    this.counts = new Float64Array(width);
+    this.out = new Float64Array(width);
+  }
+
+  private flush(): void {
+    for (let i = 0; i < this.width; i++) {
+      const n = this.counts[i];
+      this.out[i] = n > 0 ? (i < this.sensors ? this.sums[i] / n : this.sums[i]) : Number.NaN;
+      this.sums[i] = 0;
+      this.counts[i] = 0;
+    }
+    this.next.push(this.cur * this.intervalMs, this.out);
+  }
+
+  push(t: number, row: Float64Array): void {
+    const bucket = Math.floor(t / this.intervalMs);
+    if (bucket !== this.cur) {
+      if (this.cur === this.cur) {
+        this.flush();
+        const gap = bucket - this.cur - 1;
+        if (gap > 0 && gap <= this.maxEmpty) {
+          this.out.fill(Number.NaN);
+          for (let g = 1; g <= gap; g++) this.next.push((this.cur + g) * this.intervalMs, this.out);
+          this.emptyBuckets += gap;
+        } else if (gap > 0) this.gapsLeft++;
+      }
+      this.cur = bucket;
+    }
+    for (let i = 0; i < this.width; i++) {
+      const x = row[i];
+      if (x !== x) continue;
+      if (i < this.sensors) this.sums[i] += x;
+      else this.sums[i] = this.counts[i] > 0 ? Math.max(this.sums[i], x) : x;
+      this.counts[i]++;
+    }
+  }
+
+  end(): void {
+    if (this.cur === this.cur) this.flush();
+    this.next.end();
+  }
+}
+
+/** Fills runs of at most maxGap missing values between two known ones (linear in time, or the last value). Holds at most maxGap + 1 rows. */
+export class ImputeStage implements RowSink {
+  private readonly cap: number;
+  private readonly times: Float64Array;
+  private readonly data: Float64Array;
+  private readonly out: Float64Array;
+  private readonly lastIdx: Float64Array;
+  private readonly lastVal: Float64Array;
+  private readonly lastT: Float64Array;
+  private readonly runStart: Float64Array;
+  private head = 0;
+  private idx = 0;
+  /** Columns with an open run of missing values after a known value (the only ones that can block). */
+  private open = 0;
+  imputed = 0;
+
+  constructor(
+    private readonly next: RowSink,
+    private readonly width: number,
+    private readonly sensors: number,
+    private readonly maxGap: number,
+    private readonly method: 'linear' | 'ffill',
+  ) {
+    this.cap = maxGap + 2;
+    this.times = new Float64Array(this.cap);
+    this.data = new Float64Array(this.cap * width);
+    this.out = new Float64Array(width);
+    this.lastIdx = new Float64Array(sensors).fill(-1);
+    this.lastVal = new Float64Array(sensors);
+    this.lastT = new Float64Array(sensors);
+    this.runStart = new Float64Array(sensors).fill(-1);
+  }
+
+  push(t: number, row: Float64Array): void {
+    const i = this.idx++;
+    const w = this.width;
+    const slot = i % this.cap;
+    this.times[slot] = t;
+    const base = slot * w;
+    for (let c = 0; c < w; c++) this.data[base + c] = row[c];
+    for (let j = 0; j < this.sensors; j++) {
+      const x = row[j];
+      if (x === x) {
+        const rs = this.runStart[j];
+        if (rs >= 0) {
+          if (i - rs <= this.maxGap && this.lastIdx[j] >= 0) {
+            const v0 = this.lastVal[j];
+            const t0 = this.lastT[j];
+            for (let r = rs; r < i; r++) {
+              const s = r % this.cap;
+              this.data[s * w + j] = this.method === 'linear' && t > t0 ? v0 + ((x - v0) * (this.times[s] - t0)) / (t - t0) : v0;
+              this.imputed++;
+            }
+          }
+          this.runStart[j] = -1;
+          if (this.lastIdx[j] >= 0) this.open--;
+        }
+        this.lastIdx[j] = i;
+        this.lastVal[j] = x;
+        this.lastT[j] = t;
+      } else if (this.runStart[j] < 0) {
+        this.runStart[j] = i;
+        if (this.lastIdx[j] >= 0) this.open++;
+      }
+    }
+    this.drain(false);
+  }
+
+  private drain(final: boolean): void {
+    const w = this.width;
+    while (this.head < this.idx) {
+      const h = this.head;
+      if (!final && this.open > 0) {
+        let blocked = false;
+        for (let j = 0; j < this.sensors; j++) {
+          const rs = this.runStart[j];
+          if (rs >= 0 && rs <= h && this.lastIdx[j] >= 0 && this.idx - rs <= this.maxGap) {
+            blocked = true;
+            break;
+          }
+        }
+        if (blocked) return;
+      }
+      const slot = h % this.cap;
+      const base = slot * w;
+      for (let c = 0; c < w; c++) this.out[c] = this.data[base + c];
+      this.head++;
+      this.next.push(this.times[slot], this.out);
+    }
+  }
+
+  end(): void {
+    this.drain(true);
+    this.next.end();
+  }
+}
+
+/** Applies (x - center) / scale to each sensor column. */
+export class ScaleStage implements RowSink {
+  private readonly center: Float64Array;
+  private readonly scale: Float64Array;
+  private readonly out: Float64Array;
+
+  constructor(
+    private readonly next: RowSink,
+    private readonly width: number,
+    names: readonly string[],
+    params: ScaleParams,
+  ) {
+    this.center = Float64Array.from(names, (n) => params[n]?.center ?? 0);
+    this.scale = Float64Array.from(names, (n) => params[n]?.scale || 1);
+    this.out = new Float64Array(width);
+  }
+
+  push(t: number, row: Float64Array): void {
+    const s = this.center.length;
+    for (let i = 0; i < s; i++) this.out[i] = (row[i] - this.center[i]) / this.scale[i];
+    for (let i = s; i < this.width; i++) this.out[i] = row[i];
+    this.next.push(t, this.out);
+  }
+
+  end(): void {
+    this.next.end();
+  }
+}
+
+/** Rolling statistics over the last `window` rows of chosen columns, appended after the row's own values. Missing values are skipped. */
+export class WindowStage implements RowSink {
+  private readonly out: Float64Array;
+  private readonly ring: Float64Array;
+  private readonly sum: Float64Array;
+  private readonly sumSq: Float64Array;
+  private readonly n: Float64Array;
+  private readonly ref: Float64Array;
+  /** Monotonic deques of row indices (per column, `window` slots each): max first, then min. */
+  private readonly maxQ: Float64Array;
+  private readonly minQ: Float64Array;
+  private readonly maxHead: Int32Array;
+  private readonly maxLen: Int32Array;
+  private readonly minHead: Int32Array;
+  private readonly minLen: Int32Array;
+  private i = 0;
+  /** Stats as codes (0 mean, 1 std, 2 min, 3 max), and whether the deques are needed at all. */
+  private readonly codes: Int8Array;
+  private readonly wantMin: boolean;
+  private readonly wantMax: boolean;
+
+  constructor(
+    private readonly next: RowSink,
+    private readonly width: number,
+    private readonly columns: readonly number[],
+    private readonly window: number,
+    stats: readonly WindowStat[],
+  ) {
+    this.codes = Int8Array.from(stats, (st) => ['mean', 'std', 'min', 'max'].indexOf(st));
+    this.wantMin = stats.includes('min');
+    this.wantMax = stats.includes('max');
+    const c = columns.length;
+    this.out = new Float64Array(width + c * stats.length);
+    this.ring = new Float64Array(c * window).fill(Number.NaN);
+    this.sum = new Float64Array(c);
+    this.sumSq = new Float64Array(c);
+    this.n = new Float64Array(c);
+    this.ref = new Float64Array(c).fill(Number.NaN);
+    this.maxQ = new Float64Array(c * window);
+    this.minQ = new Float64Array(c * window);
+    this.maxHead = new Int32Array(c);
+    this.maxLen = new Int32Array(c);
+    this.minHead = new Int32Array(c);
+    this.minLen = new Int32Array(c);
+  }
+
+  push(t: number, row: Float64Array): void {
+    const W = this.window;
+    const i = this.i++;
+    for (let k = 0; k < this.width; k++) this.out[k] = row[k];
+    let o = this.width;
+    for (let c = 0; c < this.columns.length; c++) {
+      const x = row[this.columns[c]];
+      const slot = c * W + (i % W);
+      const old = this.ring[slot];
+      if (old === old) {
+        const d = old - this.ref[c];
+        this.sum[c] -= d;
+        this.sumSq[c] -= d * d;
+        this.n[c]--;
+      }
+      this.ring[slot] = x;
+      if (x === x) {
+        if (this.ref[c] !== this.ref[c]) this.ref[c] = x;
+        const d = x - this.ref[c];
+        this.sum[c] += d;
+        this.sumSq[c] += d * d;
+        this.n[c]++;
+      }
+      const max = this.wantMax ? this.monotonic(this.maxQ, this.maxHead, this.maxLen, c, i, x, true) : Number.NaN;
+      const min = this.wantMin ? this.monotonic(this.minQ, this.minHead, this.minLen, c, i, x, false) : Number.NaN;
+      const n = this.n[c];
+      for (let k = 0; k < this.codes.length; k++) {
+        const code = this.codes[k];
+        if (code === 0) this.out[o++] = n > 0 ? this.ref[c] + this.sum[c] / n : Number.NaN;
+        else if (code === 1) this.out[o++] = n > 1 ? Math.sqrt(Math.max(0, (this.sumSq[c] - (this.sum[c] * this.sum[c]) / n) / (n - 1))) : Number.NaN;
+        else if (code === 2) this.out[o++] = min;
+        else this.out[o++] = max;
+      }
+    }
+    this.next.push(t, this.out);
+  }
+
+  /** Pushes row i into column c's deque and returns the window's extreme. */
+  private monotonic(q: Float64Array, head: Int32Array, len: Int32Array, c: number, i: number, x: number, isMax: boolean): number {
+    const W = this.window;
+    const base = c * W;
+    while (len[c] > 0 && q[base + head[c]] <= i - W) {
+      head[c] = (head[c] + 1) % W;
+      len[c]--;
+    }
+    if (x === x) {
+      while (len[c] > 0) {
+        const back = q[base + ((head[c] + len[c] - 1) % W)];
+        const v = this.ring[base + (back % W)];
+        if (isMax ? v <= x : v >= x) len[c]--;
+        else break;
+      }
+      q[base + ((head[c] + len[c]) % W)] = i;
+      len[c]++;
+    }
+    return len[c] > 0 ? this.ring[base + (q[base + head[c]] % W)] : Number.NaN;
+  }
+
+  end(): void {
+    this.next.end();
+  }
+}
+
+/** Fits scaling parameters on the rows it sees (Welford mean and variance, min, max). */
+export class ScaleFitSink implements RowSink {
+  private readonly count: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  private readonly min: Float64Array;
+  private readonly max: Float64Array;
+
+  constructor(private readonly names: readonly string[]) {
+    const s = names.length;
+    this.count = new Float64Array(s);
+    this.mean = new Float64Array(s);
+    this.m2 = new Float64Array(s);
+    this.min = new Float64Array(s).fill(Infinity);
+    this.max = new Float64Array(s).fill(-Infinity);
+  }
+
+  push(_t: number, row: Float64Array): void {
+    for (let i = 0; i < this.names.length; i++) {
+      const x = row[i];
+      if (x !== x) continue;
+      const n = ++this.count[i];
+      const d = x - this.mean[i];
+      this.mean[i] += d / n;
+      this.m2[i] += d * (x - this.mean[i]);
+      if (x < this.min[i]) this.min[i] = x;
+      if (x > this.max[i]) this.max[i] = x;
+    }
+  }
+
+  end(): void {}
+
+  params(method: 'zscore' | 'minmax'): ScaleParams {
+    const out: ScaleParams = {};
+    this.names.forEach((name, i) => {
+      const n = this.count[i];
+      if (n === 0) out[name] = { center: 0, scale: 1 };
+      else if (method === 'zscore') out[name] = { center: this.mean[i], scale: n > 1 ? Math.sqrt(this.m2[i] / (n - 1)) : 1 };
+      else out[name] = { center: this.min[i], scale: this.max[i] - this.min[i] };
+    });
+    return out;
+  }
+}
