@@ -76,7 +76,8 @@ export function writeBaselineModel(kind: DetectorKind, dir: string): string {
   return id;
 }
 
-function main(): void {
+/** Assembles the layer folder: the pruned onnxruntime addon and the baseline models. */
+export function buildModelsLayer(): void {
   const started = performance.now();
   rmSync(layerDir, { recursive: true, force: true });
   copyOnnxRuntime();
@@ -89,4 +90,4 @@ function main(): void {
   console.log(`  total  ${mb(sizeOf(layerDir))} unzipped (Lambda allows 250 MB for function + layers)`);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) buildModelsLayer();

@@ -1,7 +1,14 @@
+import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute } from './data/registry/contract.js';
+import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
+import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
 import { healthRoute } from './monitoring/contract.js';
 import { openApiRoute } from './gateway/contract.js';
+import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
+import { getModelRoute, listModelsRoute, predictRoute, trainModelRoute } from './ml/registry/contract.js';
+import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
+import type { SagaDefinition } from './platform/saga.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
@@ -13,12 +20,31 @@ export interface Bindings {
   queues?: Partial<Record<QueueName, 'send'>>;
   /** Put events on the bus. */
   bus?: boolean;
+  /** Start executions of these state machines. */
+  stateMachines?: Partial<Record<WorkflowName, 'start'>>;
 }
+
+/**
+ * The state machines, declared once as sagas of catalog functions. Step Functions (CDK) and the
+ * local cloud (aws-local-stepfunctions) run the same definition, from `sagaDefinition()`.
+ */
+export const workflows = {
+  datasetPipeline,
+  trainingPipeline: trainingSaga,
+} as const satisfies Record<string, SagaDefinition>;
+export type WorkflowName = keyof typeof workflows;
 
 export type Trigger =
   | { kind: 'http'; route: RouteContract }
   | { kind: 'queue'; queue: QueueName; batchSize: number; maxBatchingWindowSeconds: number }
-  | { kind: 'task' };
+  /** An EventBridge rule on the bus: events whose detail-type is listed (and source matches, when given). */
+  | { kind: 'event'; detailTypes: readonly string[]; source?: string }
+  /** A step of a state machine in `workflows`. */
+  | { kind: 'task' }
+  /** S3 "Object Created" events of a bucket (S3 sends them to the default bus), under a key prefix. */
+  | { kind: 'objectCreated'; bucket: BucketName; prefix: string }
+  /** A Cognito user pool trigger (pre token generation, V3_0 event); the data stack wires it to the pool. */
+  | { kind: 'cognito'; operation: 'preTokenGeneration' };
 
 export interface FunctionDeclaration {
   /** Logical name, unique; also the construct id. */
@@ -33,14 +59,18 @@ export interface FunctionDeclaration {
   architecture: 'arm64' | 'x86_64';
   trigger: Trigger;
   binds: Bindings;
+  /** Runs onnxruntime: gets the models layer (the native addon and the baseline models). */
+  usesModelsLayer?: boolean;
 }
+
+type Options = Partial<Pick<FunctionDeclaration, 'memoryMb' | 'timeoutSeconds' | 'architecture' | 'description' | 'usesModelsLayer'>>;
 
 const api = (
   name: string,
   context: BoundedContext,
   route: RouteContract,
   binds: Bindings,
-  options: Partial<Pick<FunctionDeclaration, 'memoryMb' | 'timeoutSeconds' | 'architecture' | 'description'>> = {},
+  options: Options = {},
 ): FunctionDeclaration => ({
   name,
   context,
@@ -51,7 +81,34 @@ const api = (
   architecture: options.architecture ?? 'arm64',
   trigger: { kind: 'http', route },
   binds,
+  ...(options.usesModelsLayer ? { usesModelsLayer: true } : {}),
 });
+
+/** A function that is not an API route: a pipeline step, an event or queue consumer. */
+const fn = (
+  name: string,
+  context: BoundedContext,
+  entry: string,
+  description: string,
+  trigger: Trigger,
+  binds: Bindings,
+  options: Options = {},
+): FunctionDeclaration => ({
+  name,
+  context,
+  entry,
+  description,
+  memoryMb: options.memoryMb ?? 512,
+  timeoutSeconds: options.timeoutSeconds ?? 60,
+  architecture: options.architecture ?? 'arm64',
+  trigger,
+  binds,
+  ...(options.usesModelsLayer ? { usesModelsLayer: true } : {}),
+});
+
+const task = { kind: 'task' } as const;
+const datasetStep = { tables: { datasets: 'readWrite' }, buckets: { datasets: 'readWrite' } } as const satisfies Bindings;
+const modelStep = { tables: { models: 'readWrite' }, buckets: { models: 'readWrite' } } as const satisfies Bindings;
 
 /**
  * Every function of Telltale, declared once. The CDK stacks and the embedded local cloud both
@@ -63,7 +120,47 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('registerSensor', 'sensors', registerSensorRoute, { tables: { sensors: 'write' } }),
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),
   api('getSensor', 'sensors', getSensorRoute, { tables: { sensors: 'read' } }),
+  // data: datasets, inline checks, the quality report, and the pipeline's steps
+  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write' }, buckets: { datasets: 'write' } }),
+  api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
+  api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
+  api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }),
+  fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',
+    { kind: 'objectCreated', bucket: 'datasets', prefix: 'datasets/' }, { tables: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }, { memoryMb: 256, timeoutSeconds: 30 }),
+  fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
+  fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
+  fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
+  fn('publishDatasetStep', 'data', 'functions/data/publishDatasetStep.ts', 'Pipeline step: mark READY and publish data.processed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
+  fn('undoDatasetStep', 'data', 'functions/data/undoDatasetStep.ts', 'Compensation of the pipeline steps: remove what the failed run wrote', task, datasetStep, { memoryMb: 256 }),
+  fn('failDatasetPipeline', 'data', 'functions/data/failDatasetPipeline.ts', 'Pipeline failure: mark the dataset FAILED with step and cause, publish pipeline.failed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
+  fn('issueTenantClaim', 'gateway', 'functions/gateway/issueTenantClaim.ts', 'Adds the tenant claim to access tokens (users: custom:tenant; app clients: the tenants table)',
+    { kind: 'cognito', operation: 'preTokenGeneration' }, { tables: { tenants: 'read' } }, { memoryMb: 256, timeoutSeconds: 5 }),
+  // ml: training (POST /ml/train starts the trainingPipeline saga of shared/ml/registry/trainingPipeline.ts), models, predict.
+  // Functions that load onnxruntime run on x86_64 (crash reports on arm64 Lambda) with the models layer.
+  api('trainModel', 'ml', trainModelRoute, { tables: { models: 'readWrite', datasets: 'read' }, stateMachines: { trainingPipeline: 'start' } }),
+  api('listModels', 'ml', listModelsRoute, { tables: { models: 'read' } }),
+  api('getModel', 'ml', getModelRoute, { tables: { models: 'read' } }),
+  api('predict', 'ml', predictRoute, { tables: { models: 'read' }, buckets: { models: 'read' } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
+  fn(training.fit, 'ml', 'functions/ml/trainingSteps/fit.ts', 'Training step: fit a detector on the processed dataset, export ONNX and manifest to staging', task,
+    { ...modelStep, buckets: { datasets: 'read', models: 'readWrite' } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
+  fn(training.evaluate, 'ml', 'functions/ml/trainingSteps/evaluate.ts', 'Training step: score the hold-out with the staged ONNX model and store the metrics', task,
+    { ...modelStep, buckets: { datasets: 'read', models: 'readWrite' } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
+  fn(training.register, 'ml', 'functions/ml/trainingSteps/register.ts', 'Training step: copy the staged model to its version key, mark it READY, publish model.registered', task, { ...modelStep, bus: true }),
+  fn(training.discardStaging, 'ml', 'functions/ml/trainingSteps/discardStaging.ts', 'Compensation of the fit step: delete the staged model and manifest', task, modelStep, { memoryMb: 256 }),
+  fn(training.unregister, 'ml', 'functions/ml/trainingSteps/unregister.ts', 'Compensation of the register step: delete the version objects and restore the record', task, modelStep, { memoryMb: 256 }),
+  fn(training.recordFailure, 'ml', 'functions/ml/trainingSteps/recordFailure.ts', 'Training failure: mark the model FAILED with the step and cause, publish pipeline.failed', task, { tables: { models: 'readWrite' }, bus: true }, { memoryMb: 256 }),
+  // ml: inline computations (no stored data, no onnxruntime). CPU-bound, so detect gets a full vCPU (1769 MB) and stays under HTTP API's 30 s.
+  api('detectAnomalies', 'ml', detectRoute, {}, { memoryMb: 1769, timeoutSeconds: 29 }),
+  api('forecastSeries', 'ml', forecastRoute, {}, { memoryMb: 1769, timeoutSeconds: 29 }),
+  api('detectDrift', 'ml', driftRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  api('evaluateDetections', 'ml', evaluateRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
 ];
 
 export const httpFunctions = () =>
   catalog.flatMap((f) => (f.trigger.kind === 'http' ? [{ fn: f, route: f.trigger.route }] : []));
+
+/** Functions started by an EventBridge rule on the bus. */
+export const eventFunctions = () =>
+  catalog.flatMap((f) => (f.trigger.kind === 'event' ? [{ fn: f, rule: f.trigger }] : []));

@@ -1,14 +1,20 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { existsSync } from 'node:fs';
+import { buildModelsLayer, layerDir } from '../layers/build.js';
+import { sagaDefinition, sagaFunctionNames } from '../shared/platform/saga.js';
 import type { Construct } from 'constructs';
-import { catalog } from '../shared/catalog.js';
+import { catalog, workflows, type WorkflowName } from '../shared/catalog.js';
 import type { RouteContract } from '../shared/http/route.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
 import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
@@ -33,6 +39,7 @@ export const defaultRouteThrottle = (route: RouteContract): Throttle =>
   route.scope === null ? { rateLimit: 20, burstLimit: 40 } : route.method === 'GET' ? { rateLimit: 200, burstLimit: 400 } : { rateLimit: 100, burstLimit: 200 };
 
 const routeKeyOf = (route: RouteContract) => `${route.method} ${route.path}`;
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
 /**
  * The stateless stack: walks the catalog. HTTP functions become routes of one HTTP API behind the
@@ -42,6 +49,7 @@ export class ApiStack extends Stack {
   /** Every function, by catalog name. */
   readonly functions: ReadonlyMap<string, TelltaleFunction>;
   readonly api: HttpApi | null;
+  readonly stateMachines: Record<WorkflowName, StateMachine>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -49,11 +57,26 @@ export class ApiStack extends Stack {
     const settings = functionSettings(config);
 
     const functions = new Map<string, TelltaleFunction>();
+    const modelsLayer = this.modelsLayer(config);
     for (const fn of catalog.filter((f) => f.trigger.kind !== 'cognito')) {
-      const id = fn.name.charAt(0).toUpperCase() + fn.name.slice(1);
-      functions.set(fn.name, new TelltaleFunction(this, id, { ...settings, declaration: fn }).bind(fn.binds, resources));
+      const id = pascal(fn.name);
+      // LocalStack Community runs no layers: those functions ship onnxruntime-node in their own bundle there.
+      const nodeModules = fn.usesModelsLayer && !modelsLayer ? ['onnxruntime-node'] : undefined;
+      const created = new TelltaleFunction(this, id, { ...settings, declaration: fn, nodeModules }).bind(fn.binds, resources);
+      if (fn.usesModelsLayer && modelsLayer) {
+        created.addLayers(modelsLayer);
+        created.addEnvironment('MODELS_DIR', '/opt/models');
+      }
+      functions.set(fn.name, created);
     }
     this.functions = functions;
+    this.stateMachines = this.workflows(config, functions);
+    for (const fn of functions.values()) {
+      for (const name of Object.keys(fn.declaration.binds.stateMachines ?? {}) as WorkflowName[]) fn.bindStateMachine(name, this.stateMachines[name]);
+    }
+    // Events a target could not take after its retries land here instead of vanishing.
+    const eventDeadLetters = new Queue(this, 'EventDeadLetters', { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14) });
+    Validations.of(eventDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the EventBridge rule targets.' });
 
     for (const fn of functions.values()) {
       const trigger = fn.declaration.trigger;
@@ -76,7 +99,20 @@ export class ApiStack extends Stack {
             eventBus: resources.bus,
             description: `${trigger.detailTypes.join(', ')} -> ${fn.declaration.name}`,
             eventPattern: { detailType: [...trigger.detailTypes], ...(trigger.source ? { source: [trigger.source] } : {}) },
-            targets: [new LambdaFunction(fn, { retryAttempts: 3, maxEventAge: Duration.hours(2) })],
+            targets: [new LambdaFunction(fn, { retryAttempts: 3, maxEventAge: Duration.hours(2), deadLetterQueue: eventDeadLetters })],
+          });
+          break;
+        case 'objectCreated':
+          // S3 sends object events to the account's default bus only.
+          new Rule(this, `${fn.node.id}Rule`, {
+            eventBus: EventBus.fromEventBusName(this, `${fn.node.id}DefaultBus`, 'default'),
+            description: `Object Created in ${trigger.bucket} under ${trigger.prefix} -> ${fn.declaration.name}`,
+            eventPattern: {
+              source: ['aws.s3'],
+              detailType: ['Object Created'],
+              detail: { bucket: { name: [resources.buckets[trigger.bucket].bucketName] }, object: { key: [{ prefix: trigger.prefix }] } },
+            },
+            targets: [new LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: eventDeadLetters })],
           });
           break;
         default:
@@ -86,6 +122,55 @@ export class ApiStack extends Stack {
     }
 
     this.api = props.auth ? this.httpApi(config, props.auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
+  }
+
+  /** The models layer: the onnxruntime addon (linux-x64 only) and the baseline models, built by layers/build.ts. */
+  private modelsLayer(config: TelltaleConfig): LayerVersion | undefined {
+    if (config.localstack || !catalog.some((f) => f.usesModelsLayer)) return undefined;
+    if (!existsSync(layerDir)) buildModelsLayer();
+    return new LayerVersion(this, 'ModelsLayer', {
+      code: Code.fromAsset(layerDir),
+      compatibleRuntimes: [Runtime.NODEJS_24_X],
+      compatibleArchitectures: [Architecture.X86_64],
+      description: 'onnxruntime-node (linux-x64) and Telltale baseline models',
+      removalPolicy: removalPolicyOf(config),
+    });
+  }
+
+  /** One Step Functions state machine per saga in `workflows`, its task states bound to the catalog's functions. */
+  private workflows(config: TelltaleConfig, functions: ReadonlyMap<string, TelltaleFunction>): Record<WorkflowName, StateMachine> {
+    const built = {} as Record<WorkflowName, StateMachine>;
+    for (const [name, saga] of Object.entries(workflows) as [WorkflowName, (typeof workflows)[WorkflowName]][]) {
+      const invoked = sagaFunctionNames(saga).map((n) => {
+        const fn = functions.get(n);
+        if (!fn) throw new Error(`Workflow ${name} invokes ${n}, which is not in the catalog`);
+        return fn;
+      });
+      const machine = new StateMachine(this, `${pascal(name)}StateMachine`, {
+        stateMachineType: StateMachineType.STANDARD,
+        definitionBody: DefinitionBody.fromString(JSON.stringify(sagaDefinition(saga))),
+        definitionSubstitutions: Object.fromEntries(invoked.map((fn) => [fn.declaration.name, fn.functionArn])),
+        tracingEnabled: true,
+        logs: {
+          destination: new LogGroup(this, `${pascal(name)}Logs`, { retention: functionSettings(config).logRetention, removalPolicy: removalPolicyOf(config) }),
+          level: LogLevel.ALL,
+          includeExecutionData: false,
+        },
+      });
+      for (const fn of invoked) {
+        fn.grantInvoke(machine);
+        Validations.of(machine.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+          reason: 'lambda:InvokeFunction on the function and its versions (the :* suffix), as the Step Functions Lambda integration needs.',
+        });
+      }
+      Validations.of(machine.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing and CloudWatch Logs delivery of Step Functions support no resource-level permissions.',
+      });
+      built[name] = machine;
+    }
+    return built;
   }
 
   private httpApi(config: TelltaleConfig, auth: Auth, functions: ReadonlyMap<string, TelltaleFunction>, routeThrottle: (route: RouteContract) => Throttle): HttpApi {

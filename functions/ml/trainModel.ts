@@ -1,11 +1,12 @@
 import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
 import { dynamoModelRepository } from '../../shared/aws/modelRepository.js';
-import { stepFunctionsTrainingStarter } from '../../shared/aws/trainingStarter.js';
+import { stepFunctionsStarter } from '../../shared/aws/workflowStarter.js';
 import { apiHandler } from '../../shared/http/apiHandler.js';
 import { trainModelRoute } from '../../shared/ml/registry/contract.js';
+import { boundName } from '../../shared/platform/config.js';
 import { startTraining } from '../../shared/ml/registry/training.js';
 
-const deps = { models: dynamoModelRepository(), datasets: dynamoDatasetRepository(), starter: stepFunctionsTrainingStarter() };
+const deps = { models: dynamoModelRepository(), datasets: dynamoDatasetRepository(), starter: stepFunctionsStarter(boundName('STATE_MACHINE', 'trainingPipeline')) };
 
 export const handler = apiHandler(trainModelRoute, async ({ tenant, body }) => {
   const model = await startTraining(deps, tenant, body);

@@ -11,6 +11,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Access, Bindings, FunctionDeclaration } from '../../shared/catalog.js';
 import { envNameOf } from '../../shared/platform/config.js';
 import { bus as busDeclaration, tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
@@ -167,7 +168,14 @@ export class TelltaleFunction extends NodejsFunction {
     return imported['Fn::ImportValue'];
   }
 
-  /** Walks a catalog entry's bindings. */
+  /** STATE_MACHINE_<NAME> plus StartExecution on that state machine. */
+  bindStateMachine(name: string, stateMachine: IStateMachine): this {
+    this.addEnvironment(envNameOf('STATE_MACHINE', name), stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(this);
+    return this;
+  }
+
+  /** Walks a catalog entry's bindings (state machines come later: they are built from these functions). */
   bind(bindings: Bindings, resources: TelltaleResources): this {
     for (const [name, access] of entries(bindings.tables)) this.bindTable(name, resources.tables[name], access);
     for (const [name, access] of entries(bindings.buckets)) this.bindBucket(name, resources.buckets[name], access);

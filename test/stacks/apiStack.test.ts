@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { catalog, httpFunctions } from '../../shared/catalog.js';
+import { catalog, httpFunctions, workflows } from '../../shared/catalog.js';
+import { sagaFunctionNames } from '../../shared/platform/saga.js';
 import { envNameOf } from '../../shared/platform/config.js';
 import { tables } from '../../shared/platform/resources.js';
 import { buildTelltale, logicalIdOf } from './telltaleApp.js';
@@ -145,13 +146,40 @@ describe('the HTTP API', () => {
 describe('queue, event and task functions', () => {
   it('every event function has a rule on the bus for its detail types', () => {
     const eventFunctions = catalog.flatMap((f) => (f.trigger.kind === 'event' ? [{ f, trigger: f.trigger }] : []));
-    apiTemplate.resourceCountIs('AWS::Events::Rule', eventFunctions.length);
+    const objectFunctions = catalog.filter((f) => f.trigger.kind === 'objectCreated');
+    apiTemplate.resourceCountIs('AWS::Events::Rule', eventFunctions.length + objectFunctions.length);
     for (const { f, trigger } of eventFunctions) {
       apiTemplate.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: Match.anyValue(),
         EventPattern: Match.objectLike({ 'detail-type': [...trigger.detailTypes], ...(trigger.source ? { source: [trigger.source] } : {}) }),
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(api.functions.get(f.name)!), 'Arn'] } })],
       });
+    }
+  });
+
+  it('every object-created function has a rule on the default bus for its bucket and prefix, with a dead-letter queue', () => {
+    for (const f of catalog) {
+      if (f.trigger.kind !== 'objectCreated') continue;
+      apiTemplate.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: 'default',
+        EventPattern: Match.objectLike({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: Match.objectLike({ object: { key: [{ prefix: f.trigger.prefix }] } }) }),
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(api.functions.get(f.name)!), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+      });
+    }
+  });
+
+  it('every workflow is a traced, logged state machine whose tasks invoke the catalog functions, and its starters may start it', () => {
+    for (const [name, saga] of Object.entries(workflows)) {
+      const machine = api.stateMachines[name as keyof typeof workflows];
+      const props = apiTemplate.toJSON().Resources[logicalIdOf(machine)].Properties;
+      expect(props.TracingConfiguration).toEqual({ Enabled: true });
+      expect(props.LoggingConfiguration.Level).toBe('ALL');
+      expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(sagaFunctionNames(saga).sort());
+      const starters = catalog.filter((f) => f.binds.stateMachines && name in f.binds.stateMachines);
+      for (const f of starters) {
+        const env = apiTemplate.toJSON().Resources[logicalIdOf(api.functions.get(f.name)!)].Properties.Environment.Variables;
+        expect(env[envNameOf('STATE_MACHINE', name)]).toEqual({ Ref: logicalIdOf(machine) });
+      }
     }
   });
 

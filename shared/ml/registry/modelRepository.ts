@@ -1,3 +1,4 @@
+import type { WorkflowStarter } from '../../platform/workflows.js';
 import type { Page } from '../../platform/page.js';
 import type { ModelRecord, ModelStatus } from './model.js';
 
@@ -30,11 +31,5 @@ export interface ModelArtifacts {
   remove(keys: readonly string[]): Promise<void>;
 }
 
-/** Starts the training state machine; shared/aws has the Step Functions adapter. */
-export interface TrainingStarter {
-  /**
-   * Starts one run named `name` (deterministic: a retried request names the same run, and an
-   * existing run of that name counts as started).
-   */
-  start(name: string, input: unknown): Promise<void>;
-}
+/** Starts the training state machine (deterministic run names: a retried request starts nothing new). */
+export type TrainingStarter = WorkflowStarter;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../../../shared/aws/cursor.js';
 import { s3ModelArtifacts } from '../../../../shared/aws/modelArtifacts.js';
 import { dynamoModelRepository } from '../../../../shared/aws/modelRepository.js';
-import { stepFunctionsTrainingStarter } from '../../../../shared/aws/trainingStarter.js';
+import { stepFunctionsStarter } from '../../../../shared/aws/workflowStarter.js';
 import type { ModelRecord } from '../../../../shared/ml/registry/model.js';
 import { getModel } from '../../../../shared/ml/registry/training.js';
 import { ConflictError, DependencyError, NotFoundError, ValidationError } from '../../../../shared/platform/errors.js';
@@ -17,7 +17,7 @@ const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
 const models = dynamoModelRepository('models-table');
 const artifacts = s3ModelArtifacts('models-bucket');
-const starter = stepFunctionsTrainingStarter('arn:aws:states:us-east-1:123456789012:stateMachine:training');
+const starter = stepFunctionsStarter('arn:aws:states:us-east-1:123456789012:stateMachine:training');
 
 const model: ModelRecord = {
   id: 'pump-model',

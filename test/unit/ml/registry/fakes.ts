@@ -69,7 +69,13 @@ export function memoryDatasets(datasets: Dataset[]): DatasetRepository {
 
 export function recordingStarter(): TrainingStarter & { calls: { name: string; input: unknown }[] } {
   const calls: { name: string; input: unknown }[] = [];
-  return { calls, start: async (name, input) => void calls.push({ name, input: structuredClone(input) }) };
+  return {
+    calls,
+    start: async (name, input) => {
+      calls.push({ name, input: structuredClone(input) });
+      return 'started';
+    },
+  };
 }
 
 export function recordingEvents(failWith?: Error): ModelEvents & { published: { type: string; detail: Record<string, unknown> }[] } {
