@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -13,5 +14,12 @@ import { logger, metrics, tracer } from './observability.js';
 export function taskHandler<E, R>(implementation: (event: E, context: Context) => Promise<R>) {
   const handler = middy<E, R>(implementation);
   if (tracer) handler.use(captureLambdaHandler(tracer));
-  return handler.use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return handler
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use({
+      // One count per outcome: the success and failure rates of each step, per service.
+      after: () => metrics.addMetric('InvocationsSucceeded', MetricUnit.Count, 1),
+      onError: () => metrics.addMetric('InvocationsFailed', MetricUnit.Count, 1),
+    });
 }

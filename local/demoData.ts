@@ -1,0 +1,26 @@
+import type { NewSensor } from '../shared/sensors/sensor.js';
+
+/** The demo tenant `npm start` seeds and prints a token for. */
+export const demoTenant = 'demo';
+
+export const demoSensors: readonly NewSensor[] = [
+  { id: 'pump-1-vibration', name: 'Pump 1 bearing vibration', type: 'vibration', unit: 'mm/s', group: 'pump-1', expectedRange: { min: 0, max: 12 }, samplingIntervalSeconds: 10, tags: { site: 'plant-a' } },
+  { id: 'pump-1-temperature', name: 'Pump 1 casing temperature', type: 'temperature', unit: 'degC', group: 'pump-1', expectedRange: { min: 5, max: 90 }, samplingIntervalSeconds: 60, tags: { site: 'plant-a' } },
+  { id: 'pump-1-pressure', name: 'Pump 1 discharge pressure', type: 'pressure', unit: 'bar', group: 'pump-1', expectedRange: { min: 0, max: 16 }, samplingIntervalSeconds: 10 },
+  { id: 'compressor-2-current', name: 'Compressor 2 motor current', type: 'current', unit: 'A', group: 'compressor-2', expectedRange: { min: 0, max: 80 }, samplingIntervalSeconds: 5 },
+];
+
+/** Registers the demo sensors through the API itself; a 409 means an earlier start already did. */
+export async function seedDemoData(apiUrl: string, token: string): Promise<number> {
+  let created = 0;
+  for (const sensor of demoSensors) {
+    const response = await fetch(`${apiUrl}/api/v1/sensors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(sensor),
+    });
+    if (response.status === 201) created += 1;
+    else if (response.status !== 409) throw new Error(`Seeding sensor ${sensor.id} failed: ${response.status} ${await response.text()}`);
+  }
+  return created;
+}

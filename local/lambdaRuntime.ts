@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { FunctionDeclaration } from '../shared/catalog.js';
+
+/** A Lambda handler as the runtime calls it. */
+export type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
+
+/** What the local runtime needs to know of a function: the catalog's declaration or a test's. */
+export type FunctionSpec = Pick<FunctionDeclaration, 'name' | 'memoryMb' | 'timeoutSeconds'>;
+
+export interface LocalFunction {
+  spec: FunctionSpec;
+  handler: LambdaHandler;
+}
+
+export const localAccount = '000000000000';
+export const localRegion = 'us-east-1';
+
+export class LambdaTimeoutError extends Error {
+  constructor(name: string, seconds: number) {
+    super(`Task timed out after ${seconds.toFixed(2)} seconds (function ${name})`);
+    this.name = 'LambdaTimeoutError';
+  }
+}
+
+/** A Lambda Context like the Node.js runtime's, with the function's memory and deadline. */
+export function lambdaContext(spec: FunctionSpec, requestId: string = crypto.randomUUID()): Context {
+  const deadline = Date.now() + spec.timeoutSeconds * 1000;
+  const unsupported = () => {
+    throw new Error('The callback-style context methods are not supported; return a promise.');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: spec.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${localRegion}:${localAccount}:function:${spec.name}`,
+    memoryLimitInMB: String(spec.memoryMb),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${spec.name}`,
+    logStreamName: `local/[$LATEST]${requestId.replaceAll('-', '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+/** Calls a function in process with its timeout, as the Lambda runtime would. */
+export async function invokeFunction(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LambdaTimeoutError(fn.spec.name, fn.spec.timeoutSeconds)), fn.spec.timeoutSeconds * 1000);
+  });
+  try {
+    return await Promise.race([fn.handler(event as never, lambdaContext(fn.spec, requestId)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The catalog's functions, each loaded from its entry file on its first invocation, as a Lambda
+ * cold start would: handlers read their configuration at load, so the environment must be set
+ * first. A function whose module fails to load fails every invocation, like a broken deployment,
+ * without taking the others down.
+ */
+export function catalogFunctions(declarations: readonly FunctionDeclaration[], root: string): Map<string, LocalFunction & { declaration: FunctionDeclaration; load(): Promise<void> }> {
+  return new Map(
+    declarations.map((declaration) => {
+      let loaded: LambdaHandler | undefined;
+      let loading: Promise<LambdaHandler> | undefined;
+      const load = () =>
+        (loading ??= import(pathToFileURL(path.join(root, declaration.entry)).href).then((module: { handler?: LambdaHandler }) => {
+          if (typeof module.handler !== 'function') throw new Error(`${declaration.entry} does not export a handler`);
+          return (loaded = module.handler);
+        }));
+      const handler: LambdaHandler = async (event, context) => (loaded ?? (await load()))(event, context);
+      return [declaration.name, { spec: declaration, handler, declaration, load: async () => void (await load()) }] as const;
+    }),
+  );
+}

@@ -1,0 +1,216 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSMessageAttribute, SQSMessageAttributes } from 'aws-lambda';
+import type { EventBus } from './eventBus.js';
+import { md5Hex, type QueueDispatcher } from './queueDispatcher.js';
+import type { LocalStateMachines } from './stateMachines.js';
+
+/** SQS's largest message (1 MiB since 2025). */
+const maxMessageBytes = 1_048_576;
+const maxEventEntryBytes = 262_144;
+
+interface SdkMessageAttribute {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string;
+  StringListValues?: string[];
+  BinaryListValues?: string[];
+}
+
+class AwsProtocolError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** SQS's MD5 of message attributes: sorted names, each length-prefixed with its type and value. */
+export function md5OfMessageAttributes(attributes: Record<string, SdkMessageAttribute>): string {
+  const parts: Buffer[] = [];
+  const prefixed = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    parts.push(length, bytes);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const attribute = attributes[name];
+    prefixed(Buffer.from(name, 'utf8'));
+    prefixed(Buffer.from(attribute.DataType, 'utf8'));
+    if (attribute.BinaryValue !== undefined) {
+      parts.push(Buffer.from([2]));
+      prefixed(Buffer.from(attribute.BinaryValue, 'base64'));
+    } else {
+      parts.push(Buffer.from([1]));
+      prefixed(Buffer.from(attribute.StringValue ?? '', 'utf8'));
+    }
+  }
+  return md5Hex(Buffer.concat(parts));
+}
+
+/** The SDK's attribute shape to the one Lambda puts in SQS records. */
+function toRecordAttributes(attributes: Record<string, SdkMessageAttribute> | undefined): SQSMessageAttributes {
+  const result: SQSMessageAttributes = {};
+  for (const [name, a] of Object.entries(attributes ?? {})) {
+    const attribute: SQSMessageAttribute = { dataType: a.DataType, stringListValues: a.StringListValues ?? [], binaryListValues: a.BinaryListValues ?? [] };
+    if (a.StringValue !== undefined) attribute.stringValue = a.StringValue;
+    if (a.BinaryValue !== undefined) attribute.binaryValue = a.BinaryValue;
+    result[name] = attribute;
+  }
+  return result;
+}
+
+interface SendInput {
+  MessageBody?: string;
+  DelaySeconds?: number;
+  MessageAttributes?: Record<string, SdkMessageAttribute>;
+}
+
+/**
+ * A small HTTP endpoint speaking the AWS JSON protocols of SQS (awsJson1_0: SendMessage,
+ * SendMessageBatch, GetQueueUrl, GetQueueAttributes), EventBridge (awsJson1_1: PutEvents) and
+ * Step Functions (awsJson1_0: StartExecution, DescribeExecution),
+ * so the handlers' SDK clients run unchanged against the in-process queues and bus.
+ */
+export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, stateMachines: LocalStateMachines) {
+  const queueOf = (input: { QueueUrl?: string; QueueName?: string }) => {
+    const name = input.QueueName ?? input.QueueUrl?.split('/').pop() ?? '';
+    const queue = queues.queue(name);
+    if (!queue) throw new AwsProtocolError('QueueDoesNotExist', `The specified queue does not exist: ${name}`);
+    return queue;
+  };
+
+  const sendOne = (queueName: string, input: SendInput) => {
+    if (typeof input.MessageBody !== 'string' || input.MessageBody.length === 0) throw new AwsProtocolError('MissingParameter', 'The request must contain the parameter MessageBody.');
+    if (Buffer.byteLength(input.MessageBody) > maxMessageBytes) throw new AwsProtocolError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${maxMessageBytes} bytes.`);
+    const sent = queues.send(queueName, { body: input.MessageBody, delaySeconds: input.DelaySeconds, messageAttributes: toRecordAttributes(input.MessageAttributes) });
+    return {
+      MessageId: sent.messageId,
+      MD5OfMessageBody: sent.md5OfBody,
+      ...(input.MessageAttributes && Object.keys(input.MessageAttributes).length > 0 ? { MD5OfMessageAttributes: md5OfMessageAttributes(input.MessageAttributes) } : {}),
+    };
+  };
+
+  const operations: Record<string, (input: Record<string, unknown>, endpoint: string) => unknown> = {
+    'AmazonSQS.SendMessage': (input) => sendOne(queueOf(input).declaration.name, input as SendInput),
+    'AmazonSQS.SendMessageBatch': (input) => {
+      const queue = queueOf(input);
+      const entries = (input.Entries ?? []) as (SendInput & { Id: string })[];
+      if (entries.length === 0) throw new AwsProtocolError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+      if (entries.length > 10) throw new AwsProtocolError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+      if (new Set(entries.map((e) => e.Id)).size !== entries.length) throw new AwsProtocolError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+      const total = entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody ?? ''), 0);
+      if (total > maxMessageBytes) throw new AwsProtocolError('BatchRequestTooLong', `Batch requests cannot be longer than ${maxMessageBytes} bytes.`);
+      const Successful: unknown[] = [];
+      const Failed: unknown[] = [];
+      for (const entry of entries) {
+        try {
+          Successful.push({ Id: entry.Id, ...sendOne(queue.declaration.name, entry) });
+        } catch (error) {
+          const e = error as AwsProtocolError;
+          Failed.push({ Id: entry.Id, SenderFault: true, Code: e.code, Message: e.message });
+        }
+      }
+      return { Successful, Failed };
+    },
+    'AmazonSQS.GetQueueUrl': (input, endpoint) => ({ QueueUrl: `${endpoint}/000000000000/${queueOf(input).physicalName}` }),
+    'AmazonSQS.GetQueueAttributes': (input) => {
+      const queue = queueOf(input);
+      const stats = queues.stats(queue.declaration.name);
+      return {
+        Attributes: {
+          ApproximateNumberOfMessages: String(stats.pending - stats.inFlight),
+          ApproximateNumberOfMessagesNotVisible: String(stats.inFlight),
+          VisibilityTimeout: String(queue.declaration.visibilityTimeoutSeconds),
+          QueueArn: `arn:aws:sqs:us-east-1:000000000000:${queue.physicalName}`,
+        },
+      };
+    },
+    'AWSStepFunctions.StartExecution': (input) => {
+      const stateMachine = stateMachines.nameOf(String(input.stateMachineArn ?? ''));
+      if (!stateMachine) throw new AwsProtocolError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(input.stateMachineArn)}'`);
+      try {
+        const execution = stateMachines.start(stateMachine, input.name as string | undefined, typeof input.input === 'string' ? input.input : '{}');
+        return { executionArn: execution.executionArn, startDate: execution.startDate.getTime() / 1000 };
+      } catch (error) {
+        throw new AwsProtocolError('ExecutionAlreadyExists', (error as Error).message);
+      }
+    },
+    'AWSStepFunctions.DescribeExecution': (input) => {
+      const execution = stateMachines.execution(String(input.executionArn ?? ''));
+      if (!execution) throw new AwsProtocolError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input.executionArn)}'`);
+      const status = execution.status === 'PENDING_DEFINITION' ? 'RUNNING' : execution.status;
+      return {
+        executionArn: execution.executionArn,
+        stateMachineArn: execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+        name: execution.name,
+        status,
+        startDate: execution.startDate.getTime() / 1000,
+        input: execution.input,
+        ...(execution.output !== undefined ? { output: JSON.stringify(execution.output) } : {}),
+        ...(execution.error ? { error: 'States.TaskFailed', cause: execution.error } : {}),
+      };
+    },
+    'AWSEvents.PutEvents': (input) => {
+      const entries = (input.Entries ?? []) as { Source?: string; DetailType?: string; Detail?: string; EventBusName?: string; Resources?: string[]; Time?: number | string }[];
+      if (entries.length === 0 || entries.length > 10) throw new AwsProtocolError('ValidationException', 'PutEvents takes 1 to 10 entries.');
+      const results = entries.map((entry) => {
+        if (!bus.isThisBus(entry.EventBusName)) return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Event bus ${entry.EventBusName ?? 'default'} does not exist.` };
+        if (!entry.Source || !entry.DetailType || entry.Detail === undefined) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required.' };
+        if (Buffer.byteLength(entry.Detail) + entry.DetailType.length + entry.Source.length > maxEventEntryBytes) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Entry is larger than 256 KB.' };
+        let detail: unknown;
+        try {
+          detail = JSON.parse(entry.Detail);
+        } catch {
+          return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+        }
+        if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
+        const time = entry.Time === undefined ? undefined : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time);
+        return { EventId: bus.put({ source: entry.Source, detailType: entry.DetailType, detail, resources: entry.Resources, time }) };
+      });
+      return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+    },
+  };
+
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      const contentType = target.startsWith('AWSEvents.') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
+      const reply = (status: number, body: unknown) => {
+        const text = JSON.stringify(body);
+        response.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID(), 'content-length': Buffer.byteLength(text) });
+        response.end(text);
+      };
+      const operation = operations[target];
+      const namespace = target.startsWith('AmazonSQS.') ? 'com.amazonaws.sqs#' : target.startsWith('AWSStepFunctions.') ? 'com.amazonaws.sfn#' : '';
+      if (!operation) return reply(400, { __type: `${namespace}UnsupportedOperation`, message: `The local cloud does not implement ${target || 'this request'}.` });
+      try {
+        const input = (chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {}) as Record<string, unknown>;
+        reply(200, operation(input, `http://${request.headers.host}`));
+      } catch (error) {
+        const e = error instanceof AwsProtocolError ? error : new AwsProtocolError('InternalFailure', (error as Error).message, 500);
+        // No x-amzn-query-error header: the SDK then names the error after __type, as for any JSON service.
+        reply(e.status, { __type: `${namespace}${e.code}`, message: e.message });
+      }
+    });
+  });
+
+  return {
+    server,
+    async start(): Promise<string> {
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    stop(): Promise<void> {
+      return new Promise((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

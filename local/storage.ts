@@ -1,0 +1,51 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import dynalite from 'dynalite';
+import S3rver, { type S3rverEvent } from 's3rver';
+
+/** An AWS service implementation running in this process. */
+export interface EmbeddedService {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Stops listening and drops kept-alive SDK sockets, which would otherwise hold close() open. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) return resolve();
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+const endpointOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+/** DynamoDB served by dynalite on a free port: on disk under `dataDir`, or in memory when it is null. */
+export async function startDynamoDb(dataDir: string | null): Promise<EmbeddedService> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  let stopped: Promise<void> | undefined;
+  return { endpoint: endpointOf(server), stop: () => (stopped ??= closeServer(server)) };
+}
+
+/**
+ * S3 served by s3rver on a free port: objects under `dataDir`, or under a temporary folder that
+ * is removed on stop when it is null. `onEvent` receives s3rver's S3 notification records.
+ */
+export async function startS3(dataDir: string | null, onEvent: (event: S3rverEvent) => void): Promise<EmbeddedService> {
+  const directory = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'telltale-s3-')));
+  await mkdir(directory, { recursive: true });
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  server.on('event', onEvent);
+  const address = await server.run();
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    if (server.httpServer) await closeServer(server.httpServer);
+    if (!dataDir) await rm(directory, { recursive: true, force: true });
+  };
+  return { endpoint: `http://127.0.0.1:${address.port}`, stop: () => (stopped ??= stop()) };
+}

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalFunction } from '../../../local/lambdaRuntime.js';
+import { QueueDispatcher } from '../../../local/queueDispatcher.js';
+
+// Durations are scaled by 1/1000: a 30 s visibility timeout lasts 30 ms.
+const timeScale = 0.001;
+const queue = { declaration: { name: 'work', visibilityTimeoutSeconds: 30, maxReceiveCount: 3 }, physicalName: 'test-work' };
+
+/** A test consumer that records each batch and answers with `respond`. */
+function recordingFunction(respond: (event: SQSEvent) => SQSBatchResponse | void | Promise<SQSBatchResponse | void>) {
+  const batches: SQSEvent[] = [];
+  const fn: LocalFunction = {
+    spec: { name: 'testConsumer', memoryMb: 128, timeoutSeconds: 5 },
+    handler: async (event: never) => {
+      batches.push(event as SQSEvent);
+      return respond(event as SQSEvent);
+    },
+  };
+  return { fn, batches };
+}
+
+async function until(condition: () => boolean, timeoutMs = 3_000) {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+let dispatcher: QueueDispatcher;
+afterEach(() => dispatcher?.stop());
+
+describe('queue dispatcher', () => {
+  it('delivers in batches no larger than batchSize, gathered within the batching window', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    const { fn, batches } = recordingFunction(() => undefined);
+    dispatcher.subscribe('work', { fn, batchSize: 4, maxBatchingWindowSeconds: 20 });
+    for (let i = 0; i < 10; i++) dispatcher.send('work', { body: `m${i}` });
+    await until(() => dispatcher.idle());
+    expect(batches.map((b) => b.Records.length)).toEqual([4, 4, 2]);
+    expect(batches.flatMap((b) => b.Records.map((r) => r.body))).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+  });
+
+  it('gives records the SQS event shape', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    const { fn, batches } = recordingFunction(() => undefined);
+    dispatcher.subscribe('work', { fn, batchSize: 10, maxBatchingWindowSeconds: 0 });
+    const { messageId } = dispatcher.send('work', { body: '{"a":1}', messageAttributes: { kind: { dataType: 'String', stringValue: 'x', stringListValues: [], binaryListValues: [] } } });
+    await until(() => dispatcher.idle());
+    expect(batches[0].Records[0]).toMatchObject({
+      messageId,
+      receiptHandle: expect.any(String),
+      body: '{"a":1}',
+      md5OfBody: createHash('md5').update('{"a":1}').digest('hex'),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: expect.stringMatching(/^\d+$/) },
+      messageAttributes: { kind: { dataType: 'String', stringValue: 'x' } },
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:test-work',
+    });
+  });
+
+  it('retries only the batchItemFailures, after the visibility timeout', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    let calls = 0;
+    const { fn, batches } = recordingFunction((event) => {
+      calls += 1;
+      // The first delivery fails m1 and m3; the retry succeeds.
+      if (calls === 1) return { batchItemFailures: event.Records.filter((r) => r.body === 'm1' || r.body === 'm3').map((r) => ({ itemIdentifier: r.messageId })) };
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 5, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 5; i++) dispatcher.send('work', { body: `m${i}` });
+    await until(() => dispatcher.idle());
+    expect(batches).toHaveLength(2);
+    expect(batches[1].Records.map((r) => r.body)).toEqual(['m1', 'm3']);
+    expect(batches[1].Records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['2', '2']);
+    expect(dispatcher.deadLetters('work')).toEqual([]);
+  });
+
+  it('retries the whole batch when the handler throws', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    let calls = 0;
+    const { fn, batches } = recordingFunction(() => {
+      calls += 1;
+      if (calls === 1) throw new Error('boom');
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 5, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 3; i++) dispatcher.send('work', { body: `m${i}` });
+    await until(() => dispatcher.idle());
+    expect(batches.map((b) => b.Records.map((r) => r.body))).toEqual([
+      ['m0', 'm1', 'm2'],
+      ['m0', 'm1', 'm2'],
+    ]);
+  });
+
+  it('fails the whole batch when a batchItemFailure names no message of it', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    let calls = 0;
+    const { fn, batches } = recordingFunction(() => (++calls === 1 ? { batchItemFailures: [{ itemIdentifier: '' }] } : undefined));
+    dispatcher.subscribe('work', { fn, batchSize: 5, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'a' });
+    dispatcher.send('work', { body: 'b' });
+    await until(() => dispatcher.idle());
+    expect(batches[1].Records.map((r) => r.body)).toEqual(['a', 'b']);
+  });
+
+  it('moves a message to the dead-letter list after maxReceiveCount deliveries', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    const { fn, batches } = recordingFunction((event) => ({
+      batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })),
+    }));
+    dispatcher.subscribe('work', { fn, batchSize: 10, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'poison' });
+    dispatcher.send('work', { body: 'fine' });
+    await until(() => dispatcher.idle());
+    const poisonDeliveries = batches.flatMap((b) => b.Records).filter((r) => r.body === 'poison');
+    expect(poisonDeliveries.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '2', '3']);
+    expect(batches.flatMap((b) => b.Records).filter((r) => r.body === 'fine')).toHaveLength(1);
+    expect(dispatcher.deadLetters('work')).toEqual([expect.objectContaining({ body: 'poison', receiveCount: 3 })]);
+  });
+
+  it('holds a message invisible for the visibility timeout before redelivery', async () => {
+    dispatcher = new QueueDispatcher([{ ...queue, declaration: { ...queue.declaration, visibilityTimeoutSeconds: 100 } }], { timeScale });
+    const deliveredAt: number[] = [];
+    const { fn } = recordingFunction(() => {
+      deliveredAt.push(Date.now());
+      if (deliveredAt.length === 1) throw new Error('retry me');
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'x' });
+    await until(() => dispatcher.idle());
+    expect(deliveredAt).toHaveLength(2);
+    expect(deliveredAt[1] - deliveredAt[0]).toBeGreaterThanOrEqual(95);
+  });
+});
