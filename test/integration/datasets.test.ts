@@ -25,6 +25,18 @@ async function objectKeys(prefix: string): Promise<string[]> {
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
+/** Polls until the dataset's pipeline run has ended (the S3 event reaches the bus a moment after the PUT returns). */
+async function settled(call: Awaited<ReturnType<typeof client>>, id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    await local.cloud.drain();
+    const dataset = (await (await call(`/datasets/${id}`)).json()) as Record<string, unknown>;
+    if (dataset.status === 'READY' || dataset.status === 'FAILED') return dataset;
+    if (Date.now() > until) throw new Error(`dataset ${id} still ${String(dataset.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const datasetExecutions = (datasetId: string) =>
   local.cloud.stateMachines.executions('datasetPipeline').filter((e) => (JSON.parse(e.input) as { datasetId: string }).datasetId === datasetId);
 
@@ -43,9 +55,8 @@ describe('the dataset pipeline on the local cloud', () => {
 
     const put = await fetch(upload.url, { method: 'PUT', body: skab });
     expect(put.status).toBe(200);
-    await local.cloud.drain();
 
-    const dataset = (await (await call('/datasets/valve1-0')).json()) as Record<string, unknown>;
+    const dataset = await settled(call, 'valve1-0');
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: 1147, valid: 1147 }, processedKey: 'datasets/plant-a/valve1-0/processed/data.csv' });
     expect((dataset.schema as { sensorColumns: unknown[] }).sensorColumns).toHaveLength(8);
     expect(await objectKeys('datasets/plant-a/valve1-0/')).toEqual([
@@ -65,7 +76,7 @@ describe('the dataset pipeline on the local cloud', () => {
   it('starts one run when the same object arrives twice, and a new run for a new version', async () => {
     const call = await client('plant-b');
     const created = (await (await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'twice', name: 'twice', content: skab }) })).json()) as { rawKey: string };
-    await local.cloud.drain();
+    await settled(call, 'twice');
     expect(datasetExecutions('twice')).toHaveLength(1);
 
     const s3Event = (etag: string) => ({
@@ -88,9 +99,8 @@ describe('the dataset pipeline on the local cloud', () => {
   it('fails a garbage file at Validate with the cause, leaving only the raw file', async () => {
     const call = await client('plant-c');
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'garbage', name: 'garbage', content: 'hello\nworld\n' }) });
-    await local.cloud.drain();
 
-    const dataset = (await (await call('/datasets/garbage')).json()) as { status: string; failure: { step: string; cause: string } };
+    const dataset = (await settled(call, 'garbage')) as { status: string; failure: { step: string; cause: string } };
     expect(dataset.status).toBe('FAILED');
     expect(dataset.failure.step).toBe('Validate');
     expect(dataset.failure.cause.length).toBeGreaterThan(10);
@@ -116,9 +126,8 @@ describe('the dataset pipeline on the local cloud', () => {
       const call = await client('plant-d');
       const id = `fail-${step.toLowerCase()}`;
       await call('/datasets', { method: 'POST', body: JSON.stringify({ id, name: id, content: skab }) });
-      await local.cloud.drain();
 
-      const dataset = (await (await call(`/datasets/${id}`)).json()) as Record<string, unknown>;
+      const dataset = await settled(call, id);
       expect(dataset).toMatchObject({ status: 'FAILED', failure: { step, cause: expect.stringContaining(`injected failure at ${step}`) } });
       expect(dataset.processedKey).toBeUndefined();
       expect(dataset.quality).toBeUndefined();
@@ -131,7 +140,7 @@ describe('the dataset pipeline on the local cloud', () => {
     const a = await client('plant-e');
     const b = await client('plant-f');
     await a('/datasets', { method: 'POST', body: JSON.stringify({ id: 'mine', name: 'mine', content: skab }) });
-    await local.cloud.drain();
+    await settled(a, 'mine');
 
     await expectProblem(await b('/datasets/mine'), 404);
     await expectProblem(await b('/data/quality-report?datasetId=mine'), 404);
