@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { allScopes, expectProblem, useLocalCloud } from './localCloudFixture.js';
+
+const local = useLocalCloud();
+const skab = readFileSync(new URL('../fixtures/data/skab-valve1-0.csv', import.meta.url), 'utf8');
+const features = ['Accelerometer1RMS', 'Accelerometer2RMS', 'Current', 'Pressure', 'Temperature', 'Thermocouple', 'Voltage', 'Volume Flow RateRMS'];
+
+async function client(tenant: string) {
+  const token = await local.cloud.mintToken({ tenant, scopes: allScopes });
+  return (path: string, init: RequestInit = {}) =>
+    fetch(`${local.cloud.url}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
+    });
+}
+
+/** Polls a resource until its status leaves the in-progress ones. */
+async function settled(call: Awaited<ReturnType<typeof client>>, path: string, done: readonly string[], timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    await local.cloud.drain(timeoutMs);
+    const body = (await (await call(path)).json()) as Record<string, unknown>;
+    if (done.includes(body.status as string)) return body;
+    if (Date.now() > until) throw new Error(`${path} still ${String(body.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('training and prediction on the local cloud', () => {
+  it('trains a model on a READY dataset through the training saga, then predicts with it', async () => {
+    const call = await client('plant-t');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'pump', name: 'pump', content: skab }) });
+    expect((await settled(call, '/datasets/pump', ['READY', 'FAILED'])).status).toBe('READY');
+
+    const started = await call('/ml/train', { method: 'POST', body: JSON.stringify({ modelId: 'pump-pca', datasetId: 'pump', detector: 'pca', features, trainRows: 400 }) });
+    expect(started.status, await started.clone().text()).toBe(202);
+    const model = await settled(call, '/ml/models/pump-pca', ['READY', 'FAILED']);
+    expect(model, JSON.stringify(model.failure)).toMatchObject({ status: 'READY', features });
+    expect(model.metrics).toBeDefined();
+
+    // A retried POST with the same model id starts no second run.
+    const again = await call('/ml/train', { method: 'POST', body: JSON.stringify({ modelId: 'pump-pca', datasetId: 'pump', detector: 'pca', features, trainRows: 400 }) });
+    expect(again.status).toBeLessThan(500);
+    await local.cloud.drain();
+    expect(local.cloud.stateMachines.executions('trainingPipeline')).toHaveLength(1);
+
+    const normal = [0.0266, 0.0401, 1.33, 0.0547, 79.3, 26.0, 233, 32];
+    const broken = [0.0266, 0.0401, 1.33, 0.0547, 79.3, 26.0, 233, 0];
+    const predicted = await call('/ml/predict', { method: 'POST', body: JSON.stringify({ modelId: 'pump-pca', rows: [normal, broken] }) });
+    expect(predicted.status, await predicted.clone().text()).toBe(200);
+    const body = (await predicted.json()) as { model: { id: string; version: number; source: string }; results: { score: number; label: number; contributions: number[] }[] };
+    expect(body.model).toMatchObject({ id: 'pump-pca', version: 1, source: 'registry' });
+    const [ok, fault] = body.results;
+    expect(fault.score).toBeGreaterThan(ok.score);
+    expect(fault.label).toBe(1);
+    // The flow sensor (last feature) drove the alarm.
+    expect(fault.contributions.indexOf(Math.max(...fault.contributions))).toBe(features.length - 1);
+  });
+
+  it('refuses training on a dataset that is not READY or not the tenant\'s, and predict with an unknown model', async () => {
+    const call = await client('plant-u');
+    const other = await client('plant-v');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'pending', name: 'pending' }) });
+    const notReady = await call('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'pca' }) });
+    expect([409, 422]).toContain(notReady.status);
+    await expectProblem(await other('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'pca' }) }), 404);
+    await expectProblem(await call('/ml/predict', { method: 'POST', body: JSON.stringify({ modelId: 'nope', rows: [[1, 2]] }) }), 404);
+    await expectProblem(await call('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'magic' }) }), 400);
+  });
+});
