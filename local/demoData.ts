@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { NewSensor } from '../shared/sensors/sensor.js';
 
 /** The demo tenant `npm start` seeds and prints a token for. */
@@ -23,4 +24,28 @@ export async function seedDemoData(apiUrl: string, token: string): Promise<numbe
     else if (response.status !== 409) throw new Error(`Seeding sensor ${sensor.id} failed: ${response.status} ${await response.text()}`);
   }
   return created;
+}
+
+/** A real pump test-bed recording (SKAB valve1/0.csv, GPL-3.0, see test/fixtures/data/README.md). */
+const demoDatasetFile = new URL('../test/fixtures/data/skab-valve1-0.csv', import.meta.url);
+export const demoDatasetId = 'pump-testbed-valve1';
+
+/**
+ * Registers the demo dataset with its file inline, which drops it under raw/ and starts the
+ * pipeline like any upload; a 409 means an earlier start already did.
+ */
+export async function seedDemoDataset(apiUrl: string, token: string): Promise<boolean> {
+  const response = await fetch(`${apiUrl}/api/v1/datasets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id: demoDatasetId,
+      name: 'Pump test bed, valve closed at the inlet (SKAB valve1/0)',
+      fileName: 'valve1-0.csv',
+      content: await readFile(demoDatasetFile, 'utf8'),
+    }),
+  });
+  if (response.status === 201) return true;
+  if (response.status === 409) return false;
+  throw new Error(`Seeding dataset ${demoDatasetId} failed: ${response.status} ${await response.text()}`);
 }

@@ -5,12 +5,12 @@
  *   --endpoint URL  use this AWS endpoint (e.g. LocalStack, http://localhost:4566) for DynamoDB and S3;
  *                   the same as TELLTALE_AWS_ENDPOINT=URL
  *   --verbose       handler logs at INFO (default WARN)
- *   --no-seed       do not register the demo sensors
+ *   --no-seed       do not register the demo sensors and dataset
  */
 import { parseArgs } from 'node:util';
 import { scopes } from '../shared/gateway/scopes.js';
 import { startLocalCloud } from './cloud.js';
-import { demoTenant, seedDemoData } from './demoData.js';
+import { demoDatasetId, demoTenant, seedDemoData, seedDemoDataset } from './demoData.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +42,7 @@ const cloud = await startLocalCloud({
 
 const token = await cloud.mintToken({ tenant: demoTenant, scopes: Object.values(scopes), ttlSeconds: 12 * 3600, subject: 'demo-user' });
 const seeded = values['no-seed'] ? 0 : await seedDemoData(cloud.url, token);
+const seededDataset = values['no-seed'] ? false : await seedDemoDataset(cloud.url, token);
 
 console.log(`
 Telltale local cloud is up.
@@ -51,7 +52,7 @@ Telltale local cloud is up.
   DynamoDB       ${cloud.endpoints.dynamoDb}${awsEndpoint ? ' (external)' : values.memory ? ' (dynalite, in memory)' : ' (dynalite, .telltale/dynamodb)'}
   S3             ${cloud.endpoints.s3}${awsEndpoint ? ' (external)' : values.memory ? ' (s3rver, temporary folder)' : ' (s3rver, .telltale/s3)'}
   Queues, bus    ${cloud.endpoints.messaging} (in process)
-  Demo data      tenant "${demoTenant}", ${seeded} sensor(s) registered now
+  Demo data      tenant "${demoTenant}", ${seeded} sensor(s) registered now; dataset ${demoDatasetId} ${seededDataset ? 'registered, its pipeline is running' : 'already there'}
 
 Bearer token for tenant "${demoTenant}" with every scope (valid 12 h):
 
@@ -61,6 +62,8 @@ Try:
 
   curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/sensors
   curl -s "${cloud.url}/api/v1/monitoring/health?deep=true"
+  curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/datasets/${demoDatasetId}
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/data/quality-report?datasetId=${demoDatasetId}&format=html" > quality.html
 
 Other tokens: npm run token -- --tenant acme --scope telltale/read,telltale/ingest
 Ctrl-C stops everything.
