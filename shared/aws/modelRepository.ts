@@ -9,6 +9,9 @@ import { translateAwsError } from './errors.js';
 
 const tenantKey = (tenant: string) => `T#${tenant}`;
 const modelKey = (id: string) => `MODEL#${id}`;
+/** Versions sort by number: zero-padded, and ids hold no '#', so one model's versions share a prefix no other model's do. */
+const versionPrefix = (id: string) => `VERSION#${id}#`;
+const versionKey = (id: string, version: number) => `${versionPrefix(id)}${String(version).padStart(10, '0')}`;
 /** gsi1 lists a tenant's models by creation time. */
 const listKey = (tenant: string) => `${tenantKey(tenant)}#MODELS`;
 
@@ -19,7 +22,11 @@ const toModel = (item: Record<string, unknown>): ModelRecord => {
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
-/** Model records, one item each in the tenant's partition; fields are top-level so training steps update them in place. */
+/**
+ * Model records, one item each in the tenant's partition; fields are top-level so training steps
+ * update them in place. Registered versions are items of their own beside it (no gsi1 keys, so the
+ * model listing shows each model once, at its current version).
+ */
 export function dynamoModelRepository(tableName = boundName('TABLE', tables.models.name)): ModelRepository {
   const key = (tenant: string, id: string) => ({ pk: tenantKey(tenant), sk: modelKey(id) });
   return {
@@ -61,6 +68,76 @@ export function dynamoModelRepository(tableName = boundName('TABLE', tables.mode
         );
         return { items: (result.Items ?? []).map(toModel), nextCursor: encodeCursor(result.LastEvaluatedKey) };
       } catch (error) {
+        throw translateAwsError('DynamoDB', error);
+      }
+    },
+
+    async getVersion(tenant, id, version) {
+      try {
+        const { Item } = await dynamoDb().send(new GetCommand({ TableName: tableName, Key: { pk: tenantKey(tenant), sk: versionKey(id, version) } }));
+        if (Item) return toModel(Item);
+        // A model trained once has no version item: its record is version 1.
+        const current = (await dynamoDb().send(new GetCommand({ TableName: tableName, Key: key(tenant, id) }))).Item;
+        return current?.version === version ? toModel(current) : undefined;
+      } catch (error) {
+        throw translateAwsError('DynamoDB', error);
+      }
+    },
+
+    async listVersions(tenant, id, page) {
+      try {
+        const result = await dynamoDb().send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :p AND begins_with(sk, :v)',
+            ExpressionAttributeValues: { ':p': tenantKey(tenant), ':v': versionPrefix(id) },
+            Limit: page.limit,
+            ScanIndexForward: false,
+            ExclusiveStartKey: decodeCursor(page.cursor, tenantKey(tenant), ['pk']),
+          }),
+        );
+        return { items: (result.Items ?? []).map(toModel), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+      } catch (error) {
+        throw translateAwsError('DynamoDB', error);
+      }
+    },
+
+    async createVersion(tenant, model) {
+      try {
+        await dynamoDb().send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { pk: tenantKey(tenant), sk: versionKey(model.id, model.version), ...model },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        throw translateAwsError('DynamoDB', error, `Version ${model.version} of model "${model.id}" already exists.`);
+      }
+    },
+
+    async saveVersion(tenant, model) {
+      try {
+        await dynamoDb().send(new PutCommand({ TableName: tableName, Item: { pk: tenantKey(tenant), sk: versionKey(model.id, model.version), ...model } }));
+      } catch (error) {
+        throw translateAwsError('DynamoDB', error);
+      }
+    },
+
+    async promote(tenant, model) {
+      try {
+        await dynamoDb().send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...key(tenant, model.id), gsi1pk: listKey(tenant), gsi1sk: `${model.createdAt}#${model.id}`, ...model },
+            ConditionExpression: 'attribute_not_exists(pk) OR #version < :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': model.version },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
         throw translateAwsError('DynamoDB', error);
       }
     },

@@ -6,6 +6,7 @@ import { resourceId } from '../../platform/ids.js';
 import { pageOf, pageQuery } from '../../platform/page.js';
 import { modelRecord, newTraining } from './model.js';
 import { predictRequest, predictResponse } from './prediction.js';
+import { newModelVersion } from './registration.js';
 
 export const trainModelRoute = defineRoute({
   method: 'POST',
@@ -55,4 +56,33 @@ export const predictRoute = defineRoute({
   scope: scopes.read,
   request: { body: predictRequest, maxBodyBytes: maxPredictBodyBytes },
   responses: { 200: { description: 'One result per row, in order', schema: predictResponse }, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) },
+});
+
+/** The ONNX file travels base64 in the JSON body: up to Lambda's synchronous payload limit (about 4.5 MB of model). */
+export const maxRegisterBodyBytes = maxPredictBodyBytes;
+
+export const registerModelVersionRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/mlops/models',
+  operationId: 'registerModelVersion',
+  summary: 'Register your own ONNX model (PyTorch, scikit-learn, ...) as a new version, checked against its declared signature',
+  tag: 'mlops',
+  scope: scopes.models,
+  request: { body: newModelVersion, maxBodyBytes: maxRegisterBodyBytes },
+  responses: {
+    201: { description: 'Registered: the new READY version', schema: modelRecord },
+    200: { description: 'The same model bytes and declaration were registered before: that version', schema: modelRecord },
+    ...problemResponses(400, 401, 403, 409, 413, 415, 422, 503),
+  },
+});
+
+export const listModelVersionsRoute = defineRoute({
+  method: 'GET',
+  path: '/api/v1/mlops/models/{id}/versions',
+  operationId: 'listModelVersions',
+  summary: 'The versions of a model, newest first, with status, artifact and lineage',
+  tag: 'mlops',
+  scope: scopes.read,
+  request: { path: z.object({ id: resourceId }), query: z.strictObject({ ...pageQuery }) },
+  responses: { 200: { description: 'A page of versions', schema: pageOf(modelRecord) }, ...problemResponses(400, 401, 403, 404) },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resourceId } from '../../platform/ids.js';
 import { referenceSummarySchema } from '../drift/index.js';
 import { DETECTOR_KINDS } from '../multivariate/detector.js';
-import { modelManifestSchema } from '../onnx/manifest.js';
+import { modelManifestSchema, modelSignatureSchema } from '../onnx/manifest.js';
 
 export const modelStatuses = ['TRAINING', 'EVALUATING', 'REGISTERING', 'READY', 'FAILED'] as const;
 export type ModelStatus = (typeof modelStatuses)[number];
@@ -96,6 +96,40 @@ export const modelMetrics = z.object({
 });
 export type ModelMetrics = z.infer<typeof modelMetrics>;
 
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+const ioName = z.string().trim().min(1).max(200);
+
+/** What a model version may be: one of our detectors, or a user's own ONNX model. */
+export const modelDetectors = [...DETECTOR_KINDS, 'external'] as const;
+
+/** How predict turns a BYO model's raw score into the score it reports. */
+export const scoreRange = z
+  .strictObject({
+    min: finite,
+    max: finite,
+    scale: z
+      .enum(['none', 'clamp', 'minmax'])
+      .default('none')
+      .describe('none: the raw score as returned; clamp: the raw score clamped to [min, max]; minmax: (raw - min) / (max - min) clamped to [0, 1]'),
+  })
+  .refine((r) => r.max > r.min, { message: 'max must be greater than min', path: ['max'] })
+  .describe('The range the model\'s score spans; higher scores must mean more anomalous');
+export type ScoreRange = z.infer<typeof scoreRange>;
+
+/** The inputs and outputs a user declares for their own ONNX model. */
+export const byoSignature = z.strictObject({
+  input: z.strictObject({
+    name: ioName.describe('Name of the model\'s single float32 input, shaped [rows, features]'),
+    features: featureList.describe('The feature names, in the order of the input\'s columns'),
+  }),
+  outputs: z.strictObject({
+    score: ioName.describe('Output with one anomaly score per row (higher is more anomalous)'),
+    contributions: ioName.optional().describe('Output with one value per feature per row; predict reports each row\'s shares of their absolute values'),
+  }),
+  scoreRange: scoreRange.optional(),
+});
+export type ByoSignature = z.infer<typeof byoSignature>;
+
 export const modelArtifact = z.object({
   modelKey: z.string().describe('S3 key of model.onnx in the models bucket'),
   manifestKey: z.string().describe('S3 key of manifest.json (features, calibration, drift reference)'),
@@ -104,26 +138,45 @@ export const modelArtifact = z.object({
 });
 export type ModelArtifact = z.infer<typeof modelArtifact>;
 
+const trainedLineage = z.object({
+  source: z.literal('training').optional().describe('Trained here (records from before BYO models have no source)'),
+  datasetId: z.string(),
+  processedKey: z.string(),
+  requestedFeatures: z.array(z.string()).optional(),
+  columns: z
+    .object({ timestampColumn: z.string().optional(), features: z.array(z.string()).optional(), labelColumn: z.string().optional() })
+    .describe('The dataset columns training reads, resolved from its schema when the request was accepted'),
+  parameters: trainingParameters,
+  trainRows: z.number().int().optional(),
+  trainFraction: z.number().optional(),
+  sensitivity: z.number().optional(),
+});
+
+const byoLineage = z.object({
+  source: z.literal('byo').describe('Brought by the user: registered through POST /mlops/models'),
+  sha256: z.string().describe('Of the ONNX bytes'),
+  bytes: z.number().int(),
+  framework: z.enum(['pytorch', 'sklearn', 'other']),
+  notes: z.string().optional(),
+  signature: byoSignature,
+  threshold: z.object({
+    raw: z.number().describe('Raw score at and above which a row is anomalous'),
+    calibration: z.object({ rows: z.number().int(), falseAlarmRate: z.number() }).optional().describe('Set when the threshold was calibrated on rows of normal data'),
+  }),
+  declarationSha256: z.string().describe('Of the declared signature and threshold: with sha256, what makes a retried registration the same version'),
+});
+export type ByoLineage = z.infer<typeof byoLineage>;
+
 export const modelRecord = z.object({
   id: resourceId,
   name: z.string().optional(),
   version: z.number().int().min(1),
   status: z.enum(modelStatuses),
-  jobId: z.string().describe('The training run (also its Step Functions execution name)'),
-  detector: z.enum(DETECTOR_KINDS),
+  jobId: z.string().describe('The training run (also its Step Functions execution name); for a BYO model, its registration'),
+  description: z.string().optional(),
+  detector: z.enum(modelDetectors).describe('external for a model brought by the user'),
   features: z.array(z.string()).optional().describe('In the order predict expects them; known once training has read the data'),
-  lineage: z.object({
-    datasetId: z.string(),
-    processedKey: z.string(),
-    requestedFeatures: z.array(z.string()).optional(),
-    columns: z
-      .object({ timestampColumn: z.string().optional(), features: z.array(z.string()).optional(), labelColumn: z.string().optional() })
-      .describe('The dataset columns training reads, resolved from its schema when the request was accepted'),
-    parameters: trainingParameters,
-    trainRows: z.number().int().optional(),
-    trainFraction: z.number().optional(),
-    sensitivity: z.number().optional(),
-  }),
+  lineage: z.union([trainedLineage, byoLineage]),
   training: z.object({ rows: z.number().int(), droppedRows: z.number().int(), seconds: z.number(), threshold: z.number() }).optional(),
   metrics: modelMetrics.optional(),
   staging: modelArtifact.optional().describe('Where the trained artifact waits for registration'),
@@ -141,6 +194,20 @@ export const storedManifestSchema = modelManifestSchema.extend({
   metrics: modelMetrics.optional(),
 });
 export type StoredManifest = z.infer<typeof storedManifestSchema>;
+
+/** The manifest.json of a BYO model version: its declared signature and threshold; no windows or calibration of ours. */
+export const byoManifestSchema = z.object({
+  format: z.literal('telltale.byo-manifest/1'),
+  detector: z.literal('external'),
+  features: z.array(z.string().min(1)).min(1),
+  signature: modelSignatureSchema,
+  scoreRange: scoreRange.optional(),
+  /** In raw-score units. */
+  threshold: finite,
+  model: z.object({ id: z.string(), version: z.number().int() }),
+  source: z.object({ framework: z.enum(['pytorch', 'sklearn', 'other']), notes: z.string().optional(), sha256: z.string() }),
+});
+export type ByoManifest = z.infer<typeof byoManifestSchema>;
 
 /** Where a model version's objects live in the models bucket; staging waits for registration. */
 export const modelKeys = (tenant: string, id: string, version: number) => {

@@ -1,7 +1,7 @@
 /**
  * Where predict gets its models: baseline models from the models layer (`<modelsDir>/<id>.onnx`
  * and `<id>.manifest.json`), registry models from the models bucket through a `/tmp` file cache
- * keyed by version. Each model version gets one onnxruntime session per container, created on
+ * keyed by version (BYO versions with their manifest.json, which holds the declared signature). Each model version gets one onnxruntime session per container, created on
  * first use and reused: the cache is the loader's Map, so create the loader at module scope.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -9,19 +9,28 @@ import path from 'node:path';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import { createOnnxScorer, type OnnxScorer } from '../onnx/scorer.js';
 import type { ModelManifest } from '../onnx/manifest.js';
+import { createSignatureScorer } from './byoScorer.js';
 import { translated } from './errors.js';
-import { isBaselineModel, storedManifestSchema } from './model.js';
+import { byoManifestSchema, isBaselineModel, storedManifestSchema, type ByoManifest, type ModelRecord } from './model.js';
 import type { ModelArtifacts, ModelRepository } from './modelRepository.js';
 import type { LoadedModel, ModelLoader } from './prediction.js';
 
 export interface ModelLoaderOptions {
-  models: Pick<ModelRepository, 'get'>;
+  models: Pick<ModelRepository, 'get' | 'getVersion'>;
   artifacts: Pick<ModelArtifacts, 'getBytes'>;
   /** The models layer's folder (MODELS_DIR, /opt/models on Lambda). */
   modelsDir: string;
   /** Where downloaded versions are kept between invocations (/tmp/models). */
   cacheDir: string;
   createScorer?: (bytes: Uint8Array) => Promise<OnnxScorer>;
+}
+
+/** Caches an object of a version under /tmp: write then rename, so a concurrent reader never sees half a file. */
+async function cacheFile(file: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.${Date.now()}.part`;
+  await writeFile(partial, bytes);
+  await rename(partial, file);
 }
 
 async function readIfPresent(file: string): Promise<Uint8Array | undefined> {
@@ -60,19 +69,26 @@ export function modelLoader(options: ModelLoaderOptions): ModelLoader & { readon
     return { id, version: sidecar.model.version, source: 'layer', ...(await session(bytes, sidecar)) };
   };
 
-  const fromRegistry = async (tenant: string, id: string, version: number, modelKey: string): Promise<LoadedModel> => {
-    const file = path.join(options.cacheDir, tenant, id, String(version), 'model.onnx');
-    let bytes = await readIfPresent(file);
-    if (!bytes) {
-      bytes = await options.artifacts.getBytes(modelKey);
-      if (!bytes) throw new UnprocessableError(`The artifact of model "${id}" version ${version} is missing.`);
-      await mkdir(path.dirname(file), { recursive: true });
-      // Write then rename: a concurrent reader never sees half a file.
-      const partial = `${file}.${process.pid}.${Date.now()}.part`;
-      await writeFile(partial, bytes);
-      await rename(partial, file);
-    }
-    return { id, version, source: 'registry', ...(await session(bytes, undefined)) };
+  /** An object of a registry version: from the /tmp cache, else from the bucket (then cached). */
+  const versionObject = async (tenant: string, record: ModelRecord, name: string, key: string): Promise<Uint8Array> => {
+    const file = path.join(options.cacheDir, tenant, record.id, String(record.version), name);
+    const cached = await readIfPresent(file);
+    if (cached) return cached;
+    const bytes = await options.artifacts.getBytes(key);
+    if (!bytes) throw new UnprocessableError(`The artifact of model "${record.id}" version ${record.version} is missing.`);
+    await cacheFile(file, bytes);
+    return bytes;
+  };
+
+  const fromRegistry = async (tenant: string, record: ModelRecord, artifact: NonNullable<ModelRecord['artifact']>): Promise<LoadedModel> => {
+    const bytes = await versionObject(tenant, record, 'model.onnx', artifact.modelKey);
+    const loaded = { id: record.id, version: record.version, source: 'registry' as const };
+    if (record.lineage.source !== 'byo') return { ...loaded, ...(await session(bytes, undefined)) };
+    // A BYO model is run by the signature declared at registration, whatever metadata its file carries.
+    const manifestBytes = await versionObject(tenant, record, 'manifest.json', artifact.manifestKey);
+    const manifest: ByoManifest = await translated(() => byoManifestSchema.parse(JSON.parse(Buffer.from(manifestBytes).toString('utf8'))));
+    const scorer = await translated(() => createSignatureScorer(bytes, manifest.signature));
+    return { ...loaded, manifest, scorer };
   };
 
   const cachedOrLoad = (key: string, load: () => Promise<LoadedModel>): Promise<LoadedModel> => {
@@ -95,13 +111,12 @@ export function modelLoader(options: ModelLoaderOptions): ModelLoader & { readon
       // Versions are immutable, and the key holds the tenant: a cached session needs no lookup.
       const hit = version !== undefined ? sessions.get(`${tenant}/${id}@${version}`) : undefined;
       if (hit) return hit;
-      const record = await options.models.get(tenant, id);
-      if (!record) throw new NotFoundError(`No model "${id}".`);
-      if (version !== undefined && version !== record.version) throw new NotFoundError(`Model "${id}" has no version ${version}.`);
+      const record = version === undefined ? await options.models.get(tenant, id) : await options.models.getVersion(tenant, id, version);
+      if (!record) throw new NotFoundError(version === undefined ? `No model "${id}".` : `No model "${id}" with a version ${version}.`);
       if (record.status === 'FAILED') throw new UnprocessableError(`Model "${id}" failed to train (${record.failure?.step ?? 'unknown step'}: ${record.failure?.cause ?? 'no cause recorded'}).`);
       if (record.status !== 'READY' || !record.artifact) throw new ConflictError(`Model "${id}" is ${record.status}; predict once it is READY.`);
-      const modelKey = record.artifact.modelKey;
-      return cachedOrLoad(`${tenant}/${id}@${record.version}`, () => fromRegistry(tenant, id, record.version, modelKey));
+      const artifact = record.artifact;
+      return cachedOrLoad(`${tenant}/${id}@${record.version}`, () => fromRegistry(tenant, record, artifact));
     },
   };
 }

@@ -18,6 +18,19 @@ export interface ModelRepository {
    * Fields in `remove` are deleted in the same write.
    */
   update(tenant: string, id: string, changes: ModelChanges, guard: { jobId: string; allowedFrom?: readonly ModelStatus[] }, remove?: readonly ClearableModelField[]): Promise<boolean>;
+
+  // Versions. The record above (get, list, update) is the model's current version; each
+  // registered version is also kept on its own, immutable once READY.
+  /** One version: its own record, or the current record when that is the version asked for. */
+  getVersion(tenant: string, id: string, version: number): Promise<ModelRecord | undefined>;
+  /** The versions kept on their own, newest first (a model trained once and never re-registered has none). */
+  listVersions(tenant: string, id: string, page: { limit: number; cursor?: string }): Promise<Page<ModelRecord>>;
+  /** Claims `model.version`; throws ConflictError when that version exists. */
+  createVersion(tenant: string, model: ModelRecord): Promise<void>;
+  /** Writes a version (a claimed version becoming READY; a retry writes the same record). */
+  saveVersion(tenant: string, model: ModelRecord): Promise<void>;
+  /** Makes `model` the current version unless a newer version already is; false when skipped. */
+  promote(tenant: string, model: ModelRecord): Promise<boolean>;
 }
 
 /** The port for model objects in the models bucket; shared/aws/modelArtifacts.ts has the S3 adapter. */

@@ -4,7 +4,8 @@ import { resourceId } from '../../platform/ids.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import type { ModelManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
-import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
+import type { ByoManifest } from './model.js';
+import { reportedScore, scoreByoWithOnnx, scoreWithOnnx, type RawScorer } from './onnxScoring.js';
 
 export const MAX_PREDICT_ROWS = 10_000;
 /** Values per request; keeps the answer under Lambda's 6 MB response limit. */
@@ -28,7 +29,7 @@ export const predictResponse = z.object({
   threshold: z.number().describe('Score at and above which a row is labelled anomalous'),
   results: z.array(
     z.object({
-      score: z.number().describe('Calibrated anomaly score in [0, 1]'),
+      score: z.number().describe('Calibrated anomaly score in [0, 1]; for a model brought by its owner, its score as mapped by the declared score range'),
       label: z.union([z.literal(0), z.literal(1)]),
       contributions: z.array(z.number()).nullable().describe('Each feature\'s share of the row\'s anomaly, in the order of features'),
     }),
@@ -40,9 +41,12 @@ export interface LoadedModel {
   id: string;
   version: number;
   source: 'registry' | 'layer';
-  manifest: ModelManifest;
+  /** Ours (windows, calibration), or a BYO model's declared signature and threshold. */
+  manifest: ModelManifest | ByoManifest;
   scorer: RawScorer;
 }
+
+const isByo = (manifest: ModelManifest | ByoManifest): manifest is ByoManifest => manifest.format === 'telltale.byo-manifest/1';
 
 /** Finds a tenant's model (or a baseline) and its onnxruntime session; 404 / 409 / 422 as typed errors. */
 export interface ModelLoader {
@@ -88,7 +92,9 @@ export function rowsToMatrix(rows: readonly (readonly (number | null)[])[], cols
  * Scores feature rows with a model.
  * Primary course: the model (registry or layer) is loaded or taken from this container's cache,
  * the rows are checked against its features, scored through onnxruntime exactly as the
- * TypeScript detector scores, and each row gets score, label and contributions.
+ * TypeScript detector scores, and each row gets score, label and contributions. A model brought
+ * by its owner is run by its declared signature: its score (mapped by the declared range), labelled
+ * by the declared threshold, contributions from its declared output.
  * Alternatives: unknown or another tenant's model 404; not READY 409; unloadable 422; bad rows 400.
  */
 export async function predict(loader: ModelLoader, tenant: string, request: PredictRequest): Promise<PredictResponse> {
@@ -96,7 +102,8 @@ export async function predict(loader: ModelLoader, tenant: string, request: Pred
   const features = model.manifest.features;
   checkFeatures(request.features, features);
   const matrix = rowsToMatrix(request.rows, features.length);
-  const result = await translated(() => scoreWithOnnx(model.scorer, model.manifest, matrix));
+  const manifest = model.manifest;
+  const result = await translated(() => (isByo(manifest) ? scoreByoWithOnnx(model.scorer, manifest, matrix) : scoreWithOnnx(model.scorer, manifest, matrix)));
   const cols = features.length;
   const results: PredictResponse['results'] = new Array(matrix.rows);
   for (let r = 0; r < matrix.rows; r++) {
@@ -107,9 +114,9 @@ export async function predict(loader: ModelLoader, tenant: string, request: Pred
     };
   }
   return {
-    model: { id: model.id, version: model.version, detector: model.manifest.detector, source: model.source },
+    model: { id: model.id, version: model.version, detector: manifest.detector, source: model.source },
     features,
-    threshold: model.manifest.calibration.threshold,
+    threshold: isByo(manifest) ? reportedScore(manifest.threshold, manifest.scoreRange) : manifest.calibration.threshold,
     results,
   };
 }

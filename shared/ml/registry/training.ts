@@ -32,6 +32,7 @@ export const trainingJobId = (tenant: string, modelId: string, version: number) 
 /** The execution input, from the record alone, so that a retried start sends the same input. */
 export function trainingRunOf(tenant: string, model: ModelRecord): TrainingRun {
   const l = model.lineage;
+  if (l.source === 'byo' || model.detector === 'external') throw new ConflictError(`Model "${model.id}" was brought by its owner, not trained here; train under another id.`);
   return {
     tenant,
     modelId: model.id,

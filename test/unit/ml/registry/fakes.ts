@@ -6,11 +6,36 @@ import type { ModelRecord } from '../../../../shared/ml/registry/model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from '../../../../shared/ml/registry/modelRepository.js';
 import type { ModelEvents } from '../../../../shared/ml/registry/training.js';
 
-export function memoryModels(): ModelRepository & { items: Map<string, ModelRecord> } {
+export function memoryModels(): ModelRepository & { items: Map<string, ModelRecord>; versions: Map<string, ModelRecord> } {
   const items = new Map<string, ModelRecord>();
+  /** Version items, keyed tenant/id@version. */
+  const versions = new Map<string, ModelRecord>();
   const k = (tenant: string, id: string) => `${tenant}/${id}`;
+  const v = (tenant: string, id: string, version: number) => `${tenant}/${id}@${version}`;
   return {
     items,
+    versions,
+    async getVersion(tenant, id, version) {
+      const m = versions.get(v(tenant, id, version)) ?? (items.get(k(tenant, id))?.version === version ? items.get(k(tenant, id)) : undefined);
+      return m ? structuredClone(m) : undefined;
+    },
+    async listVersions(tenant, id) {
+      const mine = [...versions.entries()].filter(([key]) => key.startsWith(`${k(tenant, id)}@`)).map(([, m]) => structuredClone(m));
+      return { items: mine.sort((a, b) => b.version - a.version) };
+    },
+    async createVersion(tenant, model) {
+      if (versions.has(v(tenant, model.id, model.version))) throw new ConflictError('version taken');
+      versions.set(v(tenant, model.id, model.version), structuredClone(model));
+    },
+    async saveVersion(tenant, model) {
+      versions.set(v(tenant, model.id, model.version), structuredClone(model));
+    },
+    async promote(tenant, model) {
+      const current = items.get(k(tenant, model.id));
+      if (current && current.version >= model.version) return false;
+      items.set(k(tenant, model.id), structuredClone(model));
+      return true;
+    },
     async create(tenant, model) {
       if (items.has(k(tenant, model.id))) throw new ConflictError('taken');
       items.set(k(tenant, model.id), structuredClone(model));
