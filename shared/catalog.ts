@@ -5,7 +5,7 @@ import type { RouteContract } from './http/route.js';
 import { healthRoute } from './monitoring/contract.js';
 import { openApiRoute } from './gateway/contract.js';
 import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
-import { getModelRoute, listModelsRoute, predictRoute, trainModelRoute } from './ml/registry/contract.js';
+import { getModelRoute, listModelsRoute, listModelVersionsRoute, predictRoute, registerModelVersionRoute, trainModelRoute } from './ml/registry/contract.js';
 import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
 import type { SagaDefinition } from './platform/saga.js';
@@ -152,10 +152,13 @@ export const catalog: readonly FunctionDeclaration[] = [
   fn(training.unregister, 'ml', 'functions/ml/trainingSteps/unregister.ts', 'Compensation of the register step: delete the version objects and restore the record', task, modelStep, { memoryMb: 256 }),
   fn(training.recordFailure, 'ml', 'functions/ml/trainingSteps/recordFailure.ts', 'Training failure: mark the model FAILED with the step and cause, publish pipeline.failed', task, { tables: { models: 'readWrite' }, bus: true }, { memoryMb: 256 }),
   // ml: inline computations (no stored data, no onnxruntime). CPU-bound, so detect gets a full vCPU (1769 MB) and stays under HTTP API's 30 s.
-  api('detectAnomalies', 'ml', detectRoute, {}, { memoryMb: 1769, timeoutSeconds: 29 }),
+  api('detectAnomalies', 'ml', detectRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }, { memoryMb: 1769, timeoutSeconds: 29 }),
   api('forecastSeries', 'ml', forecastRoute, {}, { memoryMb: 1769, timeoutSeconds: 29 }),
   api('detectDrift', 'ml', driftRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('evaluateDetections', 'ml', evaluateRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  // mlops: models brought by their owners. Registering loads the model in onnxruntime to check it.
+  api('registerModel', 'mlops', registerModelVersionRoute, { tables: { models: 'readWrite' }, buckets: { models: 'write' } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
+  api('listModelVersions', 'mlops', listModelVersionsRoute, { tables: { models: 'read' } }),
 ];
 
 export const httpFunctions = () =>
