@@ -4,6 +4,7 @@ import { OnnxExportUnsupportedError, OnnxModelLoadError, OnnxSignatureMismatchEr
 import { MlInputError } from '../shared/ml/streaming/errors.js';
 import { TelltaleError } from '../shared/platform/errors.js';
 import { detectOptions, runDetect } from './detect.js';
+import { datasetsGetOptions, datasetsListOptions, datasetsPushOptions, runDatasetsGet, runDatasetsList, runDatasetsPush, type Io } from './datasets.js';
 import { CliError, usageError } from './errors.js';
 import { evaluateOptions, runEvaluate } from './evaluate.js';
 import type { Values } from './options.js';
@@ -18,10 +19,18 @@ const USAGE = `Usage:
                  [--train-rows N] [--sensitivity 0-100] [--features a,b] [--ignore a,b] [window options as detect]
   telltale evaluate --predictions OUT.csv --labels FILE.csv --label-column anomaly [--skip-rows N]
                     [--profile standard|lowFp|lowFn] [--output metrics.json]
+  telltale datasets push FILE [--id ID] [--name NAME] [--description TEXT] [--schema schema.json]
+                        [--wait [--timeout SECONDS] [--interval SECONDS]] [--api URL] [--token TOKEN]
+  telltale datasets list [--limit N] [--cursor C] [--api URL] [--token TOKEN]
+  telltale datasets get ID [--api URL] [--token TOKEN]
 
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
-in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.`;
+in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.
+
+datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
+--wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else
+http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "error: <detail>" (exit 1).`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
   detect: { options: detectOptions, run: (values) => runDetect(values, log) },
@@ -33,36 +42,64 @@ function log(message: string): void {
   process.stderr.write(`telltale: ${message}\n`);
 }
 
-/** Runs one command; returns the exit code (0 ok, 1 bad data, 2 wrong usage). */
-export function main(argv: readonly string[]): number {
+const datasetCommands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values, positionals: readonly string[], io: Io) => Promise<number> }> = {
+  push: { options: datasetsPushOptions, run: runDatasetsPush },
+  list: { options: datasetsListOptions, run: runDatasetsList },
+  get: { options: datasetsGetOptions, run: runDatasetsGet },
+};
+
+const io: Io = { log, out: (text) => process.stdout.write(`${text}\n`) };
+
+function parse(args: readonly string[], options: ParseArgsOptionsConfig, allowPositionals: boolean) {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, strict: true, allowPositionals });
+    return { values: values as Values, positionals };
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+}
+
+/** telltale datasets SUBCOMMAND: the remote commands, which talk to the API. */
+async function datasets(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    const command = sub === undefined ? undefined : datasetCommands[sub];
+    if (!command) throw usageError(sub === undefined ? 'datasets needs a subcommand: push, list or get' : `unknown datasets subcommand "${sub}"; use push, list or get`);
+    const { values, positionals } = parse(rest, command.options, true);
+    return await command.run(values, positionals, io);
+  } catch (error) {
+    return exitCodeOf(error);
+  }
+}
+
+/** Runs one command; returns the exit code (0 ok, 1 bad data or a refusal of the API, 2 wrong usage); a promise for the remote commands. */
+export function main(argv: readonly string[]): number | Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
+  if (name === 'datasets') return datasets(rest);
   try {
     const command = commands[name];
-    if (!command) throw usageError(`unknown command "${name}"; use detect, train or evaluate`);
-    let values: Values;
-    try {
-      values = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: false }).values as Values;
-    } catch (error) {
-      throw usageError((error as Error).message);
-    }
-    command.run(values);
+    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate or datasets`);
+    command.run(parse(rest, command.options, false).values);
     return 0;
   } catch (error) {
-    if (error instanceof CliError) {
-      log(error.message);
-      if (error.exitCode === 2) process.stderr.write(`Run "telltale --help" for usage.\n`);
-      return error.exitCode;
-    }
-    // The domain's refusals of the data (non-finite values, constant columns, too few rows...) are the user's to fix.
-    if (error instanceof MlInputError || error instanceof InvalidInputError || error instanceof OnnxModelLoadError || error instanceof OnnxSignatureMismatchError || error instanceof OnnxExportUnsupportedError || error instanceof TelltaleError) {
-      log(error.message);
-      return 1;
-    }
-    throw error;
+    return exitCodeOf(error);
   }
 }
 
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CliError) {
+    log(error.message);
+    if (error.exitCode === 2) process.stderr.write(`Run "telltale --help" for usage.\n`);
+    return error.exitCode;
+  }
+  // The domain's refusals of the data (non-finite values, constant columns, too few rows...) are the user's to fix.
+  if (error instanceof MlInputError || error instanceof InvalidInputError || error instanceof OnnxModelLoadError || error instanceof OnnxSignatureMismatchError || error instanceof OnnxExportUnsupportedError || error instanceof TelltaleError) {
+    log(error.message);
+    return 1;
+  }
+  throw error;
+}

@@ -18,6 +18,8 @@ export const problemTypeUri = (slug: string): string => `urn:telltale:problem:${
 export function toProblem(error: unknown, instance?: string, correlationId?: string): Problem {
   if (error instanceof TelltaleError) {
     return {
+      // Extension members first: they may add fields, never replace the standard ones.
+      ...error.details,
       type: problemTypeUri(error.type),
       title: error.title,
       status: error.status,
@@ -25,7 +27,6 @@ export function toProblem(error: unknown, instance?: string, correlationId?: str
       instance,
       correlationId,
       ...(error instanceof ValidationError && error.issues.length > 0 ? { errors: error.issues } : {}),
-      ...(error.details ? error.details : {}),
     };
   }
   return {

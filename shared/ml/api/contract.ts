@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { scopes } from '../../gateway/scopes.js';
 import { problemResponses } from '../../http/problemSchema.js';
 import { defineRoute } from '../../http/route.js';
+import { resourceId } from '../../platform/ids.js';
 import { referenceSummarySchema } from '../drift/index.js';
 import { anomalyKinds } from '../streaming/index.js';
 
@@ -79,10 +80,27 @@ export const multivariateOptions = z.strictObject({
   slowFeatures: z.boolean().optional().describe('Smooth, slowly drifting features enter as their recent change, so slow drift is not an alarm'),
 });
 
+/** A READY dataset of the caller's, read from its processed file instead of inline data. */
+export const datasetInput = z.strictObject({
+  id: resourceId.describe('A READY dataset of yours'),
+  features: featuresOf.optional().describe('Sensor columns to use, in order; default all of them. One feature makes a series'),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(ML_LIMITS.points)
+    .optional()
+    .describe(`Use only the first N usable rows; without it a dataset over ${ML_LIMITS.points.toLocaleString('en')} rows or ${ML_LIMITS.cells.toLocaleString('en')} values is refused`),
+});
+export type DatasetInput = z.infer<typeof datasetInput>;
+
 export const detectRequest = z
   .strictObject({
-    series: series(ML_LIMITS.points).optional().describe('A univariate series; give this or matrix'),
-    matrix: timedMatrix.optional().describe('Timestamped rows of named features; give this or series'),
+    series: series(ML_LIMITS.points).optional().describe('A univariate series; give exactly one of series, matrix and dataset'),
+    matrix: timedMatrix.optional().describe('Timestamped rows of named features; give exactly one of series, matrix and dataset'),
+    dataset: datasetInput
+      .optional()
+      .describe('A stored dataset by id; give exactly one of series, matrix and dataset. One feature (or detector streaming) is a series, several a matrix'),
     mode: z.enum(['batch', 'streaming']).default('batch').describe('batch: whole series at once; streaming: each score uses only earlier points'),
     detector: z.enum(detectorNames).optional().describe('streaming for a series (default); pca (default), isolation_forest, autoencoder or mset for a matrix'),
     sensitivity: z.number().min(0).max(100).default(50).describe('0 (fewest alarms) to 100 (most)'),
@@ -91,8 +109,15 @@ export const detectRequest = z
     options: multivariateOptions.optional().describe('Matrix detectors only'),
   })
   .superRefine((b, ctx) => {
-    if ((b.series === undefined) === (b.matrix === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'Give exactly one of series and matrix' });
+    if ([b.series, b.matrix, b.dataset].filter((input) => input !== undefined).length !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'Give exactly one of series, matrix and dataset' });
+      return;
+    }
+    // A dataset's shape is known once it is read; the use case checks detector, period and options then.
+    if (b.dataset) {
+      if (b.dataset.features && new Set(b.dataset.features).size !== b.dataset.features.length) ctx.addIssue({ code: 'custom', path: ['dataset', 'features'], message: 'Feature names must be unique' });
+      if (b.detector === 'streaming' && b.dataset.features && b.dataset.features.length !== 1) ctx.addIssue({ code: 'custom', path: ['dataset', 'features'], message: 'The streaming detector takes one feature' });
+      if (b.trainRows !== undefined && b.dataset.limit !== undefined && b.trainRows > b.dataset.limit) ctx.addIssue({ code: 'custom', path: ['trainRows'], message: `Only ${b.dataset.limit} rows are read (dataset.limit)` });
       return;
     }
     const length = b.series?.length ?? b.matrix!.rows.length;
@@ -155,6 +180,16 @@ export const detectResponse = z.object({
   segmentCount: z.number().int(),
   changePoints: z.array(changePointOut).describe(`Level changes (per feature for a matrix; at most ${ML_LIMITS.listed})`),
   changePointCount: z.number().int(),
+  dataset: z
+    .object({
+      id: z.string(),
+      rows: z.number().int().describe('Rows scored: the points columns are aligned with them'),
+      droppedRows: z.number().int().describe('Rows of the processed file left out because a chosen feature or the timestamp was missing'),
+      from: z.string().describe('Timestamp of the first row scored'),
+      to: z.string().describe('Timestamp of the last row scored'),
+    })
+    .optional()
+    .describe('Dataset input only: which rows were read'),
 });
 export type DetectResponse = z.infer<typeof detectResponse>;
 
@@ -162,11 +197,11 @@ export const detectRoute = defineRoute({
   method: 'POST',
   path: '/api/v1/ml/detect',
   operationId: 'detectAnomalies',
-  summary: 'Detect anomalies in an inline series or matrix',
+  summary: 'Detect anomalies in an inline series or matrix, or in a stored dataset',
   tag: 'ml',
   scope: scopes.read,
   request: { body: detectRequest, maxBodyBytes: ML_LIMITS.bodyBytes },
-  responses: { 200: { description: 'Scores, labels, segments and change points', schema: detectResponse }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+  responses: { 200: { description: 'Scores, labels, segments and change points', schema: detectResponse }, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) },
 });
 
 // ---------------------------------------------------------------- forecast

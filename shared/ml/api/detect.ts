@@ -137,32 +137,41 @@ function listed(changes: ChangePointOut[]) {
 }
 
 /**
- * POST /ml/detect. A series runs the streaming detector (batch: fitted on the first trainRows points
- * and replayed over all; streaming: causal) plus change points (batch: PELT; streaming: online CUSUM).
- * A matrix runs a multivariate family with per-feature contributions and online change points per feature.
+ * POST /ml/detect on inline data. A series runs the streaming detector (batch: fitted on the first
+ * trainRows points and replayed over all; streaming: causal) plus change points (batch: PELT;
+ * streaming: online CUSUM). A matrix runs a multivariate family with per-feature contributions and
+ * online change points per feature. (A dataset by id is read first: detectInDataset.)
  */
 export function detectAnomalies(request: DetectRequest): DetectResponse {
-  return request.series ? detectInSeries(request, request.series) : detectInMatrix(request, request.matrix!);
+  if (request.series) {
+    const times = epochMillis(
+      request.series.map((p) => p.timestamp),
+      (i) => `body.series.${i}.timestamp`,
+    );
+    return detectInSeries(request, times, request.series.map((p) => p.value));
+  }
+  const input = request.matrix!;
+  const times = epochMillis(input.timestamps, (i) => `body.matrix.timestamps.${i}`);
+  return detectInMatrix(request, times, input.features, matrixFromRows(input.rows));
 }
 
-function detectInSeries(request: DetectRequest, series: NonNullable<DetectRequest['series']>): DetectResponse {
-  const times = epochMillis(
-    series.map((p) => p.timestamp),
-    (i) => `body.series.${i}.timestamp`,
-  );
+/** The options of a request that apply to the scoring, whatever the input form. */
+export type DetectSettings = Pick<DetectRequest, 'mode' | 'detector' | 'sensitivity' | 'trainRows' | 'period' | 'options'>;
+
+/** Scores one series of strictly increasing epoch-ms timestamps. */
+export function detectInSeries(request: DetectSettings, times: readonly number[], values: readonly number[], feature = 'value'): DetectResponse {
   const at = (i: number) => isoOf(times[i]);
-  const values = series.map((p) => p.value);
   const result = scoreSeries(values, { mode: request.mode, sensitivity: request.sensitivity, trainRows: request.trainRows, period: request.period });
   const points = result.points;
   const scores = points.map((p) => round6(p.score));
   const labels = points.map((p) => p.label);
-  const { segments, count } = segmentsOf(scores, labels, at, (_start, _end, peak) => ({ kind: points[peak].kind, contributions: [{ feature: 'value', share: 1 }] }));
+  const { segments, count } = segmentsOf(scores, labels, at, (_start, _end, peak) => ({ kind: points[peak].kind, contributions: [{ feature, share: 1 }] }));
   const changes = request.mode === 'batch' ? detectChangePointsOffline(values, { timestamps: times }) : detectChangePointsOnline(values, {}, times);
   return {
     kind: 'univariate',
     detector: 'streaming',
     mode: request.mode,
-    features: ['value'],
+    features: [feature],
     trainRows: result.trainRows,
     scoredFrom: result.scoredFrom,
     threshold: round6(result.threshold),
@@ -176,17 +185,15 @@ function detectInSeries(request: DetectRequest, series: NonNullable<DetectReques
     },
     segments,
     segmentCount: count,
-    ...listed(changes.map((c) => changePointOut('value', c, at))),
+    ...listed(changes.map((c) => changePointOut(feature, c, at))),
   };
 }
 
-function detectInMatrix(request: DetectRequest, input: NonNullable<DetectRequest['matrix']>): DetectResponse {
-  const times = epochMillis(input.timestamps, (i) => `body.matrix.timestamps.${i}`);
+/** Scores rows (one per strictly increasing epoch-ms timestamp) of named features. */
+export function detectInMatrix(request: DetectSettings, times: readonly number[], features: string[], rows: Matrix): DetectResponse {
   const at = (i: number) => isoOf(times[i]);
   const name = (request.detector ?? 'pca') as MultivariateDetectorName;
   const detector = multivariateKinds[name];
-  const rows = matrixFromRows(input.rows);
-  const features = input.features;
   if (detector === 'autoencoder') {
     const trainRows = request.trainRows ?? (request.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows));
     if (trainRows * features.length ** 2 > ML_LIMITS.autoencoderTrainingWork) {
@@ -200,8 +207,9 @@ function detectInMatrix(request: DetectRequest, input: NonNullable<DetectRequest
   const labels = Array.from(scored.labels, (l) => l === 1);
   const { segments, count } = segmentsOf(scores, labels, at, (start, end) => ({ kind: null, contributions: segmentContributions(scored.contributions, features, start, end) }));
   const changes: ChangePointOut[] = [];
+  const column = new Array<number>(rows.rows);
   features.forEach((feature, c) => {
-    const column = input.rows.map((row) => row[c]);
+    for (let r = 0; r < rows.rows; r++) column[r] = rows.data[r * rows.cols + c];
     for (const change of detectChangePointsOnline(column, {}, times)) changes.push(changePointOut(feature, change, at));
   });
   return {

@@ -107,3 +107,13 @@ describe('the API middleware stack', () => {
     expect(bug.json.correlationId).toBe('req-1');
   });
 });
+
+describe('problem details', () => {
+  it('keep their standard members when an error carries extension members of the same names', async () => {
+    const { toProblem } = await import('../../../shared/http/problem.js');
+    const { ConflictError } = await import('../../../shared/platform/errors.js');
+    const problem = toProblem(new ConflictError('Dataset is PENDING.', { status: 'PENDING', datasetStatus: 'PENDING' }), '/x', 'c-1');
+
+    expect(problem).toMatchObject({ status: 409, type: 'urn:telltale:problem:conflict', datasetStatus: 'PENDING' });
+  });
+});

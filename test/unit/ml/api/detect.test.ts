@@ -1,4 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// The handler is bound to the datasets table and bucket (detect by dataset id) and checks that at load.
+vi.hoisted(() => {
+  process.env.TABLE_DATASETS ??= 'datasets';
+  process.env.BUCKET_DATASETS ??= 'datasets';
+});
+
 import { handler } from '../../../../functions/ml/detectAnomalies.js';
 import type { DetectResponse } from '../../../../shared/ml/api/contract.js';
 import { MINUTE, plantMatrix, post, seasonalSeries, T0 } from './requests.js';
