@@ -24,3 +24,25 @@ export function translateAwsError(service: string, error: unknown, conflictMessa
   }
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** One call to an AWS service with its failure translated (see translateAwsError). */
+export async function callAws<T>(service: string, send: () => Promise<T>, conflictMessage?: string): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw translateAwsError(service, error, conflictMessage);
+  }
+}
+
+/**
+ * Like callAws, but a failure `isExpected` recognises answers `fallback`: for outcomes the caller
+ * handles as answers (a missing object, a guarded write that lost), not as errors.
+ */
+export async function callAwsUnless<T, F>(service: string, send: () => Promise<T>, isExpected: (error: unknown) => boolean, fallback: F): Promise<T | F> {
+  try {
+    return await send();
+  } catch (error) {
+    if (isExpected(error)) return fallback;
+    throw translateAwsError(service, error);
+  }
+}

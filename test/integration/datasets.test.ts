@@ -5,36 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { invokeFunction, type LocalFunction } from '../../local/lambdaRuntime.js';
 import { workflows } from '../../shared/catalog.js';
 import { sagaDefinition } from '../../shared/platform/saga.js';
-import { allScopes, expectProblem, useLocalCloud } from './localCloudFixture.js';
+import { expectProblem, useLocalCloud } from './localCloudFixture.js';
 
 const local = useLocalCloud();
 const skab = readFileSync(new URL('../fixtures/data/skab-valve1-0.csv', import.meta.url), 'utf8');
-
-async function client(tenant: string) {
-  const token = await local.cloud.mintToken({ tenant, scopes: allScopes });
-  return (path: string, init: RequestInit = {}) =>
-    fetch(`${local.cloud.url}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
-    });
-}
 
 async function objectKeys(prefix: string): Promise<string[]> {
   const s3 = new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   const out = await s3.send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-/** Polls until the dataset's pipeline run has ended (the S3 event reaches the bus a moment after the PUT returns). */
-async function settled(call: Awaited<ReturnType<typeof client>>, id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    await local.cloud.drain();
-    const dataset = (await (await call(`/datasets/${id}`)).json()) as Record<string, unknown>;
-    if (dataset.status === 'READY' || dataset.status === 'FAILED') return dataset;
-    if (Date.now() > until) throw new Error(`dataset ${id} still ${String(dataset.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const datasetExecutions = (datasetId: string) =>
@@ -47,7 +26,7 @@ describe('the dataset pipeline on the local cloud', () => {
   });
 
   it('takes a file dropped through the presigned URL to READY, with its quality report as JSON and HTML', async () => {
-    const call = await client('plant-a');
+    const call = await local.client('plant-a');
     const created = await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'valve1-0', name: 'SKAB valve1 file 0', fileName: 'valve1-0.csv' }) });
     expect(created.status).toBe(201);
     const { upload, status } = (await created.json()) as { upload: { url: string }; status: string };
@@ -56,7 +35,7 @@ describe('the dataset pipeline on the local cloud', () => {
     const put = await fetch(upload.url, { method: 'PUT', body: skab });
     expect(put.status).toBe(200);
 
-    const dataset = await settled(call, 'valve1-0');
+    const dataset = await local.settled(call, '/datasets/valve1-0');
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: 1147, valid: 1147 }, processedKey: 'datasets/plant-a/valve1-0/processed/data.csv' });
     expect((dataset.schema as { sensorColumns: unknown[] }).sensorColumns).toHaveLength(8);
     expect(await objectKeys('datasets/plant-a/valve1-0/')).toEqual([
@@ -74,9 +53,9 @@ describe('the dataset pipeline on the local cloud', () => {
   });
 
   it('starts one run when the same object arrives twice, and a new run for a new version', async () => {
-    const call = await client('plant-b');
+    const call = await local.client('plant-b');
     const created = (await (await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'twice', name: 'twice', content: skab }) })).json()) as { rawKey: string };
-    await settled(call, 'twice');
+    await local.settled(call, '/datasets/twice');
     expect(datasetExecutions('twice')).toHaveLength(1);
 
     const s3Event = (etag: string) => ({
@@ -97,10 +76,10 @@ describe('the dataset pipeline on the local cloud', () => {
   });
 
   it('fails a garbage file at Validate with the cause, leaving only the raw file', async () => {
-    const call = await client('plant-c');
+    const call = await local.client('plant-c');
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'garbage', name: 'garbage', content: 'hello\nworld\n' }) });
 
-    const dataset = (await settled(call, 'garbage')) as { status: string; failure: { step: string; cause: string } };
+    const dataset = (await local.settled(call, '/datasets/garbage')) as { status: string; failure: { step: string; cause: string } };
     expect(dataset.status).toBe('FAILED');
     expect(dataset.failure.step).toBe('Validate');
     expect(dataset.failure.cause.length).toBeGreaterThan(10);
@@ -123,11 +102,11 @@ describe('the dataset pipeline on the local cloud', () => {
       const saga = { ...workflows.datasetPipeline, steps: workflows.datasetPipeline.steps.map((s) => (s.name === step ? { ...s, functionName: 'injected' } : s)) };
       local.cloud.stateMachines.register('datasetPipeline', sagaDefinition(saga) as unknown as StateMachineDefinition, { functions: new Map([['injected', injected]]) });
 
-      const call = await client('plant-d');
+      const call = await local.client('plant-d');
       const id = `fail-${step.toLowerCase()}`;
       await call('/datasets', { method: 'POST', body: JSON.stringify({ id, name: id, content: skab }) });
 
-      const dataset = await settled(call, id);
+      const dataset = await local.settled(call, `/datasets/${id}`);
       expect(dataset).toMatchObject({ status: 'FAILED', failure: { step, cause: expect.stringContaining(`injected failure at ${step}`) } });
       expect(dataset.processedKey).toBeUndefined();
       expect(dataset.quality).toBeUndefined();
@@ -137,10 +116,10 @@ describe('the dataset pipeline on the local cloud', () => {
   }
 
   it('keeps tenants apart and refuses bad registrations', async () => {
-    const a = await client('plant-e');
-    const b = await client('plant-f');
+    const a = await local.client('plant-e');
+    const b = await local.client('plant-f');
     await a('/datasets', { method: 'POST', body: JSON.stringify({ id: 'mine', name: 'mine', content: skab }) });
-    await settled(a, 'mine');
+    await local.settled(a, '/datasets/mine');
 
     await expectProblem(await b('/datasets/mine'), 404);
     await expectProblem(await b('/data/quality-report?datasetId=mine'), 404);
@@ -151,7 +130,7 @@ describe('the dataset pipeline on the local cloud', () => {
   });
 
   it('validates and preprocesses inline data synchronously', async () => {
-    const call = await client('plant-g');
+    const call = await local.client('plant-g');
     const csv = 'time,temp\n2026-01-01T00:00:00Z,1\n2026-01-01T00:00:10Z,2\n2026-01-01T00:00:10Z,2\n2026-01-01T00:00:30Z,4\n';
     const validated = await call('/data/validate', { method: 'POST', body: JSON.stringify({ csv }) });
     expect(validated.status).toBe(200);

@@ -4,16 +4,50 @@ import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../
 
 export const allScopes = Object.values(scopes);
 
+export type ApiCall = (path: string, init?: RequestInit) => Promise<Response>;
+
+export interface LocalCloudFixture {
+  cloud: LocalCloud;
+  /** Calls the API as `tenant` (all scopes unless told); a request with a body is sent as JSON. */
+  client(tenant: string, scopes?: readonly string[]): Promise<ApiCall>;
+  /**
+   * Polls `path` until its status is READY or FAILED; work runs in events the cloud drains, and an
+   * S3 event reaches the bus a moment after the PUT that caused it. The 20 s budget stays under the
+   * 30 s test timeout, so a stuck run fails with its status rather than a bare timeout.
+   */
+  settled(call: ApiCall, path: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
 /** Starts one in-memory local cloud on a free port for the test file, stopped after it. */
-export function useLocalCloud(options: LocalCloudOptions = {}) {
-  const state: { cloud: LocalCloud } = {} as { cloud: LocalCloud };
+export function useLocalCloud(options: LocalCloudOptions = {}): LocalCloudFixture {
+  const fixture: LocalCloudFixture = {
+    cloud: undefined as unknown as LocalCloud, // set in beforeAll, before any test reads it
+    async client(tenant, scopes = allScopes) {
+      const token = await fixture.cloud.mintToken({ tenant, scopes });
+      return (path, init = {}) =>
+        fetch(`${fixture.cloud.url}/api/v1${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
+        });
+    },
+    async settled(call, path, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        await fixture.cloud.drain(timeoutMs);
+        const body = (await (await call(path)).json()) as Record<string, unknown>;
+        if (body.status === 'READY' || body.status === 'FAILED') return body;
+        if (Date.now() > until) throw new Error(`${path} still ${String(body.status)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
   beforeAll(async () => {
-    state.cloud = await startLocalCloud({ memory: true, keys: 'memory', port: 0, timeScale: 0.001, onProblem: () => undefined, ...options });
+    fixture.cloud = await startLocalCloud({ memory: true, keys: 'memory', port: 0, timeScale: 0.001, onProblem: () => undefined, ...options });
   });
   afterAll(async () => {
-    await state.cloud?.stop();
+    await fixture.cloud?.stop();
   });
-  return state;
+  return fixture;
 }
 
 /** Asserts an RFC 9457 problem with the correlation id header; returns its body. */

@@ -3,20 +3,11 @@ import { allScopes, expectProblem, useLocalCloud } from './localCloudFixture.js'
 
 const local = useLocalCloud();
 
-async function client(tenant: string, scopes = allScopes) {
-  const token = await local.cloud.mintToken({ tenant, scopes });
-  return (path: string, init: RequestInit = {}) =>
-    fetch(`${local.cloud.url}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
-    });
-}
-
 const sensor = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: `Sensor ${id}`, type: 'vibration', unit: 'mm/s', ...extra });
 
 describe('sensor registry over the local API', () => {
   it('registers a sensor and fetches it back', async () => {
-    const call = await client('flow-a');
+    const call = await local.client('flow-a');
     const created = await call('/sensors', { method: 'POST', body: JSON.stringify(sensor('pump-7', { group: 'line-1', expectedRange: { min: 0, max: 10 }, tags: { site: 'a' } })) });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe('/api/v1/sensors/pump-7');
@@ -30,21 +21,21 @@ describe('sensor registry over the local API', () => {
   });
 
   it('echoes a caller-given correlation id', async () => {
-    const call = await client('flow-a');
+    const call = await local.client('flow-a');
     const response = await call('/sensors?limit=1', { headers: { 'x-correlation-id': 'trace-123' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-correlation-id')).toBe('trace-123');
   });
 
   it('refuses a duplicate id with 409 and keeps the first sensor', async () => {
-    const call = await client('flow-b');
+    const call = await local.client('flow-b');
     expect((await call('/sensors', { method: 'POST', body: JSON.stringify(sensor('dup-1')) })).status).toBe(201);
     await expectProblem(await call('/sensors', { method: 'POST', body: JSON.stringify(sensor('dup-1', { name: 'Other' })) }), 409);
     expect(await (await call('/sensors/dup-1')).json()).toMatchObject({ name: 'Sensor dup-1' });
   });
 
   it('lists with cursor paging and filters by group and type', async () => {
-    const call = await client('flow-c');
+    const call = await local.client('flow-c');
     const sensors = [
       ...Array.from({ length: 5 }, (_, i) => sensor(`g1-vib-${i}`, { group: 'g1' })),
       sensor('g1-temp', { group: 'g1', type: 'temperature', unit: 'degC' }),
@@ -74,8 +65,8 @@ describe('sensor registry over the local API', () => {
   });
 
   it('keeps tenants apart: another tenant sees neither the sensor nor it in lists', async () => {
-    const owner = await client('owner-co');
-    const other = await client('other-co');
+    const owner = await local.client('owner-co');
+    const other = await local.client('other-co');
     expect((await owner('/sensors', { method: 'POST', body: JSON.stringify(sensor('secret-1')) })).status).toBe(201);
     const problem = await expectProblem(await other('/sensors/secret-1'), 404);
     expect(problem.type).toBe('urn:telltale:problem:not-found');
@@ -85,13 +76,13 @@ describe('sensor registry over the local API', () => {
   });
 
   it('refuses a cursor forged for another tenant', async () => {
-    const call = await client('flow-d');
+    const call = await local.client('flow-d');
     const forged = Buffer.from(JSON.stringify({ pk: 'T#owner-co', sk: 'SENSOR#secret-1' })).toString('base64url');
     await expectProblem(await call(`/sensors?cursor=${forged}`), 400);
   });
 
   it('answers 404 for an unknown id', async () => {
-    const call = await client('flow-e');
+    const call = await local.client('flow-e');
     await expectProblem(await call('/sensors/no-such-sensor'), 404);
   });
 });

@@ -1,41 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allScopes, expectProblem, useLocalCloud } from './localCloudFixture.js';
+import { expectProblem, useLocalCloud } from './localCloudFixture.js';
 
 const local = useLocalCloud();
 const skab = readFileSync(new URL('../fixtures/data/skab-valve1-0.csv', import.meta.url), 'utf8');
 const features = ['Accelerometer1RMS', 'Accelerometer2RMS', 'Current', 'Pressure', 'Temperature', 'Thermocouple', 'Voltage', 'Volume Flow RateRMS'];
 
-async function client(tenant: string) {
-  const token = await local.cloud.mintToken({ tenant, scopes: allScopes });
-  return (path: string, init: RequestInit = {}) =>
-    fetch(`${local.cloud.url}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
-    });
-}
-
-/** Polls a resource until its status leaves the in-progress ones. */
-async function settled(call: Awaited<ReturnType<typeof client>>, path: string, done: readonly string[], timeoutMs = 60_000): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    await local.cloud.drain(timeoutMs);
-    const body = (await (await call(path)).json()) as Record<string, unknown>;
-    if (done.includes(body.status as string)) return body;
-    if (Date.now() > until) throw new Error(`${path} still ${String(body.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('training and prediction on the local cloud', () => {
   it('trains a model on a READY dataset through the training saga, then predicts with it', async () => {
-    const call = await client('plant-t');
+    const call = await local.client('plant-t');
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'pump', name: 'pump', content: skab }) });
-    expect((await settled(call, '/datasets/pump', ['READY', 'FAILED'])).status).toBe('READY');
+    expect((await local.settled(call, '/datasets/pump')).status).toBe('READY');
 
     const started = await call('/ml/train', { method: 'POST', body: JSON.stringify({ modelId: 'pump-pca', datasetId: 'pump', detector: 'pca', features, trainRows: 400 }) });
     expect(started.status, await started.clone().text()).toBe(202);
-    const model = await settled(call, '/ml/models/pump-pca', ['READY', 'FAILED']);
+    const model = await local.settled(call, '/ml/models/pump-pca');
     expect(model, JSON.stringify(model.failure)).toMatchObject({ status: 'READY', features });
     expect(model.metrics).toBeDefined();
 
@@ -59,8 +38,8 @@ describe('training and prediction on the local cloud', () => {
   });
 
   it('refuses training on a dataset that is not READY or not the tenant\'s, and predict with an unknown model', async () => {
-    const call = await client('plant-u');
-    const other = await client('plant-v');
+    const call = await local.client('plant-u');
+    const other = await local.client('plant-v');
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'pending', name: 'pending' }) });
     const notReady = await call('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'pca' }) });
     expect([409, 422]).toContain(notReady.status);

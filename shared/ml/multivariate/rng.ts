@@ -1,4 +1,4 @@
-/** Seeded PRNG (mulberry32): the same seed gives the same model on every machine. */
+/** Seeded PRNG (mulberry32): the same seed gives the same model, and the same synthetic series, on every machine. */
 export function createRng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -10,12 +10,14 @@ export function createRng(seed: number): () => number {
   };
 }
 
-/** Standard normal draws from a uniform source (Box-Muller). */
+/** One standard normal draw from a uniform source (Box-Muller); `1 - u` keeps the log's argument above 0. */
+export function gaussian(uniform: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** Standard normal draws from a uniform source. */
 export function createGaussian(uniform: () => number): () => number {
-  return () => {
-    const u = 1 - uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
+  return () => gaussian(uniform);
 }
 
 /** k distinct indices from 0..n-1 (partial Fisher-Yates). */

@@ -2,6 +2,7 @@
  * Seeded generator of labelled univariate series (benchmarks and tests): a base process with a known noise sigma, and
  * anomalies of one kind injected at known places with magnitudes in units of that sigma.
  */
+import { createRng, gaussian } from '../multivariate/rng.js';
 import type { EventWindow } from './eventScore.js';
 
 export const baseKinds = ['noise', 'seasonal', 'ar1', 'heavy_tail', 'quantised', 'trend_seasonal'] as const;
@@ -16,22 +17,6 @@ export interface LabelledSeries {
   values: number[];
   windows: EventWindow[];
   period: number;
-}
-
-/** mulberry32: small, fast, good enough for test data. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
 }
 
 function uniform(rng: () => number, lo: number, hi: number): number {
@@ -126,7 +111,7 @@ function inject(b: Base, kind: InjectedKind, start: number, rng: () => number): 
 
 /** One series: `base` plus `count` anomalies of `kind` ('none' = clean), placed after `firstAt`. */
 export function generateSeries(base: BaseKind, kind: InjectedKind | 'none', seed: number, length = 4000, count = 2, firstAt = 600): LabelledSeries {
-  const rng = makeRng(seed);
+  const rng = createRng(seed);
   const b = generateBase(base, length, rng);
   const windows: EventWindow[] = [];
   if (kind !== 'none') {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { OnlineChangePointDetector, detectChangePointsOffline, detectChangePointsOnline } from '../../../../shared/ml/changepoint/index.js';
 import { NonFiniteValueError, SeriesTooShortError } from '../../../../shared/ml/streaming/errors.js';
-import { gaussian, makeRng } from '../../../../shared/ml/streaming/synthetic.js';
+import { createRng, gaussian } from '../../../../shared/ml/multivariate/rng.js';
 
 function steps(seed: number, n: number, changes: readonly [number, number][], sigma = 1): number[] {
-  const rng = makeRng(seed);
+  const rng = createRng(seed);
   return Array.from({ length: n }, (_, i) => 100 + changes.filter(([at]) => i >= at).reduce((s, [, size]) => s + size, 0) + sigma * gaussian(rng));
 }
 
@@ -27,7 +27,7 @@ describe('offline change points (PELT / binary segmentation)', () => {
   });
 
   it('finds a variance change with the meanvar cost', () => {
-    const rng = makeRng(7);
+    const rng = createRng(7);
     const values = Array.from({ length: 2000 }, (_, i) => (i < 1000 ? 1 : 4) * gaussian(rng));
     const found = detectChangePointsOffline(values, { cost: 'meanvar' });
     expect(found.some((c) => Math.abs(c.index - 1000) <= 20)).toBe(true);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { detectDrift, kolmogorovSmirnov, kolmogorovTail, summariseReference } from '../../../../shared/ml/drift/index.js';
 import { MissingFeatureError, NonFiniteValueError, ShapeMismatchError } from '../../../../shared/ml/streaming/errors.js';
-import { gaussian, makeRng } from '../../../../shared/ml/streaming/synthetic.js';
+import { createRng, gaussian } from '../../../../shared/ml/multivariate/rng.js';
 
 const names = ['temperature', 'pressure', 'flow'];
 
 function rows(seed: number, n: number, shift: readonly number[] = [0, 0, 0]): number[][] {
-  const rng = makeRng(seed);
+  const rng = createRng(seed);
   return Array.from({ length: n }, () => [20 + 2 * gaussian(rng) + shift[0], 5 + 0.5 * gaussian(rng) + shift[1], Math.exp(gaussian(rng)) + shift[2]]);
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { detectPeriod, forecastSeries } from '../../../../shared/ml/forecast/index.js';
 import { InvalidParameterError, NonFiniteValueError, SeriesTooShortError } from '../../../../shared/ml/streaming/errors.js';
-import { gaussian, makeRng } from '../../../../shared/ml/streaming/synthetic.js';
+import { createRng, gaussian } from '../../../../shared/ml/multivariate/rng.js';
 
 function seasonal(seed: number, n: number, period = 24, slope = 0.02): number[] {
-  const rng = makeRng(seed);
+  const rng = createRng(seed);
   return Array.from({ length: n }, (_, i) => 50 + slope * i + 10 * Math.sin((2 * Math.PI * i) / period) + 4 * Math.cos((4 * Math.PI * i) / period) + gaussian(rng));
 }
 
@@ -32,7 +32,7 @@ describe('forecastSeries', () => {
   });
 
   it('falls back to a non-seasonal model when there is no season, and stamps forecasts', () => {
-    const rng = makeRng(11);
+    const rng = createRng(11);
     let level = 10;
     const values = Array.from({ length: 300 }, () => (level += 0.3 + 0.1 * gaussian(rng)));
     const timestamps = values.map((_, i) => 1_000 + i * 60_000);
@@ -61,7 +61,7 @@ describe('forecastSeries', () => {
 describe('detectPeriod', () => {
   it('finds the fundamental, not a harmonic, and no season in noise', () => {
     expect(detectPeriod(seasonal(15, 600, 50, 0)).period).toBe(50);
-    const rng = makeRng(16);
+    const rng = createRng(16);
     expect(detectPeriod(Array.from({ length: 600 }, () => gaussian(rng))).period).toBe(1);
   });
 });
