@@ -1,9 +1,9 @@
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type DeleteObjectsCommandOutput, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { s3 } from './clients.js';
+import { DependencyError } from '../platform/errors.js';
 import { callAws, callAwsUnless } from './errors.js';
 
 export type ObjectBody = NonNullable<GetObjectCommandOutput['Body']>;
-export type RefusedDelete = NonNullable<DeleteObjectsCommandOutput['Errors']>[number];
 
 const isMissing = (error: unknown) => ['NoSuchKey', 'NotFound'].includes((error as { name?: string }).name ?? '');
 
@@ -44,10 +44,12 @@ export function bucketObjects(bucket: string) {
      * Deletes the keys and answers the ones S3 refused: DeleteObjects reports those inside a 200,
      * not as an error. A key that was already gone is not refused (compensations run more than once).
      */
-    remove: async (keys: readonly string[]): Promise<RefusedDelete[]> => {
-      if (keys.length === 0) return [];
+    /** Deletes the keys; a key S3 refuses to delete is an error, since compensations must not believe a failed delete. */
+    remove: async (keys: readonly string[]): Promise<void> => {
+      if (keys.length === 0) return;
       const out = await withS3Errors(() => s3().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })));
-      return (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      const refused = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (refused.length > 0) throw new DependencyError(`S3 could not delete ${refused.map((e) => `${e.Key} (${e.Code})`).join(', ')}; retry.`);
     },
   };
 }
