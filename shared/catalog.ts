@@ -155,7 +155,8 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('detectAnomalies', 'ml', detectRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }, { memoryMb: 1769, timeoutSeconds: 29 }),
   api('forecastSeries', 'ml', forecastRoute, {}, { memoryMb: 1769, timeoutSeconds: 29 }),
   api('detectDrift', 'ml', driftRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
-  api('evaluateDetections', 'ml', evaluateRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  // evaluate scores a stored model on a stored dataset (as predict) and stores the result with the model.
+  api('evaluateDetections', 'ml', evaluateRoute, { tables: { datasets: 'read', models: 'readWrite' }, buckets: { datasets: 'read', models: 'readWrite' } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
   // mlops: models brought by their owners. Registering loads the model in onnxruntime to check it.
   api('registerModel', 'mlops', registerModelVersionRoute, { tables: { models: 'readWrite' }, buckets: { models: 'write' } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
   api('listModelVersions', 'mlops', listModelVersionsRoute, { tables: { models: 'read' } }),

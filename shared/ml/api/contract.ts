@@ -301,37 +301,72 @@ export const driftRoute = defineRoute({
 
 const binary = z.number().int().min(0).max(1);
 
+/** Rows a model evaluation reads at most from a dataset's processed file. */
+export const MAX_EVALUATION_ROWS = 200_000;
+export const DEFAULT_EVALUATION_THRESHOLD = 0.5;
+
+const inlineOnly = ['scores', 'predictions', 'threshold', 'windows'] as const;
+const modelOnly = ['version', 'labelColumn', 'fromRow', 'toRow'] as const;
+
 export const evaluateRequest = z
   .strictObject({
-    labels: z.array(binary).min(1).max(ML_LIMITS.points).describe('Truth per point: 1 anomalous, 0 normal'),
-    scores: z.array(z.number()).max(ML_LIMITS.points).optional().describe('Anomaly scores per point (for ROC and PR AUC; labelled at threshold when predictions are absent)'),
-    predictions: z.array(binary).max(ML_LIMITS.points).optional().describe('Alarms per point: 1 or 0'),
-    threshold: z.number().default(0.5).describe('Score at or above which a point counts as an alarm, when predictions are absent'),
+    labels: z.array(binary).min(1).max(ML_LIMITS.points).optional().describe('Inline form: truth per point, 1 anomalous, 0 normal'),
+    scores: z.array(z.number()).max(ML_LIMITS.points).optional().describe('Inline form: anomaly scores per point (for ROC and PR AUC; labelled at threshold when predictions are absent)'),
+    predictions: z.array(binary).max(ML_LIMITS.points).optional().describe('Inline form: alarms per point, 1 or 0'),
+    threshold: z.number().optional().describe(`Inline form: score at or above which a point counts as an alarm, when predictions are absent (default ${DEFAULT_EVALUATION_THRESHOLD})`),
     windows: z
       .array(z.strictObject({ start: z.number().int().min(0), end: z.number().int().min(0) }))
       .max(10_000)
       .optional()
-      .describe('Anomaly windows (inclusive point indices) for the event-window score; default: runs of labelled points'),
+      .describe('Inline form: anomaly windows (inclusive point indices) for the event-window score; default: runs of labelled points'),
+    modelId: resourceId.optional().describe('Model form: a READY model of yours (or a baseline model, evaluated but not stored); give it with datasetId'),
+    version: z.number().int().min(1).optional().describe('Model form: the model version to evaluate; default its current version'),
+    datasetId: resourceId.optional().describe('Model form: a READY dataset of yours with a label column; the model\'s features pick its columns by name'),
+    labelColumn: z.string().min(1).max(256).optional().describe('Model form: the column of 0/1 labels; default the dataset schema\'s labelColumn'),
+    fromRow: z.number().int().min(0).optional().describe('Model form: first row to score (0-based, over the rows with every feature present); default 0'),
+    toRow: z.number().int().min(1).optional().describe('Model form: row to stop before (exclusive); default the end. Scoring starts afresh at fromRow, as predict does'),
     profile: z.enum(['standard', 'lowFp', 'lowFn']).default('standard').describe("SKAB's event-window reward profile"),
   })
   .superRefine((b, ctx) => {
+    const modelForm = b.modelId !== undefined || b.datasetId !== undefined;
+    if (modelForm === (b.labels !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'Give exactly one of labels (with scores or predictions) and modelId with datasetId' });
+      return;
+    }
+    if (modelForm) {
+      if (b.modelId === undefined) ctx.addIssue({ code: 'custom', path: ['modelId'], message: 'Give modelId with datasetId' });
+      if (b.datasetId === undefined) ctx.addIssue({ code: 'custom', path: ['datasetId'], message: 'Give datasetId with modelId' });
+      for (const key of inlineOnly) if (b[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to inline labels only; a model gives its own scores, alarms and threshold` });
+      if (b.fromRow !== undefined && b.toRow !== undefined && b.toRow <= b.fromRow) ctx.addIssue({ code: 'custom', path: ['toRow'], message: 'toRow must be greater than fromRow' });
+      return;
+    }
+    const labels = b.labels!;
+    for (const key of modelOnly) if (b[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to a model evaluation (modelId and datasetId) only` });
     if (!b.scores && !b.predictions) ctx.addIssue({ code: 'custom', path: [], message: 'Give scores, predictions or both' });
     for (const key of ['scores', 'predictions'] as const) {
       const values = b[key];
-      if (values && values.length !== b.labels.length) ctx.addIssue({ code: 'custom', path: [key], message: `${values.length} ${key} for ${b.labels.length} labels` });
+      if (values && values.length !== labels.length) ctx.addIssue({ code: 'custom', path: [key], message: `${values.length} ${key} for ${labels.length} labels` });
     }
     let previousEnd = -1;
     (b.windows ?? []).forEach((w, i) => {
-      if (w.end < w.start || w.end >= b.labels.length) ctx.addIssue({ code: 'custom', path: ['windows', i], message: `Window must satisfy start <= end < ${b.labels.length}` });
+      if (w.end < w.start || w.end >= labels.length) ctx.addIssue({ code: 'custom', path: ['windows', i], message: `Window must satisfy start <= end < ${labels.length}` });
       else if (w.start <= previousEnd) ctx.addIssue({ code: 'custom', path: ['windows', i], message: 'Windows must be in order and must not overlap' });
       previousEnd = Math.max(previousEnd, w.end);
     });
   });
 export type EvaluateRequest = z.infer<typeof evaluateRequest>;
+/** The inline form, as the contract lets it through. */
+export type InlineEvaluateRequest = EvaluateRequest & { labels: number[] };
+/** The model form, as the contract lets it through. */
+export type ModelEvaluateRequest = EvaluateRequest & { modelId: string; datasetId: string };
+export const isModelEvaluation = (b: EvaluateRequest): b is ModelEvaluateRequest => b.modelId !== undefined && b.datasetId !== undefined;
 
 const rate = z.number().nullable().describe('null when undefined (a zero denominator)');
-export const evaluateResponse = z.object({
-  points: z.number().int(),
+const eventProfile = z.enum(['standard', 'lowFp', 'lowFn']);
+
+/** What both forms answer: point-wise, ranking and event-window metrics. */
+export const evaluationMetrics = z.object({
+  points: z.number().int().describe('Points evaluated (with a model: the scored rows with a 0/1 label)'),
   threshold: z.number().nullable().describe('The score threshold used, or null when predictions were given'),
   confusion: z.object({ tp: z.number().int(), fp: z.number().int(), tn: z.number().int(), fn: z.number().int() }),
   precision: rate,
@@ -342,7 +377,7 @@ export const evaluateResponse = z.object({
   rocAuc: z.number().nullable().describe('null without scores or without both classes'),
   prAuc: z.number().nullable(),
   eventWindow: z.object({
-    profile: z.enum(['standard', 'lowFp', 'lowFn']),
+    profile: eventProfile,
     score: z.number().nullable().describe('0 = never alarms, 100 = every window caught at its start; null without windows'),
     windows: z.number().int(),
     detected: z.number().int(),
@@ -350,15 +385,45 @@ export const evaluateResponse = z.object({
     meanDelay: z.number().nullable().describe('Points from window start to first alarm, over detected windows'),
   }),
 });
+export type EvaluationMetrics = z.infer<typeof evaluationMetrics>;
+
+/** A model evaluated on a dataset: the metrics, what was evaluated, and where the result is stored. */
+export const modelEvaluation = evaluationMetrics.extend({
+  evaluationId: z.string().describe('Deterministic from model, version, dataset, row range and label column: a retried evaluation overwrites its result'),
+  evaluatedAt: z.iso.datetime(),
+  model: z.object({ id: z.string(), version: z.number().int().describe('The version evaluated'), detector: z.string(), source: z.enum(['registry', 'layer']) }),
+  dataset: z.object({
+    id: z.string(),
+    labelColumn: z.string(),
+    fromRow: z.number().int().describe('First row scored (0-based, over the rows with every feature present)'),
+    toRow: z.number().int().describe('Row scoring stopped before (exclusive)'),
+    droppedRows: z.number().int().describe('Rows of the processed file left out because a feature was missing'),
+    unlabelledRows: z.number().int().describe('Scored rows left out of the metrics because their label is not 0 or 1'),
+    anomalies: z.number().int().describe('Rows labelled 1'),
+  }),
+});
+export type ModelEvaluation = z.infer<typeof modelEvaluation>;
+
+export const evaluateResponse = evaluationMetrics.extend({
+  evaluationId: modelEvaluation.shape.evaluationId.optional().describe('Model form only'),
+  evaluatedAt: modelEvaluation.shape.evaluatedAt.optional().describe('Model form only'),
+  model: modelEvaluation.shape.model.optional().describe('Model form only: the model and the version evaluated'),
+  dataset: modelEvaluation.shape.dataset.optional().describe('Model form only: which rows were evaluated'),
+  stored: z
+    .object({ key: z.string().describe('The full result in the models bucket'), onModel: z.boolean().describe('lastEvaluation was set on the model (false when the version evaluated is no longer current)') })
+    .nullable()
+    .optional()
+    .describe('Model form only: where the result is stored; null for a baseline model of the layer'),
+});
 export type EvaluateResponse = z.infer<typeof evaluateResponse>;
 
 export const evaluateRoute = defineRoute({
   method: 'POST',
   path: '/api/v1/ml/evaluate',
   operationId: 'evaluateDetections',
-  summary: 'Quality of scores or alarms against labelled data',
+  summary: 'Quality of inline scores or alarms against labels, or of a model on a labelled dataset (stored with the model)',
   tag: 'ml',
   scope: scopes.models,
   request: { body: evaluateRequest, maxBodyBytes: ML_LIMITS.bodyBytes },
-  responses: { 200: { description: 'Point-wise, ranking and event-window metrics', schema: evaluateResponse }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+  responses: { 200: { description: 'Point-wise, ranking and event-window metrics', schema: evaluateResponse }, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) },
 });

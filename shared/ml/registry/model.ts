@@ -167,6 +167,19 @@ const byoLineage = z.object({
 });
 export type ByoLineage = z.infer<typeof byoLineage>;
 
+/** The latest evaluation of the version on a labelled dataset (POST /ml/evaluate with modelId); the full result is stored beside the model. */
+export const lastEvaluation = z.object({
+  id: z.string().describe('The evaluation id: its result is models/<tenant>/<model>/<version>/evaluations/<id>.json in the models bucket'),
+  datasetId: z.string(),
+  at: z.iso.datetime(),
+  f1: metricNumber,
+  far: metricNumber.describe('False-alarm rate'),
+  mar: metricNumber.describe('Missed-alarm rate'),
+  rocAuc: metricNumber,
+  eventWindowScore: metricNumber,
+});
+export type LastEvaluation = z.infer<typeof lastEvaluation>;
+
 export const modelRecord = z.object({
   id: resourceId,
   name: z.string().optional(),
@@ -179,6 +192,7 @@ export const modelRecord = z.object({
   lineage: z.union([trainedLineage, byoLineage]),
   training: z.object({ rows: z.number().int(), droppedRows: z.number().int(), seconds: z.number(), threshold: z.number() }).optional(),
   metrics: modelMetrics.optional(),
+  lastEvaluation: lastEvaluation.optional().describe('The latest evaluation on a labelled dataset (POST /ml/evaluate)'),
   staging: modelArtifact.optional().describe('Where the trained artifact waits for registration'),
   artifact: modelArtifact.optional().describe('The registered artifact, once READY'),
   failure: modelFailure.optional(),
@@ -219,6 +233,8 @@ export const modelKeys = (tenant: string, id: string, version: number) => {
     manifest: `${root}/manifest.json`,
     stagingModel: `${staging}/model.onnx`,
     stagingManifest: `${staging}/manifest.json`,
+    /** An evaluation's full result (POST /ml/evaluate): a retried evaluation has the same id, so it overwrites. */
+    evaluation: (evaluationId: string) => `${root}/evaluations/${evaluationId}.json`,
   };
 };
 

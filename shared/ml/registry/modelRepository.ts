@@ -2,7 +2,7 @@ import type { WorkflowStarter } from '../../platform/workflows.js';
 import type { Page } from '../../platform/page.js';
 import type { ModelRecord, ModelStatus } from './model.js';
 
-export type ModelChanges = Partial<Pick<ModelRecord, 'status' | 'features' | 'training' | 'metrics' | 'staging' | 'artifact' | 'failure'>>;
+export type ModelChanges = Partial<Pick<ModelRecord, 'status' | 'features' | 'training' | 'metrics' | 'staging' | 'artifact' | 'failure' | 'lastEvaluation'>>;
 export type ClearableModelField = 'staging' | 'artifact' | 'metrics' | 'failure';
 
 /** The port for model records; shared/aws/modelRepository.ts has the DynamoDB adapter. */
@@ -15,7 +15,8 @@ export interface ModelRepository {
   /**
    * Applies a training step's changes while `jobId` is the model's run and its status is one of
    * `allowedFrom` (a stale or duplicate step cannot overwrite a newer state); false when skipped.
-   * Fields in `remove` are deleted in the same write.
+   * Fields in `remove` are deleted in the same write. An evaluation sets `lastEvaluation` with the
+   * evaluated version's jobId and READY as guard, so it lands only while that version is current.
    */
   update(tenant: string, id: string, changes: ModelChanges, guard: { jobId: string; allowedFrom?: readonly ModelStatus[] }, remove?: readonly ClearableModelField[]): Promise<boolean>;
 

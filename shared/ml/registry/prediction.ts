@@ -97,13 +97,21 @@ export function rowsToMatrix(rows: readonly (readonly (number | null)[])[], cols
  * by the declared threshold, contributions from its declared output.
  * Alternatives: unknown or another tenant's model 404; not READY 409; unloadable 422; bad rows 400.
  */
+/** Scores rows with a loaded model, ours or brought by its owner, and says the threshold on the score's scale. */
+export async function scoreLoadedModel(model: LoadedModel, matrix: Matrix) {
+  const manifest = model.manifest;
+  const scored = await translated(() => (isByo(manifest) ? scoreByoWithOnnx(model.scorer, manifest, matrix) : scoreWithOnnx(model.scorer, manifest, matrix)));
+  const threshold = isByo(manifest) ? reportedScore(manifest.threshold, manifest.scoreRange) : manifest.calibration.threshold;
+  return { scored, threshold };
+}
+
 export async function predict(loader: ModelLoader, tenant: string, request: PredictRequest): Promise<PredictResponse> {
   const model = await loader.load(tenant, request.modelId, request.version);
   const features = model.manifest.features;
   checkFeatures(request.features, features);
   const matrix = rowsToMatrix(request.rows, features.length);
   const manifest = model.manifest;
-  const result = await translated(() => (isByo(manifest) ? scoreByoWithOnnx(model.scorer, manifest, matrix) : scoreWithOnnx(model.scorer, manifest, matrix)));
+  const { scored: result, threshold } = await scoreLoadedModel(model, matrix);
   const cols = features.length;
   const results: PredictResponse['results'] = new Array(matrix.rows);
   for (let r = 0; r < matrix.rows; r++) {
@@ -116,7 +124,7 @@ export async function predict(loader: ModelLoader, tenant: string, request: Pred
   return {
     model: { id: model.id, version: model.version, detector: manifest.detector, source: model.source },
     features,
-    threshold: isByo(manifest) ? reportedScore(manifest.threshold, manifest.scoreRange) : manifest.calibration.threshold,
+    threshold,
     results,
   };
 }

@@ -1,4 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// The handler is bound to the datasets and models tables and buckets (evaluate a model) and checks that at load.
+vi.hoisted(() => {
+  process.env.TABLE_DATASETS ??= 'datasets';
+  process.env.BUCKET_DATASETS ??= 'datasets';
+  process.env.TABLE_MODELS ??= 'models';
+  process.env.BUCKET_MODELS ??= 'models';
+});
+
 import { handler } from '../../../../functions/ml/evaluateDetections.js';
 import type { EvaluateResponse } from '../../../../shared/ml/api/contract.js';
 import { post } from './requests.js';
@@ -46,6 +55,12 @@ describe('POST /ml/evaluate', () => {
     ['a label of 2', { labels: [...labels.slice(1), 2], scores }, 'body.labels.9'],
     ['overlapping windows', { labels, scores, windows: [{ start: 1, end: 4 }, { start: 3, end: 5 }] }, 'body.windows.1'],
     ['a window past the end', { labels, scores, windows: [{ start: 8, end: 10 }] }, 'body.windows.0'],
+    ['neither labels nor a model', { profile: 'lowFp' }, 'body'],
+    ['both forms at once', { labels, scores, modelId: 'pump', datasetId: 'plant' }, 'body'],
+    ['a model without a dataset', { modelId: 'pump' }, 'body.datasetId'],
+    ['a threshold for a model', { modelId: 'pump', datasetId: 'plant', threshold: 0.3 }, 'body.threshold'],
+    ['an empty row range', { modelId: 'pump', datasetId: 'plant', fromRow: 10, toRow: 10 }, 'body.toRow'],
+    ['a row range for inline labels', { labels, scores, fromRow: 2 }, 'body.fromRow'],
   ])('%s: 400', async (_what, body, pointer) => {
     const reply = await evaluate(body);
 
