@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { dynamoDb } from '../../shared/aws/clients.js';
+import { dynamoDb } from '../../shared/aws/dynamoDbClient.js';
 import { clientTenantKey, preTokenGenerationEvent, tenantClaimFor, type ClientTenants } from '../../shared/gateway/tenantClaim.js';
 import { boundName, platformConfig } from '../../shared/platform/config.js';
 import { logger } from '../../shared/platform/observability.js';

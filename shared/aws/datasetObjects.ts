@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { DatasetObjects } from '../data/registry/datasetRepository.js';
 import { boundName } from '../platform/config.js';
 import { buckets } from '../platform/resources.js';
-import { s3 } from './clients.js';
+import { s3 } from './s3Client.js';
 import { bucketObjects, withS3Errors } from './objects.js';
 
 /** Dataset objects in the datasets bucket, read and written as streams. */

@@ -3,7 +3,7 @@ import { boundName } from '../platform/config.js';
 import { DependencyError } from '../platform/errors.js';
 import type { EventPublisher } from '../platform/events.js';
 import { bus, eventSource } from '../platform/resources.js';
-import { eventBridge } from './clients.js';
+import { eventBridge } from './eventBridgeClient.js';
 import { translateAwsError } from './errors.js';
 
 /** Publishes to the Telltale bus; a rejected entry is an error, never a silent drop. */

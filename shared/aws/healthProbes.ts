@@ -1,7 +1,8 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { DependencyProbe } from '../monitoring/health.js';
-import { dynamoDb, s3 } from './clients.js';
+import { dynamoDb } from './dynamoDbClient.js';
+import { s3 } from './s3Client.js';
 
 /** Probes of the tables and buckets a function is bound to (names from its environment). */
 export function awsProbes(resources: { tables: string[]; buckets: string[] }): DependencyProbe[] {

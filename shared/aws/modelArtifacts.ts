@@ -2,7 +2,7 @@ import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import type { ModelArtifacts } from '../ml/registry/modelRepository.js';
 import { boundName } from '../platform/config.js';
 import { buckets } from '../platform/resources.js';
-import { s3 } from './clients.js';
+import { s3 } from './s3Client.js';
 import { bucketObjects, withS3Errors } from './objects.js';
 
 /** Model versions in the models bucket: ONNX files and their manifests (a few MB at most, read whole). */

@@ -1,5 +1,5 @@
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { s3 } from './clients.js';
+import { s3 } from './s3Client.js';
 import { DependencyError } from '../platform/errors.js';
 import { callAws, callAwsUnless } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../platform/page.js';
-import { dynamoDb } from './clients.js';
+import { dynamoDb } from './dynamoDbClient.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { callAws, callAwsUnless } from './errors.js';
 

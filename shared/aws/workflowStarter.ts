@@ -1,6 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../platform/workflows.js';
-import { stepFunctions } from './clients.js';
+import { stepFunctions } from './stepFunctionsClient.js';
 import { translateAwsError } from './errors.js';
 
 /** Starts Step Functions executions by name; ExecutionAlreadyExists means this run already started. */

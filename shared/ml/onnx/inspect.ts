@@ -57,7 +57,7 @@ export async function inspectOnnxModel(bytes: Uint8Array, signature: ModelSignat
     if (mismatches.length > 0) throw new OnnxSignatureMismatchError(mismatches);
     const afterRun = await dryRun(session, signature);
     if (afterRun.length > 0) throw new OnnxSignatureMismatchError(afterRun);
-    return { inputs: describeValues(session.inputMetadata), outputs: [...session.outputNames], metadata: readMetadata(bytes) ?? {} };
+    return { inputs: describeValues(session.inputMetadata), outputs: [...session.outputNames], metadata: (await readMetadata(bytes)) ?? {} };
   } finally {
     await session.release();
   }

@@ -4,7 +4,6 @@
  */
 import * as ort from 'onnxruntime-node';
 import { InvalidInputError } from '../multivariate/errors.js';
-import { decodeModel } from './graph.js';
 import { OnnxModelLoadError } from './errors.js';
 import { MANIFEST_METADATA_KEY, parseManifest, type ModelManifest } from './manifest.js';
 import { loadSession, readModelBytes, type ModelSource } from './session.js';
@@ -23,8 +22,13 @@ export interface OnnxScorer {
   release(): Promise<void>;
 }
 
-/** metadata_props as a record; undefined for bytes onnx-proto cannot decode (ORT then decides). */
-export function readMetadata(bytes: Uint8Array): Record<string, string> | undefined {
+/**
+ * metadata_props as a record; undefined for bytes onnx-proto cannot decode (ORT then decides).
+ * onnx-proto loads on first use only: a scorer given its manifest never needs it, which keeps it
+ * out of the predict function's cold start.
+ */
+export async function readMetadata(bytes: Uint8Array): Promise<Record<string, string> | undefined> {
+  const { decodeModel } = await import('./graph.js');
   try {
     const model = decodeModel(bytes);
     return Object.fromEntries((model.metadataProps ?? []).map((e) => [e.key ?? '', e.value ?? '']));
@@ -51,10 +55,11 @@ function toFloat64(t: ort.Tensor | undefined): Float64Array | undefined {
   return t.data instanceof Float64Array ? t.data : Float64Array.from(t.data as ArrayLike<number>);
 }
 
-export async function createOnnxScorer(source: ModelSource): Promise<OnnxScorer> {
+/** One session for a model; its manifest comes from `knownManifest` (e.g. a sidecar file) or the model's metadata. */
+export async function createOnnxScorer(source: ModelSource, knownManifest?: ModelManifest): Promise<OnnxScorer> {
   const bytes = await readModelBytes(source);
   const session = await loadSession(bytes);
-  const manifest = manifestOf(readMetadata(bytes));
+  const manifest = knownManifest ?? manifestOf(await readMetadata(bytes));
   const featureCount = declaredFeatureCount(session) ?? manifest?.signature.featureCount;
   if (featureCount === undefined) throw new OnnxModelLoadError('the model declares no fixed feature count and carries no manifest');
   const inputName = session.inputNames[0];

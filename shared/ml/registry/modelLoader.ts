@@ -22,7 +22,7 @@ export interface ModelLoaderOptions {
   modelsDir: string;
   /** Where downloaded versions are kept between invocations (/tmp/models). */
   cacheDir: string;
-  createScorer?: (bytes: Uint8Array) => Promise<OnnxScorer>;
+  createScorer?: (bytes: Uint8Array, manifest?: ModelManifest) => Promise<OnnxScorer>;
 }
 
 /** Caches an object of a version under /tmp: write then rename, so a concurrent reader never sees half a file. */
@@ -47,7 +47,7 @@ export function modelLoader(options: ModelLoaderOptions): ModelLoader & { readon
   const sessions = new Map<string, Promise<LoadedModel>>();
 
   const session = async (bytes: Uint8Array, sidecar: ModelManifest | undefined): Promise<{ scorer: OnnxScorer; manifest: ModelManifest }> => {
-    const scorer = await translated(() => createScorer(bytes));
+    const scorer = await translated(() => createScorer(bytes, sidecar));
     const manifest = scorer.manifest ?? sidecar;
     if (!manifest) {
       await scorer.release();
