@@ -29,7 +29,7 @@ export const pipelineInput = z.object({
 });
 export type PipelineInput = z.infer<typeof pipelineInput>;
 
-const validateOutput = z.object({ schema: DatasetSchema, rows: z.number(), validRows: z.number() });
+const validateOutput = z.object({ schema: DatasetSchema, rows: z.number(), validRows: z.number(), inTimeOrder: z.boolean().default(false) });
 
 async function loadDataset(deps: PipelineDeps, input: PipelineInput): Promise<Dataset> {
   const dataset = await deps.datasets.get(input.tenant, input.datasetId);
@@ -37,7 +37,8 @@ async function loadDataset(deps: PipelineDeps, input: PipelineInput): Promise<Da
   return dataset;
 }
 
-const schemaOf = (input: PipelineInput) => validateOutput.parse(input.steps?.Validate?.output).schema;
+const validated = (input: PipelineInput) => validateOutput.parse(input.steps?.Validate?.output);
+const schemaOf = (input: PipelineInput) => validated(input).schema;
 
 /**
  * Validate: parse the raw file, check it against the declared schema (or infer one), write the
@@ -55,19 +56,20 @@ export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
   assertValid(report);
   const rows = { raw: report.counts.rows, valid: report.counts.validRows };
   await deps.datasets.update(input.tenant, input.datasetId, { rows }, { runId: input.runId });
-  return { schema: report.schema!, rows: rows.raw, validRows: rows.valid };
+  return { schema: report.schema!, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0 };
 }
 
 /** Preprocess: sort, drop duplicates, resample to the interval, impute short gaps; stream to processed/. */
 export async function preprocessStep(deps: PipelineDeps, input: PipelineInput) {
-  const schema = schemaOf(input);
+  const { schema, inTimeOrder } = validated(input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'PREPROCESSING' }, { runId: input.runId });
   const out = new PassThrough();
   const upload = deps.objects.write(keys.processed, 'text/csv', out);
   try {
     const result = await preprocessDataset(await deps.objects.read(input.key), out, {
-      sort: true,
+      // Validation saw every timestamp: a file already in time order skips the reorder window.
+      sort: !inTimeOrder,
       dropDuplicates: true,
       ...(schema.expectedIntervalSeconds ? { resample: {} } : {}),
       impute: { method: 'linear' },
