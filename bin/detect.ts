@@ -4,13 +4,12 @@ import { featureTable, readCsv, writeCsv, type FeatureTable } from './csv.js';
 import { CliError, usageError } from './errors.js';
 import { choiceOption, listOption, numberOption, optionalString, required, type Values } from './options.js';
 
-export const detectOptions = {
+/** The options of fitting a detector on a CSV, shared by detect and train. */
+export const fitOptions = {
   input: { type: 'string' },
   output: { type: 'string' },
   detector: { type: 'string' },
-  mode: { type: 'string' },
   'train-rows': { type: 'string' },
-  train: { type: 'string' },
   sensitivity: { type: 'string' },
   features: { type: 'string' },
   ignore: { type: 'string' },
@@ -20,6 +19,8 @@ export const detectOptions = {
   far: { type: 'string' },
   'slow-features': { type: 'boolean' },
 } as const;
+
+export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' } } as const;
 
 export interface ScoredRows {
   scores: ArrayLike<number>;

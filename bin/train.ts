@@ -5,24 +5,11 @@ import { fitDetector, sliceRows } from '../shared/ml/multivariate/index.js';
 // The export and the manifest only: the CLI writes models without loading onnxruntime.
 import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
 import { buildManifest } from '../shared/ml/onnx/manifest.js';
-import { readTables } from './detect.js';
+import { fitOptions, readTables } from './detect.js';
 import { CliError } from './errors.js';
 import { choiceOption, numberOption, required, type Values } from './options.js';
 
-export const trainOptions = {
-  input: { type: 'string' },
-  output: { type: 'string' },
-  detector: { type: 'string' },
-  'train-rows': { type: 'string' },
-  sensitivity: { type: 'string' },
-  features: { type: 'string' },
-  ignore: { type: 'string' },
-  'input-window': { type: 'string' },
-  'score-window': { type: 'string' },
-  'drift-horizon': { type: 'string' },
-  far: { type: 'string' },
-  'slow-features': { type: 'boolean' },
-} as const;
+export const trainOptions = fitOptions;
 
 /** `model.onnx` -> `model.manifest.json`: the manifest also travels inside the ONNX metadata; the sidecar is for people and registries. */
 export const manifestPathOf = (modelPath: string): string => `${modelPath.replace(/\.onnx$/i, '')}.manifest.json`;
