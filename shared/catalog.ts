@@ -2,6 +2,7 @@ import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute } from './data
 import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
 import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
+import { deployModelRoute, getDeploymentRoute } from './mlops/contract.js';
 import { healthRoute } from './monitoring/contract.js';
 import { openApiRoute } from './gateway/contract.js';
 import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
@@ -142,7 +143,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('trainModel', 'ml', trainModelRoute, { tables: { models: 'readWrite', datasets: 'read' }, stateMachines: { trainingPipeline: 'start' } }),
   api('listModels', 'ml', listModelsRoute, { tables: { models: 'read' } }),
   api('getModel', 'ml', getModelRoute, { tables: { models: 'read' } }),
-  api('predict', 'ml', predictRoute, { tables: { models: 'read' }, buckets: { models: 'read' } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
+  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read' }, buckets: { models: 'read' } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
   fn(training.fit, 'ml', 'functions/ml/trainingSteps/fit.ts', 'Training step: fit a detector on the processed dataset, export ONNX and manifest to staging', task,
     { ...modelStep, buckets: { datasets: 'read', models: 'readWrite' } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
   fn(training.evaluate, 'ml', 'functions/ml/trainingSteps/evaluate.ts', 'Training step: score the hold-out with the staged ONNX model and store the metrics', task,
@@ -160,6 +161,9 @@ export const catalog: readonly FunctionDeclaration[] = [
   // mlops: models brought by their owners. Registering loads the model in onnxruntime to check it.
   api('registerModel', 'mlops', registerModelVersionRoute, { tables: { models: 'readWrite' }, buckets: { models: 'write' } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
   api('listModelVersions', 'mlops', listModelVersionsRoute, { tables: { models: 'read' } }),
+  // mlops: deployments of a sensor group (champion and challenger), one versioned item per group in the registry table; promoting reads the model's status.
+  api('deployModel', 'mlops', deployModelRoute, { tables: { registry: 'readWrite', models: 'read' } }),
+  api('getDeployment', 'mlops', getDeploymentRoute, { tables: { registry: 'read' } }),
 ];
 
 export const httpFunctions = () =>

@@ -1,3 +1,5 @@
+import { once } from '../../shared/aws/clients.js';
+import { dynamoDeploymentRepository } from '../../shared/aws/deploymentRepository.js';
 import { s3ModelArtifacts } from '../../shared/aws/modelArtifacts.js';
 import { dynamoModelRepository } from '../../shared/aws/modelRepository.js';
 import { apiHandler } from '../../shared/http/apiHandler.js';
@@ -8,5 +10,8 @@ import { predict } from '../../shared/ml/registry/prediction.js';
 
 // Module scope: one onnxruntime session per model version for the life of the container.
 const loader = modelLoader({ models: dynamoModelRepository(), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });
+// Bound on the first request by group: predict by modelId (and its benchmarks) needs no registry table.
+const deploymentRepository = once(() => dynamoDeploymentRepository());
+const deployments = { get: (tenant: string, group: string) => deploymentRepository().get(tenant, group) };
 
-export const handler = apiHandler(predictRoute, async ({ tenant, body }) => ({ status: 200, body: await predict(loader, tenant, body) }));
+export const handler = apiHandler(predictRoute, async ({ tenant, body }) => ({ status: 200, body: await predict(loader, tenant, body, deployments) }));

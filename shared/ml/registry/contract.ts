@@ -51,11 +51,11 @@ export const predictRoute = defineRoute({
   method: 'POST',
   path: '/api/v1/ml/predict',
   operationId: 'predict',
-  summary: 'Score feature rows with a model: per row score, label and feature contributions',
+  summary: 'Score feature rows with a model, or with the deployment of a sensor group (champion or challenger): per row score, label and feature contributions',
   tag: 'ml',
   scope: scopes.read,
   request: { body: predictRequest, maxBodyBytes: maxPredictBodyBytes },
-  responses: { 200: { description: 'One result per row, in order', schema: predictResponse }, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) },
+  responses: { 200: { description: 'One result per row, in order', schema: predictResponse }, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 503) },
 });
 
 /** The ONNX file travels base64 in the JSON body: up to Lambda's synchronous payload limit (about 4.5 MB of model). */

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ValidationError } from '../../platform/errors.js';
 import { resourceId } from '../../platform/ids.js';
+import { deploymentRoles } from '../../mlops/deployment.js';
+import type { DeploymentRepository } from '../../mlops/deploymentRepository.js';
+import { routeToDeployment, type RoutedModel } from '../../mlops/deployments.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import type { ModelManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
@@ -11,20 +14,32 @@ export const MAX_PREDICT_ROWS = 10_000;
 /** Values per request; keeps the answer under Lambda's 6 MB response limit. */
 export const MAX_PREDICT_VALUES = 200_000;
 
-export const predictRequest = z.strictObject({
-  modelId: resourceId.describe('A model of the registry, or a baseline model of the layer (baseline-pca, baseline-autoencoder)'),
-  version: z.number().int().min(1).optional().describe('Default: the model\'s current version'),
-  rows: z
-    .array(z.array(z.number().nullable()).min(1).max(1000))
-    .min(1)
-    .max(MAX_PREDICT_ROWS)
-    .describe('Feature rows in time order, features in the model\'s order; windows start afresh with each request'),
-  features: z.array(z.string()).max(1000).optional().describe('The names of the columns of rows; checked against the model\'s features and order'),
-});
+export const predictRequest = z
+  .strictObject({
+    modelId: resourceId.optional().describe('A model of the registry, or a baseline model of the layer (baseline-pca, baseline-autoencoder); give modelId or group'),
+    version: z.number().int().min(1).optional().describe('With modelId. Default: the model\'s current version'),
+    group: resourceId.optional().describe('A sensor group (asset) with a deployment: its champion scores the rows, or its challenger for its traffic share; give modelId or group'),
+    routingKey: z.string().min(1).max(256).optional().describe('With group: requests with the same key go to the same model (e.g. the asset and the hour); random routing without one'),
+    rows: z
+      .array(z.array(z.number().nullable()).min(1).max(1000))
+      .min(1)
+      .max(MAX_PREDICT_ROWS)
+      .describe('Feature rows in time order, features in the model\'s order; windows start afresh with each request'),
+    features: z.array(z.string()).max(1000).optional().describe('The names of the columns of rows; checked against the model\'s features and order'),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.modelId === undefined) === (r.group === undefined)) ctx.addIssue({ code: 'custom', path: ['modelId'], message: 'Give exactly one of modelId and group' });
+    if (r.group !== undefined && r.version !== undefined) ctx.addIssue({ code: 'custom', path: ['version'], message: 'A group\'s deployment pins the version; give version only with modelId' });
+    if (r.modelId !== undefined && r.routingKey !== undefined) ctx.addIssue({ code: 'custom', path: ['routingKey'], message: 'routingKey routes between a group\'s models; give it only with group' });
+  });
 export type PredictRequest = z.infer<typeof predictRequest>;
 
 export const predictResponse = z.object({
   model: z.object({ id: z.string(), version: z.number().int(), detector: z.string(), source: z.enum(['registry', 'layer']) }),
+  deployment: z
+    .object({ group: z.string(), revision: z.number().int(), role: z.enum(deploymentRoles) })
+    .optional()
+    .describe('With group: the deployment revision that routed the request, and whether its champion or its challenger answered'),
   features: z.array(z.string()),
   threshold: z.number().describe('Score at and above which a row is labelled anomalous'),
   results: z.array(
@@ -88,15 +103,6 @@ export function rowsToMatrix(rows: readonly (readonly (number | null)[])[], cols
   return { rows: rows.length, cols, data };
 }
 
-/**
- * Scores feature rows with a model.
- * Primary course: the model (registry or layer) is loaded or taken from this container's cache,
- * the rows are checked against its features, scored through onnxruntime exactly as the
- * TypeScript detector scores, and each row gets score, label and contributions. A model brought
- * by its owner is run by its declared signature: its score (mapped by the declared range), labelled
- * by the declared threshold, contributions from its declared output.
- * Alternatives: unknown or another tenant's model 404; not READY 409; unloadable 422; bad rows 400.
- */
 /** Scores rows with a loaded model, ours or brought by its owner, and says the threshold on the score's scale. */
 export async function scoreLoadedModel(model: LoadedModel, matrix: Matrix) {
   const manifest = model.manifest;
@@ -105,8 +111,32 @@ export async function scoreLoadedModel(model: LoadedModel, matrix: Matrix) {
   return { scored, threshold };
 }
 
-export async function predict(loader: ModelLoader, tenant: string, request: PredictRequest): Promise<PredictResponse> {
-  const model = await loader.load(tenant, request.modelId, request.version);
+/** The model a request names, or the one its group's deployment routes it to. */
+async function requestedModel(tenant: string, request: PredictRequest, deployments: Pick<DeploymentRepository, 'get'> | undefined): Promise<{ modelId: string; version?: number; deployment?: RoutedModel['deployment'] }> {
+  if (request.group === undefined) {
+    if (request.modelId === undefined) throw new ValidationError('Give exactly one of modelId and group.', [{ pointer: 'body.modelId', message: 'Give exactly one of modelId and group' }]);
+    return { modelId: request.modelId, version: request.version };
+  }
+  if (!deployments) throw new Error('predict by group needs the deployments port');
+  const routed = await routeToDeployment(deployments, tenant, request.group, request.routingKey);
+  return { ...routed.model, deployment: routed.deployment };
+}
+
+/**
+ * Scores feature rows with a model.
+ * Primary course: the model is the one named (`modelId`), or the champion or challenger of a
+ * sensor group's deployment (`group`, routed by `routingKey`; the answer names the revision and
+ * the role). It (registry or layer) is loaded or taken from this container's cache, the rows are
+ * checked against its features, scored through onnxruntime exactly as the TypeScript detector
+ * scores, and each row gets score, label and contributions. A model brought by its owner is run
+ * by its declared signature: its score (mapped by the declared range), labelled by the declared
+ * threshold, contributions from its declared output.
+ * Alternatives: unknown or another tenant's model, or a group without deployment, 404; not READY
+ * 409; unloadable 422; bad rows 400.
+ */
+export async function predict(loader: ModelLoader, tenant: string, request: PredictRequest, deployments?: Pick<DeploymentRepository, 'get'>): Promise<PredictResponse> {
+  const chosen = await requestedModel(tenant, request, deployments);
+  const model = await loader.load(tenant, chosen.modelId, chosen.version);
   const features = model.manifest.features;
   checkFeatures(request.features, features);
   const matrix = rowsToMatrix(request.rows, features.length);
@@ -123,6 +153,7 @@ export async function predict(loader: ModelLoader, tenant: string, request: Pred
   }
   return {
     model: { id: model.id, version: model.version, detector: manifest.detector, source: model.source },
+    ...(chosen.deployment ? { deployment: chosen.deployment } : {}),
     features,
     threshold,
     results,
