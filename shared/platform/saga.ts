@@ -31,6 +31,14 @@ const lambdaRetry = {
   BackoffRate: 2,
 };
 
+/** A dependency that was throttled or down (our DependencyError, a 503): worth a few patient retries before the saga gives up. */
+const dependencyRetry = {
+  ErrorEquals: ['DependencyError'],
+  IntervalSeconds: 5,
+  MaxAttempts: 3,
+  BackoffRate: 3,
+};
+
 /** `${name}` placeholders that the CDK fills with function ARNs (definitionSubstitutions). */
 export const functionPlaceholder = (functionName: string) => `\${${functionName}}`;
 
@@ -52,7 +60,7 @@ export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt
       ...invoke(step.functionName, '$'),
       ResultSelector: { 'output.$': '$.Payload' },
       ResultPath: `$.steps.${step.name}`,
-      Retry: [lambdaRetry],
+      Retry: [lambdaRetry, dependencyRetry],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${step.name} failed` }],
       Next: i + 1 < steps.length ? steps[i + 1].name : 'Succeeded',
     };

@@ -40,6 +40,13 @@ describe('the saga definition', () => {
     expect(states['Undo A'].Catch![0].Next).toBe('Record failure');
   });
 
+  it('retries a step on Lambda service errors and on a dependency outage, never on other errors of ours', () => {
+    const retried = (states.A as unknown as { Retry: { ErrorEquals: string[] }[] }).Retry.flatMap((r) => r.ErrorEquals);
+    expect(retried).toContain('Lambda.TooManyRequestsException');
+    expect(retried).toContain('DependencyError');
+    expect(retried).not.toContain('States.ALL');
+  });
+
   it('names functions by placeholder for the CDK substitutions, and lists each once', () => {
     expect(states.A.Parameters?.FunctionName).toBe('${doA}');
     expect(sagaFunctionNames(saga).sort()).toEqual(['doA', 'doB', 'doC', 'recordFailure', 'undoA', 'undoC']);
