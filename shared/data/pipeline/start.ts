@@ -14,6 +14,15 @@ export const objectCreatedEvent = z.object({
   }),
 });
 
+/** S3 notifications URL-encode keys; a key that does not decode is not one of our uploads anyway. */
+function decodedKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key;
+  }
+}
+
 export type StartOutcome = 'started' | 'duplicate' | 'not-a-dataset-upload' | 'unknown-dataset';
 
 /**
@@ -23,7 +32,7 @@ export type StartOutcome = 'started' | 'duplicate' | 'not-a-dataset-upload' | 'u
  */
 export async function startDatasetPipeline(deps: { datasets: DatasetRepository; workflows: WorkflowStarter }, event: unknown): Promise<{ outcome: StartOutcome; runId?: string }> {
   const { detail } = objectCreatedEvent.parse(event);
-  const key = decodeURIComponent(detail.object.key.replace(/\+/g, ' '));
+  const key = decodedKey(detail.object.key);
   const parsed = parseRawKey(key);
   if (!parsed) return { outcome: 'not-a-dataset-upload' };
   if (!(await deps.datasets.get(parsed.tenant, parsed.datasetId))) return { outcome: 'unknown-dataset' };
