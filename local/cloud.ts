@@ -205,14 +205,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (trigger.kind === 'event') bus.addRule({ name: `${fn.declaration.name}Rule`, detailTypes: trigger.detailTypes, source: trigger.source, fn });
       if (trigger.kind === 'objectCreated') {
         const bucketName = physical(buckets[trigger.bucket].name);
-        const prefix = trigger.prefix;
+        // EventBridge wildcard matching: `*` is any run of characters, everything else literal.
+        const keyPattern = new RegExp(`^${trigger.keyPattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
         bus.addRule({
           name: `${fn.declaration.name}Rule`,
           detailTypes: ['Object Created'],
           source: 'aws.s3',
           matchesDetail: (detail) => {
             const d = detail as { bucket?: { name?: string }; object?: { key?: string } };
-            return d.bucket?.name === bucketName && (d.object?.key ?? '').startsWith(prefix);
+            return d.bucket?.name === bucketName && keyPattern.test(d.object?.key ?? '');
           },
           fn,
         });

@@ -42,8 +42,11 @@ export type Trigger =
   | { kind: 'event'; detailTypes: readonly string[]; source?: string }
   /** A step of a state machine in `workflows`. */
   | { kind: 'task' }
-  /** S3 "Object Created" events of a bucket (S3 sends them to the default bus), under a key prefix. */
-  | { kind: 'objectCreated'; bucket: BucketName; prefix: string }
+  /**
+   * S3 "Object Created" events of a bucket (S3 sends them to the default bus) whose key matches an
+   * EventBridge wildcard pattern (`*` matches any run of characters).
+   */
+  | { kind: 'objectCreated'; bucket: BucketName; keyPattern: string }
   /** A Cognito user pool trigger (pre token generation, V3_0 event); the data stack wires it to the pool. */
   | { kind: 'cognito'; operation: 'preTokenGeneration' };
 
@@ -129,7 +132,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }),
   fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',
-    { kind: 'objectCreated', bucket: 'datasets', prefix: 'datasets/' }, { tables: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }, { memoryMb: 256, timeoutSeconds: 30 }),
+    { kind: 'objectCreated', bucket: 'datasets', keyPattern: 'datasets/*/*/raw/*' }, { tables: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }, { memoryMb: 256, timeoutSeconds: 30 }),
   fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),

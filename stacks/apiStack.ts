@@ -106,11 +106,11 @@ export class ApiStack extends Stack {
           // S3 sends object events to the account's default bus only.
           new Rule(this, `${fn.node.id}Rule`, {
             eventBus: EventBus.fromEventBusName(this, `${fn.node.id}DefaultBus`, 'default'),
-            description: `Object Created in ${trigger.bucket} under ${trigger.prefix} -> ${fn.declaration.name}`,
+            description: `Object Created in ${trigger.bucket} matching ${trigger.keyPattern} -> ${fn.declaration.name}`,
             eventPattern: {
               source: ['aws.s3'],
               detailType: ['Object Created'],
-              detail: { bucket: { name: [resources.buckets[trigger.bucket].bucketName] }, object: { key: [{ prefix: trigger.prefix }] } },
+              detail: { bucket: { name: [resources.buckets[trigger.bucket].bucketName] }, object: { key: [{ wildcard: trigger.keyPattern }] } },
             },
             targets: [new LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: eventDeadLetters })],
           });

@@ -11,7 +11,7 @@ const deps = { datasets: dynamoDatasetRepository(), workflows: stepFunctionsStar
 export const handler = taskHandler(async (event: unknown) => {
   const result = await startDatasetPipeline(deps, event);
   // An upload for a dataset nobody registered is kept in S3 but not processed: say so loudly.
-  if (result.outcome === 'unknown-dataset' || result.outcome === 'not-a-dataset-upload') logger.warn('object not processed', { ...result });
+  if (result.outcome === 'unknown-dataset') logger.warn('upload for an unknown dataset not processed', { ...result });
   else logger.info('pipeline', { ...result });
   return result;
 });

@@ -157,12 +157,12 @@ describe('queue, event and task functions', () => {
     }
   });
 
-  it('every object-created function has a rule on the default bus for its bucket and prefix, with a dead-letter queue', () => {
+  it('every object-created function has a rule on the default bus for its bucket and key pattern, with a dead-letter queue', () => {
     for (const f of catalog) {
       if (f.trigger.kind !== 'objectCreated') continue;
       apiTemplate.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: 'default',
-        EventPattern: Match.objectLike({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: Match.objectLike({ object: { key: [{ prefix: f.trigger.prefix }] } }) }),
+        EventPattern: Match.objectLike({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: Match.objectLike({ object: { key: [{ wildcard: f.trigger.keyPattern }] } }) }),
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(api.functions.get(f.name)!), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
       });
     }
