@@ -42,18 +42,11 @@ export class CsvByteWriter {
     this.buf[this.pos++] = c;
   }
 
-  /** Non-negative integer below 2^31, zero-padded to minDigits. */
-  private uint(m: number, minDigits: number): void {
-    let n = 0;
-    let v = m | 0;
-    do {
-      const q = (v / 10) | 0;
-      this.digits[n++] = 48 + v - q * 10;
-      v = q;
-    } while (v > 0);
-    while (n < minDigits) this.digits[n++] = 48;
-    this.room(n);
-    while (n > 0) this.buf[this.pos++] = this.digits[--n];
+  /** A comma and then number(x, significant): one call per CSV field. */
+  field(x: number, significant: number): void {
+    this.room(1);
+    this.buf[this.pos++] = 44;
+    this.number(x, significant);
   }
 
   /**
@@ -79,6 +72,50 @@ export class CsvByteWriter {
     // Values with few decimals (as typed in the source, or means of such) first: if x * 10^k is
     // an integer to within the requested precision, print that integer with k decimals, trailing
     // zeros dropped. One multiply and round; k is the largest of 6, 4, 2, 0 that keeps it in 31 bits.
+    // Most sensor values are below 2147 (k = 6): for them the integer part and the six decimals are
+    // written front to back two digits at a time, without the scratch array (the hottest path).
+    if (x < 2147.483647) {
+      const y = x * 1e6;
+      const r = Math.round(y);
+      if (Math.abs(y - r) <= 0.5 * y * NEG10[significant]) {
+        const ip = (r / 1e6) | 0;
+        const f = r - ip * 1e6;
+        if (ip >= 100) {
+          const hi = (ip / 100) | 0;
+          const lo = (ip - hi * 100) << 1;
+          if (hi >= 10) {
+            buf[pos++] = PAIRS[hi << 1];
+            buf[pos++] = PAIRS[(hi << 1) + 1];
+          } else buf[pos++] = 48 + hi;
+          buf[pos++] = PAIRS[lo];
+          buf[pos++] = PAIRS[lo + 1];
+        } else if (ip >= 10) {
+          buf[pos++] = PAIRS[ip << 1];
+          buf[pos++] = PAIRS[(ip << 1) + 1];
+        } else buf[pos++] = 48 + ip;
+        if (f !== 0) {
+          // Six decimals as three pairs, up to the last pair that is not 00; then at most one trailing 0 is left.
+          const a = (f / 10000) | 0;
+          const bc = f - a * 10000;
+          const b = (bc / 100) | 0;
+          const c = bc - b * 100;
+          buf[pos++] = 46;
+          buf[pos++] = PAIRS[a << 1];
+          buf[pos++] = PAIRS[(a << 1) + 1];
+          if (bc !== 0) {
+            buf[pos++] = PAIRS[b << 1];
+            buf[pos++] = PAIRS[(b << 1) + 1];
+            if (c !== 0) {
+              buf[pos++] = PAIRS[c << 1];
+              buf[pos++] = PAIRS[(c << 1) + 1];
+            }
+          }
+          if (buf[pos - 1] === 48) pos--;
+        }
+        this.pos = pos;
+        return;
+      }
+    }
     if (x < 2147483647) {
       const k = x < 2147.483647 ? 6 : x < 214748.3647 ? 4 : x < 21474836.47 ? 2 : 0;
       const y = x * POW10[k];
@@ -152,7 +189,10 @@ export class CsvByteWriter {
     this.pos = pos;
   }
 
-  /** ISO 8601 UTC with a Z; milliseconds only when not zero. */
+  /**
+   * ISO 8601 UTC with a Z; milliseconds only when not zero. The date part is cached per day (a
+   * Date is made once a day of data); the time is written as two-digit pairs from integer math.
+   */
   timestamp(value: number): void {
     const ms = Math.round(value);
     const day = Math.floor(ms / 86_400_000);
@@ -161,25 +201,36 @@ export class CsvByteWriter {
       this.dayBytes.write(new Date(day * 86_400_000).toISOString().slice(0, 11), 'latin1');
     }
     this.room(32);
-    this.buf.set(this.dayBytes, this.pos);
-    this.pos += 11;
+    const buf = this.buf;
+    const dayBytes = this.dayBytes;
+    let pos = this.pos;
+    for (let i = 0; i < 11; i++) buf[pos++] = dayBytes[i];
+    // Milliseconds within the day: below 2^27, so small-integer arithmetic throughout.
     let rem = ms - day * 86_400_000;
-    const h = Math.floor(rem / 3_600_000);
+    const h = (rem / 3_600_000) | 0;
     rem -= h * 3_600_000;
-    const m = Math.floor(rem / 60_000);
+    const m = (rem / 60_000) | 0;
     rem -= m * 60_000;
-    const s = Math.floor(rem / 1000);
-    const milli = rem - s * 1000;
-    this.uint(h, 2);
-    this.buf[this.pos++] = 58;
-    this.uint(m, 2);
-    this.buf[this.pos++] = 58;
-    this.uint(s, 2);
+    const sec = (rem / 1000) | 0;
+    const milli = rem - sec * 1000;
+    buf[pos++] = PAIRS[h << 1];
+    buf[pos++] = PAIRS[(h << 1) + 1];
+    buf[pos++] = 58;
+    buf[pos++] = PAIRS[m << 1];
+    buf[pos++] = PAIRS[(m << 1) + 1];
+    buf[pos++] = 58;
+    buf[pos++] = PAIRS[sec << 1];
+    buf[pos++] = PAIRS[(sec << 1) + 1];
     if (milli > 0) {
-      this.buf[this.pos++] = 46;
-      this.uint(milli, 3);
+      const hundreds = (milli / 100) | 0;
+      const rest = (milli - hundreds * 100) << 1;
+      buf[pos++] = 46;
+      buf[pos++] = 48 + hundreds;
+      buf[pos++] = PAIRS[rest];
+      buf[pos++] = PAIRS[rest + 1];
     }
-    this.buf[this.pos++] = 90;
+    buf[pos++] = 90;
+    this.pos = pos;
   }
 
   /** Hands what was written to the Writable, waiting when it asks for a pause. */

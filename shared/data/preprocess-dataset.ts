@@ -11,7 +11,7 @@ import { DataValidationError } from './errors.js';
 import { CsvByteWriter } from './csv-writer.js';
 import { csvField } from './csv-field.js';
 import { PreprocessRecipe, type PreprocessRecipeInput, type PreprocessResult, type ScaleParams } from './preprocess-recipe.js';
-import { DedupeStage, ImputeStage, ReorderStage, ResampleStage, ScaleFitSink, ScaleStage, WindowStage, type RowSink } from './preprocess-stages.js';
+import { CleanStage, DedupeStage, ImputeStage, ReorderStage, ResampleStage, ScaleFitSink, ScaleStage, SlotToRow, WindowStage, type RowSink, type SlotSink } from './preprocess-stages.js';
 import { openTable, type TableLayout } from './table-reader.js';
 import { formatTimestamp } from './timestamp.js';
 
@@ -22,7 +22,7 @@ export interface PreprocessOptions {
 }
 
 /** Where output rows go: told the header first, then rows; flush() is awaited between input batches. */
-interface OutputSink extends RowSink {
+interface OutputSink extends RowSink, SlotSink {
   start(columns: readonly string[], sensors: number): void;
   flush(): Promise<void>;
   finish(): Promise<void>;
@@ -49,6 +49,27 @@ class TallyStage implements RowSink {
   }
 }
 
+/** TallyStage for rows handed on in place, straight to the output (the fused path). */
+class SlotTallyStage implements SlotSink {
+  rows = 0;
+  missing = 0;
+  first = Number.NaN;
+  last = Number.NaN;
+  constructor(
+    private readonly next: OutputSink,
+    private readonly sensors: number,
+  ) {}
+  pushSlot(t: number, data: Float64Array, base: number): void {
+    if (this.rows++ === 0) this.first = t;
+    this.last = t;
+    for (let i = 0; i < this.sensors; i++) if (data[base + i] !== data[base + i]) this.missing++;
+    this.next.pushSlot(t, data, base);
+  }
+  end(): void {
+    this.next.end();
+  }
+}
+
 class CsvSink implements OutputSink {
   private readonly w: CsvByteWriter;
   private width = 0;
@@ -63,12 +84,12 @@ class CsvSink implements OutputSink {
     this.w.text(`${columns.map((c) => csvField(c)).join(',')}\n`);
   }
   push(t: number, row: Float64Array): void {
+    this.pushSlot(t, row, 0);
+  }
+  pushSlot(t: number, data: Float64Array, base: number): void {
     const w = this.w;
     w.timestamp(t);
-    for (let i = 0; i < this.width; i++) {
-      w.byte(44);
-      w.number(row[i], this.digits);
-    }
+    for (let i = 0; i < this.width; i++) w.field(data[base + i], this.digits);
     w.byte(10);
   }
   end(): void {}
@@ -89,9 +110,12 @@ class RecordSink implements OutputSink {
     this.columns = columns;
   }
   push(t: number, row: Float64Array): void {
+    this.pushSlot(t, row, 0);
+  }
+  pushSlot(t: number, data: Float64Array, base: number): void {
     const r: PreprocessedRecord = { [this.columns[0]]: formatTimestamp(t) };
     for (let i = 1; i < this.columns.length; i++) {
-      const x = row[i - 1];
+      const x = data[base + i - 1];
       r[this.columns[i]] = x === x ? x : null;
     }
     this.records.push(r);
@@ -104,6 +128,7 @@ class RecordSink implements OutputSink {
 class NullSink implements OutputSink {
   start(): void {}
   push(): void {}
+  pushSlot(): void {}
   end(): void {}
   async flush(): Promise<void> {}
   async finish(): Promise<void> {}
@@ -129,28 +154,45 @@ async function runPass(input: DataInput, recipe: PreprocessRecipe, options: Prep
 
   let columns = [schema.timestampColumn, ...names, ...(hasLabel ? [schema.labelColumn as string] : [])];
   const fit = fitOnly ? new ScaleFitSink(names) : undefined;
+  const wf = fitOnly ? undefined : recipe.windowFeatures;
+  const scaled = !fitOnly && scale !== undefined;
+  // The common recipe (drop duplicates, resample, impute, written out as is) takes the fused
+  // path: CleanStage hands rows in place to the tally and the output, with no copies between.
+  const fused = recipe.dropDuplicates && recipe.resample !== undefined && intervalSeconds !== undefined && recipe.impute !== undefined;
+  const direct = fused && !fit && !wf && !scaled;
+  const slotTally = direct ? new SlotTallyStage(sink, sensors) : undefined;
   let chain: RowSink = fit ?? sink;
-  const tally = new TallyStage(chain, sensors);
-  chain = tally;
-  if (!fitOnly) {
-    const wf = recipe.windowFeatures;
-    if (wf) {
-      const wanted = wf.columns ?? names;
-      const unknown = wanted.filter((c) => !names.includes(c));
-      if (unknown.length > 0) throw DataValidationError.of('INVALID_RECIPE', `windowFeatures.columns names columns that are not sensors: ${unknown.map((u) => JSON.stringify(u)).join(', ')}.`);
-      const idx = wanted.map((c) => names.indexOf(c));
-      chain = new WindowStage(chain, width, idx, wf.window, wf.stats);
-      columns = [...columns, ...wanted.flatMap((c) => wf.stats.map((s) => `${c}_${s}_${wf.window}`))];
-    }
-    if (scale) chain = new ScaleStage(chain, width, names, scale);
+  const rowTally = slotTally ? undefined : new TallyStage(chain, sensors);
+  if (rowTally) chain = rowTally;
+  if (wf) {
+    const wanted = wf.columns ?? names;
+    const unknown = wanted.filter((c) => !names.includes(c));
+    if (unknown.length > 0) throw DataValidationError.of('INVALID_RECIPE', `windowFeatures.columns names columns that are not sensors: ${unknown.map((u) => JSON.stringify(u)).join(', ')}.`);
+    const idx = wanted.map((c) => names.indexOf(c));
+    chain = new WindowStage(chain, width, idx, wf.window, wf.stats);
+    columns = [...columns, ...wanted.flatMap((c) => wf.stats.map((s) => `${c}_${s}_${wf.window}`))];
   }
-  const impute = recipe.impute ? new ImputeStage(chain, width, sensors, recipe.impute.maxGapRows, recipe.impute.method) : undefined;
-  if (impute) chain = impute;
-  const resample = intervalSeconds !== undefined && recipe.resample ? new ResampleStage(chain, width, sensors, intervalSeconds * 1000, recipe.resample.maxEmptyBuckets) : undefined;
-  if (resample) chain = resample;
-  const dedupe = recipe.dropDuplicates ? new DedupeStage(chain, width) : undefined;
-  if (dedupe) chain = dedupe;
-  const reorder = recipe.sort ? new ReorderStage(chain, width, recipe.reorderWindowRows) : undefined;
+  if (scaled) chain = new ScaleStage(chain, width, names, scale);
+  const tally = (slotTally ?? rowTally) as SlotTallyStage | TallyStage;
+
+  let dedupe: DedupeStage | CleanStage | undefined;
+  let resample: ResampleStage | CleanStage | undefined;
+  let impute: ImputeStage | CleanStage | undefined;
+  let slotChain: SlotSink | undefined;
+  if (fused && recipe.resample && intervalSeconds !== undefined && recipe.impute) {
+    const clean = new CleanStage(slotTally ?? new SlotToRow(chain, width), width, sensors, intervalSeconds * 1000, recipe.resample.maxEmptyBuckets, recipe.impute.maxGapRows, recipe.impute.method);
+    dedupe = resample = impute = clean;
+    chain = clean;
+    slotChain = clean;
+  } else {
+    impute = recipe.impute ? new ImputeStage(chain, width, sensors, recipe.impute.maxGapRows, recipe.impute.method) : undefined;
+    if (impute) chain = impute;
+    resample = intervalSeconds !== undefined && recipe.resample ? new ResampleStage(chain, width, sensors, intervalSeconds * 1000, recipe.resample.maxEmptyBuckets) : undefined;
+    if (resample) chain = resample;
+    dedupe = recipe.dropDuplicates ? new DedupeStage(chain, width) : undefined;
+    if (dedupe) chain = dedupe;
+  }
+  const reorder = recipe.sort ? new ReorderStage(chain, width, recipe.reorderWindowRows, slotChain) : undefined;
   if (reorder) chain = reorder;
 
   sink.start(columns, sensors);
