@@ -258,16 +258,21 @@ export class ResampleStage implements RowSink {
   }
 }
 
-/** Fills runs of at most maxGap missing values between two known ones (linear in time, or the last value). Holds at most maxGap + 1 rows. */
-export class ImputeStage implements RowSink {
+/**
+ * Imputation's state: a ring of maxGap + 2 rows and, per sensor, the last known value and the open
+ * run of missing ones. A row is written at `nextBase()` then `commit`ted; runs of at most maxGap
+ * missing values between two known ones are filled (linear in time, or the last value), and rows
+ * leave in place, in order, once no open run can still change them.
+ */
+class ImputationRing {
+  readonly data: Float64Array;
   private readonly cap: number;
   private readonly times: Float64Array;
-  private readonly data: Float64Array;
-  private readonly out: Float64Array;
   private readonly lastIdx: Float64Array;
   private readonly lastVal: Float64Array;
   private readonly lastT: Float64Array;
   private readonly runStart: Float64Array;
+  private readonly linear: boolean;
   private head = 0;
   private idx = 0;
   /** Columns with an open run of missing values after a known value (the only ones that can block). */
@@ -275,59 +280,65 @@ export class ImputeStage implements RowSink {
   imputed = 0;
 
   constructor(
-    private readonly next: RowSink,
+    private readonly next: SlotSink,
     private readonly width: number,
     private readonly sensors: number,
     private readonly maxGap: number,
-    private readonly method: 'linear' | 'ffill',
+    method: 'linear' | 'ffill',
   ) {
     this.cap = maxGap + 2;
     this.times = new Float64Array(this.cap);
     this.data = new Float64Array(this.cap * width);
-    this.out = new Float64Array(width);
     this.lastIdx = new Float64Array(sensors).fill(-1);
     this.lastVal = new Float64Array(sensors);
     this.lastT = new Float64Array(sensors);
     this.runStart = new Float64Array(sensors).fill(-1);
+    this.linear = method === 'linear';
   }
 
-  push(t: number, row: Float64Array): void {
+  /** Where the next row's values go in `data`. */
+  nextBase(): number {
+    return (this.idx % this.cap) * this.width;
+  }
+
+  /** Takes the row written at nextBase() as the row at time t, fills the runs it closes, hands on what is settled. */
+  commit(t: number): void {
     const i = this.idx++;
     const w = this.width;
-    const slot = i % this.cap;
-    this.times[slot] = t;
-    const base = slot * w;
-    for (let c = 0; c < w; c++) this.data[base + c] = row[c];
+    const data = this.data;
+    const runStart = this.runStart;
+    const lastIdx = this.lastIdx;
+    const base = (i % this.cap) * w;
+    this.times[i % this.cap] = t;
     for (let j = 0; j < this.sensors; j++) {
-      const x = row[j];
+      const x = data[base + j];
       if (x === x) {
-        const rs = this.runStart[j];
+        const rs = runStart[j];
         if (rs >= 0) {
-          if (i - rs <= this.maxGap && this.lastIdx[j] >= 0) {
+          if (i - rs <= this.maxGap && lastIdx[j] >= 0) {
             const v0 = this.lastVal[j];
             const t0 = this.lastT[j];
             for (let r = rs; r < i; r++) {
-              const s = r % this.cap;
-              this.data[s * w + j] = this.method === 'linear' && t > t0 ? v0 + ((x - v0) * (this.times[s] - t0)) / (t - t0) : v0;
+              const sl = r % this.cap;
+              data[sl * w + j] = this.linear && t > t0 ? v0 + ((x - v0) * (this.times[sl] - t0)) / (t - t0) : v0;
               this.imputed++;
             }
           }
-          this.runStart[j] = -1;
-          if (this.lastIdx[j] >= 0) this.open--;
+          runStart[j] = -1;
+          if (lastIdx[j] >= 0) this.open--;
         }
-        this.lastIdx[j] = i;
+        lastIdx[j] = i;
         this.lastVal[j] = x;
         this.lastT[j] = t;
-      } else if (this.runStart[j] < 0) {
-        this.runStart[j] = i;
-        if (this.lastIdx[j] >= 0) this.open++;
+      } else if (runStart[j] < 0) {
+        runStart[j] = i;
+        if (lastIdx[j] >= 0) this.open++;
       }
     }
     this.drain(false);
   }
 
   private drain(final: boolean): void {
-    const w = this.width;
     while (this.head < this.idx) {
       const h = this.head;
       if (!final && this.open > 0) {
@@ -342,16 +353,38 @@ export class ImputeStage implements RowSink {
         if (blocked) return;
       }
       const slot = h % this.cap;
-      const base = slot * w;
-      for (let c = 0; c < w; c++) this.out[c] = this.data[base + c];
       this.head++;
-      this.next.push(this.times[slot], this.out);
+      this.next.pushSlot(this.times[slot], this.data, slot * this.width);
     }
   }
 
-  end(): void {
+  /** Hands on every row left (their open runs stay missing), then ends the chain. */
+  finish(): void {
     this.drain(true);
     this.next.end();
+  }
+}
+
+/** Fills runs of at most maxGap missing values between two known ones (linear in time, or the last value). Holds at most maxGap + 1 rows. */
+export class ImputeStage implements RowSink {
+  private readonly ring: ImputationRing;
+
+  constructor(next: RowSink, private readonly width: number, sensors: number, maxGap: number, method: 'linear' | 'ffill') {
+    this.ring = new ImputationRing(new SlotToRow(next, width), width, sensors, maxGap, method);
+  }
+
+  get imputed(): number {
+    return this.ring.imputed;
+  }
+
+  push(t: number, row: Float64Array): void {
+    const base = this.ring.nextBase();
+    for (let c = 0; c < this.width; c++) this.ring.data[base + c] = row[c];
+    this.ring.commit(t);
+  }
+
+  end(): void {
+    this.ring.finish();
   }
 }
 
@@ -372,43 +405,29 @@ export class CleanStage implements RowSink, SlotSink {
   private cur = Number.NaN;
   private readonly sums: Float64Array;
   private readonly counts: Float64Array;
-  // Imputation: a ring of maxGap + 2 rows, plus per-sensor state (see ImputeStage).
-  private readonly cap: number;
-  private readonly times: Float64Array;
-  private readonly data: Float64Array;
-  private readonly lastIdx: Float64Array;
-  private readonly lastVal: Float64Array;
-  private readonly lastT: Float64Array;
-  private readonly runStart: Float64Array;
-  private readonly linear: boolean;
-  private head = 0;
-  private idx = 0;
-  private open = 0;
+  // Imputation, whose ring the resampled rows are written into.
+  private readonly ring: ImputationRing;
   dropped = 0;
   emptyBuckets = 0;
   gapsLeft = 0;
-  imputed = 0;
 
   constructor(
-    private readonly next: SlotSink,
+    next: SlotSink,
     private readonly width: number,
     private readonly sensors: number,
     private readonly intervalMs: number,
     private readonly maxEmpty: number,
-    private readonly maxGap: number,
+    maxGap: number,
     method: 'linear' | 'ffill',
   ) {
     this.group = new Float64Array(CleanStage.GROUP * width);
     this.sums = new Float64Array(width);
     this.counts = new Float64Array(width);
-    this.cap = maxGap + 2;
-    this.times = new Float64Array(this.cap);
-    this.data = new Float64Array(this.cap * width);
-    this.lastIdx = new Float64Array(sensors).fill(-1);
-    this.lastVal = new Float64Array(sensors);
-    this.lastT = new Float64Array(sensors);
-    this.runStart = new Float64Array(sensors).fill(-1);
-    this.linear = method === 'linear';
+    this.ring = new ImputationRing(next, width, sensors, maxGap, method);
+  }
+
+  get imputed(): number {
+    return this.ring.imputed;
   }
 
   push(t: number, row: Float64Array): void {
@@ -480,92 +499,29 @@ export class CleanStage implements RowSink, SlotSink {
   private closeBucket(): void {
     const w = this.width;
     const s = this.sensors;
-    const i = this.idx;
-    const slot = i % this.cap;
-    const base = slot * w;
-    const data = this.data;
+    const base = this.ring.nextBase();
+    const data = this.ring.data;
     const sums = this.sums;
     const counts = this.counts;
-    this.times[slot] = this.cur * this.intervalMs;
     for (let c = 0; c < w; c++) {
       const n = counts[c];
       data[base + c] = n > 0 ? (c < s ? sums[c] / n : sums[c]) : Number.NaN;
       sums[c] = 0;
       counts[c] = 0;
     }
-    this.impute(this.times[slot], base);
+    this.ring.commit(this.cur * this.intervalMs);
   }
 
   /** An empty bucket: a row of missing values. */
   private emptyRow(t: number): void {
-    const w = this.width;
-    const slot = this.idx % this.cap;
-    const base = slot * w;
-    this.times[slot] = t;
-    this.data.fill(Number.NaN, base, base + w);
-    this.impute(t, base);
-  }
-
-  /** Imputation of the row just written at `base` (as ImputeStage.push), then hands on what is settled. */
-  private impute(t: number, base: number): void {
-    const i = this.idx++;
-    const w = this.width;
-    const data = this.data;
-    const runStart = this.runStart;
-    const lastIdx = this.lastIdx;
-    for (let j = 0; j < this.sensors; j++) {
-      const x = data[base + j];
-      if (x === x) {
-        const rs = runStart[j];
-        if (rs >= 0) {
-          if (i - rs <= this.maxGap && lastIdx[j] >= 0) {
-            const v0 = this.lastVal[j];
-            const t0 = this.lastT[j];
-            for (let r = rs; r < i; r++) {
-              const sl = r % this.cap;
-              data[sl * w + j] = this.linear && t > t0 ? v0 + ((x - v0) * (this.times[sl] - t0)) / (t - t0) : v0;
-              this.imputed++;
-            }
-          }
-          runStart[j] = -1;
-          if (lastIdx[j] >= 0) this.open--;
-        }
-        lastIdx[j] = i;
-        this.lastVal[j] = x;
-        this.lastT[j] = t;
-      } else if (runStart[j] < 0) {
-        runStart[j] = i;
-        if (lastIdx[j] >= 0) this.open++;
-      }
-    }
-    this.drain(false);
-  }
-
-  private drain(final: boolean): void {
-    const w = this.width;
-    while (this.head < this.idx) {
-      const h = this.head;
-      if (!final && this.open > 0) {
-        let blocked = false;
-        for (let j = 0; j < this.sensors; j++) {
-          const rs = this.runStart[j];
-          if (rs >= 0 && rs <= h && this.lastIdx[j] >= 0 && this.idx - rs <= this.maxGap) {
-            blocked = true;
-            break;
-          }
-        }
-        if (blocked) return;
-      }
-      const slot = h % this.cap;
-      this.head++;
-      this.next.pushSlot(this.times[slot], this.data, slot * w);
-    }
+    const base = this.ring.nextBase();
+    this.ring.data.fill(Number.NaN, base, base + this.width);
+    this.ring.commit(t);
   }
 
   end(): void {
     if (this.cur === this.cur) this.closeBucket();
-    this.drain(true);
-    this.next.end();
+    this.ring.finish();
   }
 }
 
