@@ -28,42 +28,35 @@ interface OutputSink extends RowSink, SlotSink {
   finish(): Promise<void>;
 }
 
-/** Counts rows and missing values on their way to the output. */
-class TallyStage implements RowSink {
+/**
+ * Counts rows and missing values on their way to the output, for rows handed on by value (push)
+ * or in place (pushSlot, the fused path, whose next stage is the output itself).
+ */
+class TallyStage implements RowSink, SlotSink {
   rows = 0;
   missing = 0;
   first = Number.NaN;
   last = Number.NaN;
+  private readonly slotNext: SlotSink | undefined;
   constructor(
-    private readonly next: RowSink,
+    private readonly next: RowSink | OutputSink,
     private readonly sensors: number,
-  ) {}
-  push(t: number, row: Float64Array): void {
-    if (this.rows++ === 0) this.first = t;
-    this.last = t;
-    for (let i = 0; i < this.sensors; i++) if (row[i] !== row[i]) this.missing++;
-    this.next.push(t, row);
+  ) {
+    this.slotNext = 'pushSlot' in next ? next : undefined;
   }
-  end(): void {
-    this.next.end();
-  }
-}
-
-/** TallyStage for rows handed on in place, straight to the output (the fused path). */
-class SlotTallyStage implements SlotSink {
-  rows = 0;
-  missing = 0;
-  first = Number.NaN;
-  last = Number.NaN;
-  constructor(
-    private readonly next: OutputSink,
-    private readonly sensors: number,
-  ) {}
-  pushSlot(t: number, data: Float64Array, base: number): void {
+  private count(t: number, data: Float64Array, base: number): void {
     if (this.rows++ === 0) this.first = t;
     this.last = t;
     for (let i = 0; i < this.sensors; i++) if (data[base + i] !== data[base + i]) this.missing++;
-    this.next.pushSlot(t, data, base);
+  }
+  push(t: number, row: Float64Array): void {
+    this.count(t, row, 0);
+    this.next.push(t, row);
+  }
+  pushSlot(t: number, data: Float64Array, base: number): void {
+    if (!this.slotNext) throw new Error('rows handed on in place need an output that takes them in place');
+    this.count(t, data, base);
+    this.slotNext.pushSlot(t, data, base);
   }
   end(): void {
     this.next.end();
@@ -160,10 +153,9 @@ async function runPass(input: DataInput, recipe: PreprocessRecipe, options: Prep
   // path: CleanStage hands rows in place to the tally and the output, with no copies between.
   const fused = recipe.dropDuplicates && recipe.resample !== undefined && intervalSeconds !== undefined && recipe.impute !== undefined;
   const direct = fused && !fit && !wf && !scaled;
-  const slotTally = direct ? new SlotTallyStage(sink, sensors) : undefined;
-  let chain: RowSink = fit ?? sink;
-  const rowTally = slotTally ? undefined : new TallyStage(chain, sensors);
-  if (rowTally) chain = rowTally;
+  const tally = new TallyStage(direct ? sink : (fit ?? sink), sensors);
+  const slotTally = direct ? tally : undefined;
+  let chain: RowSink = tally;
   if (wf) {
     const wanted = wf.columns ?? names;
     const unknown = wanted.filter((c) => !names.includes(c));
@@ -173,7 +165,6 @@ async function runPass(input: DataInput, recipe: PreprocessRecipe, options: Prep
     columns = [...columns, ...wanted.flatMap((c) => wf.stats.map((s) => `${c}_${s}_${wf.window}`))];
   }
   if (scaled) chain = new ScaleStage(chain, width, names, scale);
-  const tally = (slotTally ?? rowTally) as SlotTallyStage | TallyStage;
 
   let dedupe: DedupeStage | CleanStage | undefined;
   let resample: ResampleStage | CleanStage | undefined;
