@@ -3,7 +3,7 @@
  * standardised rows. It learns the non-linear manifold normal operation lives on; the raw score is
  * the mean squared reconstruction error and a feature's contribution is its own squared error.
  */
-import { widenStats, assertNoConstantColumn, assertValidMatrix, columnStats, standardise, type Matrix } from './matrix.js';
+import { assertValidMatrix, standardise, standardisedTraining, type Matrix } from './matrix.js';
 import { createGaussian, createRng } from './rng.js';
 import { InvalidInputError } from './errors.js';
 import type { RawScores } from './raw-scores.js';
@@ -83,12 +83,8 @@ function validateOptions(o: AutoencoderOptions): void {
 }
 
 export function fitAutoencoder(train: Matrix, options: AutoencoderOptions = {}, featureNames?: readonly string[]): AutoencoderModel {
-  assertValidMatrix(train, { minRows: 2 });
   validateOptions(options);
-  const rawStats = columnStats(train);
-  assertNoConstantColumn(rawStats, featureNames);
-  const stats = widenStats(rawStats, options.scaleAllowance);
-  const z = standardise(train, stats.mean, stats.std);
+  const { stats, z } = standardisedTraining(train, options.scaleAllowance, featureNames);
   const p = train.cols;
   const rng = createRng(options.seed ?? 1);
   const gauss = createGaussian(rng);

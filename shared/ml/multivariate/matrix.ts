@@ -117,3 +117,15 @@ export function standardise(m: Matrix, mean: readonly number[], std: readonly nu
   }
   return { rows, cols, data: out };
 }
+
+/**
+ * What every detector's fit starts with: a valid matrix of at least two rows with no constant
+ * column, its column statistics (widened by the allowance) and the standardised rows.
+ */
+export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined, featureNames?: readonly string[]): { stats: ColumnStats; z: Matrix } {
+  assertValidMatrix(train, { minRows: 2 });
+  const rawStats = columnStats(train);
+  assertNoConstantColumn(rawStats, featureNames);
+  const stats = widenStats(rawStats, scaleAllowance);
+  return { stats, z: standardise(train, stats.mean, stats.std) };
+}

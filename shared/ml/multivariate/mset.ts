@@ -13,7 +13,7 @@
  * Memory selection is the classic one: for each feature the training rows holding its minimum and
  * maximum, then rows at even steps of the ordered row norms until m states are held.
  */
-import { widenStats, assertNoConstantColumn, assertValidMatrix, columnStats, standardise, type Matrix } from './matrix.js';
+import { assertValidMatrix, standardise, standardisedTraining, type Matrix } from './matrix.js';
 import { InvalidInputError } from './errors.js';
 import type { RawScores } from './raw-scores.js';
 
@@ -124,12 +124,8 @@ function choleskySolve(a: Float64Array, n: number, b: Float64Array, k: number): 
 }
 
 export function fitMset(train: Matrix, options: MsetOptions = {}, featureNames?: readonly string[]): MsetModel {
-  assertValidMatrix(train, { minRows: 2 });
   checkOptions(options);
-  const rawStats = columnStats(train);
-  assertNoConstantColumn(rawStats, featureNames);
-  const stats = widenStats(rawStats, options.scaleAllowance);
-  const z = standardise(train, stats.mean, stats.std);
+  const { stats, z } = standardisedTraining(train, options.scaleAllowance, featureNames);
   const p = train.cols;
   const idx = selectMemory(z, options.memorySize ?? DEFAULT_MEMORY);
   const m = idx.length;

@@ -5,7 +5,7 @@
  * reconstruction-based contributions (Alcala and Qin 2009): RBC_j = (M z)_j² / M_jj, non-negative
  * and naming the variable whose correction would reduce phi most.
  */
-import { widenStats, assertNoConstantColumn, assertValidMatrix, columnStats, standardise, type Matrix } from './matrix.js';
+import { assertValidMatrix, standardise, standardisedTraining, type Matrix } from './matrix.js';
 import { covarianceOfCentred, symmetricEigen } from './linalg.js';
 import { InvalidInputError } from './errors.js';
 import type { RawScores } from './raw-scores.js';
@@ -36,11 +36,7 @@ export interface PcaModel {
 }
 
 export function fitPca(train: Matrix, options: PcaOptions = {}, featureNames?: readonly string[]): PcaModel {
-  assertValidMatrix(train, { minRows: 2 });
-  const rawStats = columnStats(train);
-  assertNoConstantColumn(rawStats, featureNames);
-  const stats = widenStats(rawStats, options.scaleAllowance);
-  const z = standardise(train, stats.mean, stats.std);
+  const { stats, z } = standardisedTraining(train, options.scaleAllowance, featureNames);
   const p = train.cols;
   const eig = symmetricEigen(covarianceOfCentred(z.data, z.rows, p), p);
   const eigenvalues = Array.from(eig.values, (v) => Math.max(v, 0));
