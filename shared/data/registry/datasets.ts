@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../../platform/errors.js';
+import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import type { Page } from '../../platform/page.js';
 import { datasetKeys, type Dataset, type NewDataset } from './dataset.js';
 import type { DatasetObjects, DatasetRepository } from './datasetRepository.js';
@@ -50,4 +50,15 @@ export async function getDataset(repository: DatasetRepository, tenant: string, 
 
 export function listDatasets(repository: DatasetRepository, tenant: string, page: { limit: number; cursor?: string }): Promise<Page<Dataset>> {
   return repository.list(tenant, page);
+}
+
+/** A tenant's dataset that is READY, for work on its processed file; 404 when unknown, 409 with its status otherwise. */
+export async function getReadyDataset(repository: Pick<DatasetRepository, 'get'>, tenant: string, id: string, purpose: string): Promise<Dataset & { processedKey: string }> {
+  const dataset = await repository.get(tenant, id);
+  if (!dataset) throw new NotFoundError(`No dataset "${id}".`);
+  if (dataset.status !== 'READY' || !dataset.processedKey) {
+    const why = dataset.status === 'FAILED' && dataset.failure ? ` (${dataset.failure.step}: ${dataset.failure.cause})` : '';
+    throw new ConflictError(`Dataset "${id}" is ${dataset.status}${why}; ${purpose} on it once it is READY.`, { datasetStatus: dataset.status });
+  }
+  return dataset as Dataset & { processedKey: string };
 }

@@ -1,3 +1,4 @@
+import { getReadyDataset } from '../../data/registry/datasets.js';
 /**
  * POST /ml/detect with `dataset: { id }`: the caller's READY dataset is streamed from its processed
  * CSV with the data context's table reader, within the same bounds as inline data, then scored by
@@ -5,10 +6,9 @@
  */
 import type { ByteSource } from '../../data/byte-source.js';
 import type { DatasetSchema } from '../../data/dataset-schema.js';
-import type { Dataset } from '../../data/registry/dataset.js';
 import type { DatasetObjects, DatasetRepository } from '../../data/registry/datasetRepository.js';
 import { openTable } from '../../data/table-reader.js';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../../platform/errors.js';
+import { UnprocessableError, ValidationError } from '../../platform/errors.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import { ML_LIMITS, type DatasetInput, type DetectResponse } from './contract.js';
 import { detectInMatrix, detectInSeries, type DetectSettings } from './detect.js';
@@ -100,15 +100,6 @@ function isSeries(request: DetectSettings, features: readonly string[]): boolean
   return request.detector === 'streaming' || (request.detector === undefined && features.length === 1);
 }
 
-async function readyDataset(deps: DetectDatasetDeps, tenant: string, id: string): Promise<Dataset & { processedKey: string }> {
-  const dataset = await deps.datasets.get(tenant, id);
-  if (!dataset) throw new NotFoundError(`No dataset "${id}".`);
-  if (dataset.status !== 'READY' || !dataset.processedKey) {
-    const why = dataset.status === 'FAILED' && dataset.failure ? ` (${dataset.failure.step}: ${dataset.failure.cause})` : '';
-    throw new ConflictError(`Dataset "${id}" is ${dataset.status}${why}; detect on it once it is READY.`, { datasetStatus: dataset.status });
-  }
-  return dataset as Dataset & { processedKey: string };
-}
 
 /**
  * Detects anomalies in a stored dataset.
@@ -119,7 +110,7 @@ async function readyDataset(deps: DetectDatasetDeps, tenant: string, id: string)
  * rows or values than a request may score, 422 pointing to train and predict.
  */
 export async function detectInDataset(deps: DetectDatasetDeps, tenant: string, input: DatasetInput, request: DetectSettings): Promise<DetectResponse> {
-  const dataset = await readyDataset(deps, tenant, input.id);
+  const dataset = await getReadyDataset(deps.datasets, tenant, input.id, 'detect');
   const width = input.features?.length ?? dataset.schema?.sensorColumns.length ?? 1;
   const cellRows = Math.floor(ML_LIMITS.cells / width);
   if (input.limit !== undefined && input.limit > cellRows) {

@@ -1,3 +1,4 @@
+import { getReadyDataset } from '../../data/registry/datasets.js';
 /**
  * POST /ml/evaluate with `{ modelId, datasetId }`: a registered model scored on the caller's READY,
  * labelled dataset exactly as predict scores rows (the same loader, session cache and ONNX
@@ -5,7 +6,7 @@
  */
 import type { Dataset } from '../../data/registry/dataset.js';
 import type { DatasetObjects, DatasetRepository } from '../../data/registry/datasetRepository.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
+import { UnprocessableError } from '../../platform/errors.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import { evaluationId, storeEvaluation } from '../registry/evaluation.js';
 import type { ModelArtifacts, ModelRepository } from '../registry/modelRepository.js';
@@ -25,15 +26,6 @@ export interface EvaluateModelDeps {
 }
 
 
-async function readyDataset(deps: EvaluateModelDeps, tenant: string, id: string): Promise<Dataset & { processedKey: string }> {
-  const dataset = await deps.datasets.get(tenant, id);
-  if (!dataset) throw new NotFoundError(`No dataset "${id}".`);
-  if (dataset.status !== 'READY' || !dataset.processedKey) {
-    const why = dataset.status === 'FAILED' && dataset.failure ? ` (${dataset.failure.step}: ${dataset.failure.cause})` : '';
-    throw new ConflictError(`Dataset "${id}" is ${dataset.status}${why}; evaluate on it once it is READY.`, { datasetStatus: dataset.status });
-  }
-  return dataset as Dataset & { processedKey: string };
-}
 
 const tooLarge = (datasetId: string, cols: number) =>
   new UnprocessableError(
@@ -95,7 +87,7 @@ const rowsOf = (m: Matrix, from: number, to: number): Matrix => ({ rows: to - fr
  */
 export async function evaluateModelOnDataset(deps: EvaluateModelDeps, tenant: string, request: ModelEvaluateRequest): Promise<EvaluateResponse> {
   const model = await deps.loader.load(tenant, request.modelId, request.version);
-  const dataset = await readyDataset(deps, tenant, request.datasetId);
+  const dataset = await getReadyDataset(deps.datasets, tenant, request.datasetId, 'evaluate');
   const columns = columnsOf(dataset, model, request.labelColumn);
   const table = await readLabelledTable(deps, dataset, columns);
   if (!table.labels) throw new UnprocessableError(`Dataset "${dataset.id}" has no label column "${columns.labelColumn}".`, { code: 'no_label_column' });
