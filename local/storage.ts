@@ -32,6 +32,36 @@ export async function startDynamoDb(dataDir: string | null): Promise<EmbeddedSer
   return { endpoint: endpointOf(server), stop: () => (stopped ??= closeServer(server)) };
 }
 
+interface S3rverStore {
+  getObject(bucket: string, key: string): Promise<{ content: NodeJS.ReadableStream } | null>;
+  putPart(bucket: string, uploadId: string, partNumber: number, content: NodeJS.ReadableStream): Promise<{ md5: string }>;
+}
+
+/**
+ * UploadPartCopy (a part of a multipart upload copied from another object), which s3rver 3.7
+ * lacks: it would store the empty request body as the part. Same request and response as S3;
+ * whole-object copies only (no x-amz-copy-source-range), which is all Telltale asks for.
+ */
+function uploadPartCopy(store: S3rverStore) {
+  return async (ctx: { method: string; path: string; query: Record<string, unknown>; headers: Record<string, unknown>; status: number; type: string; body: unknown }, next: () => Promise<void>) => {
+    const source = ctx.headers['x-amz-copy-source'];
+    if (ctx.method !== 'PUT' || typeof source !== 'string' || typeof ctx.query.uploadId !== 'string' || typeof ctx.query.partNumber !== 'string') return next();
+    const bucket = ctx.path.split('/')[1];
+    const [sourceBucket, ...sourceKey] = decodeURIComponent(source.replace(/^\//, '')).split('/');
+    const object = await store.getObject(sourceBucket, sourceKey.join('/'));
+    if (!object) {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${sourceKey.join('/')}</Key></Error>`;
+      return;
+    }
+    const { md5 } = await store.putPart(bucket, ctx.query.uploadId, Number(ctx.query.partNumber), object.content);
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag></CopyPartResult>`;
+  };
+}
+
 /**
  * S3 served by s3rver on a free port: objects under `dataDir`, or under a temporary folder that
  * is removed on stop when it is null. `onEvent` receives s3rver's S3 notification records.
@@ -41,6 +71,7 @@ export async function startS3(dataDir: string | null, onEvent: (event: S3rverEve
   await mkdir(directory, { recursive: true });
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   server.on('event', onEvent);
+  server.middleware.unshift(uploadPartCopy(server.store));
   const address = await server.run();
   let stopped: Promise<void> | undefined;
   const stop = async () => {

@@ -36,6 +36,10 @@ declare module 's3rver' {
   export default class S3rver {
     constructor(options: S3rverOptions);
     httpServer?: Server;
+    /** Koa's middleware list (S3rver is a Koa application). */
+    middleware: ((ctx: never, next: () => Promise<void>) => unknown)[];
+    /** The filesystem store behind the routes. */
+    store: never;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
     on(event: 'event', listener: (event: S3rverEvent) => void): this;

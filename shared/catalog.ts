@@ -133,6 +133,8 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }),
   fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',
     { kind: 'objectCreated', bucket: 'datasets', keyPattern: 'datasets/*/*/raw/*' }, { tables: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }, { memoryMb: 256, timeoutSeconds: 30 }),
+  fn('planDatasetStep', 'data', 'functions/data/planDatasetStep.ts', 'Pipeline step: record the run; plan byte-range chunks for a Distributed Map when the file is large', task, datasetStep, { memoryMb: 512, timeoutSeconds: 120 }),
+  fn('processDatasetChunk', 'data', 'functions/data/processDatasetChunk.ts', 'Distributed Map item: validate, profile and preprocess one chunk of a large file, to work/', task, { buckets: { datasets: 'readWrite' } }, { memoryMb: 1769, timeoutSeconds: 900 }),
   fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),

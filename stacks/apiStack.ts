@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, Token, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -146,9 +147,15 @@ export class ApiStack extends Stack {
         if (!fn) throw new Error(`Workflow ${name} invokes ${n}, which is not in the catalog`);
         return fn;
       });
+      const definition = sagaDefinition(saga);
+      const distributed = JSON.stringify(definition).includes('"DISTRIBUTED"');
+      // A Distributed Map starts child executions of its own state machine: the role needs its ARN,
+      // which a fixed name gives without a dependency cycle.
+      const stateMachineName = distributed ? `${this.stackName}-${name}`.slice(0, 80) : undefined;
       const machine = new StateMachine(this, `${pascal(name)}StateMachine`, {
+        ...(stateMachineName ? { stateMachineName } : {}),
         stateMachineType: StateMachineType.STANDARD,
-        definitionBody: DefinitionBody.fromString(JSON.stringify(sagaDefinition(saga))),
+        definitionBody: DefinitionBody.fromString(JSON.stringify(definition)),
         definitionSubstitutions: Object.fromEntries(invoked.map((fn) => [fn.declaration.name, fn.functionArn])),
         tracingEnabled: true,
         logs: {
@@ -162,6 +169,15 @@ export class ApiStack extends Stack {
         Validations.of(machine.role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
           reason: 'lambda:InvokeFunction on the function and its versions (the :* suffix), as the Step Functions Lambda integration needs.',
+        });
+      }
+      if (stateMachineName) {
+        const arnOf = (resource: string, resourceName: string) => this.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+        machine.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [arnOf('stateMachine', stateMachineName)] }));
+        machine.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${arnOf('execution', stateMachineName)}/*`] }));
+        Validations.of(machine.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:${Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account}:execution:${stateMachineName}/*]`,
+          reason: 'The Distributed Map describes and stops the child executions it starts, whose names Step Functions generates.',
         });
       }
       Validations.of(machine.role).acknowledge({

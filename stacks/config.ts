@@ -33,6 +33,10 @@ export const telltaleConfig = z.object({
   /** Stage-wide throttling, requests per second and burst. */
   rateLimit: z.coerce.number().int().positive().default(500),
   burstLimit: z.coerce.number().int().positive().default(1000),
+  /** Dataset files over this many MiB are cut into chunks and processed by a Distributed Map (default 512). */
+  datasetSplitMb: z.coerce.number().int().positive().optional(),
+  /** About this many MiB per chunk (default 128). */
+  datasetChunkMb: z.coerce.number().int().positive().optional(),
 });
 export type TelltaleConfig = z.infer<typeof telltaleConfig> & { prod: boolean; serviceVersion: string; tenantClaim: string };
 
@@ -63,6 +67,8 @@ export const functionSettings = (config: TelltaleConfig): FunctionSettings => ({
   removalPolicy: removalPolicyOf(config),
   environment: {
     ...(config.corsOrigins.length > 0 ? { CORS_ORIGINS: config.corsOrigins.join(',') } : {}),
+    ...(config.datasetSplitMb ? { DATASET_SPLIT_BYTES: String(config.datasetSplitMb * 1024 * 1024) } : {}),
+    ...(config.datasetChunkMb ? { DATASET_CHUNK_BYTES: String(config.datasetChunkMb * 1024 * 1024) } : {}),
     // LocalStack gives functions AWS_ENDPOINT_URL; S3 there wants path-style URLs, and there is no X-Ray daemon.
     ...(config.localstack ? { S3_FORCE_PATH_STYLE: 'true', POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
   },

@@ -1,4 +1,15 @@
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCopyCommand,
+  type GetObjectCommandOutput,
+} from '@aws-sdk/client-s3';
 import { s3 } from './s3Client.js';
 import { DependencyError } from '../platform/errors.js';
 import { callAws, callAwsUnless } from './errors.js';
@@ -40,16 +51,65 @@ export function bucketObjects(bucket: string) {
         return { size: out.ContentLength ?? 0, eTag: out.ETag };
       }),
 
+    /** Bytes [start, end) of the object (a ranged GET); fewer at the end of the object. */
+    range: (key: string, start: number, end: number): Promise<Uint8Array> =>
+      withS3Errors(async () => {
+        if (end <= start) return new Uint8Array(0);
+        const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+        return Body ? await Body.transformToByteArray() : new Uint8Array(0);
+      }),
+
+    /** Every key under the prefix, a page at a time. */
+    async *keys(prefix: string): AsyncGenerator<string[]> {
+      let token: string | undefined;
+      do {
+        const page = await withS3Errors(() => s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
+        const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+        if (keys.length > 0) yield keys;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
     /**
-     * Deletes the keys and answers the ones S3 refused: DeleteObjects reports those inside a 200,
-     * not as an error. A key that was already gone is not refused (compensations run more than once).
+     * Deletes the keys. DeleteObjects reports refusals inside a 200; a key that was already gone is
+     * not refused (compensations run more than once), any other refusal is an error, since
+     * compensations must not believe a failed delete.
      */
-    /** Deletes the keys; a key S3 refuses to delete is an error, since compensations must not believe a failed delete. */
     remove: async (keys: readonly string[]): Promise<void> => {
-      if (keys.length === 0) return;
-      const out = await withS3Errors(() => s3().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })));
-      const refused = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-      if (refused.length > 0) throw new DependencyError(`S3 could not delete ${refused.map((e) => `${e.Key} (${e.Code})`).join(', ')}; retry.`);
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        const out = await withS3Errors(() => s3().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
+        const refused = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+        if (refused.length > 0) throw new DependencyError(`S3 could not delete ${refused.map((e) => `${e.Key} (${e.Code})`).join(', ')}; retry.`);
+      }
+    },
+
+    /**
+     * Joins objects, in order, into one, inside S3: a multipart upload whose parts are copies
+     * (UploadPartCopy), so no byte passes through the function. S3 wants every part but the
+     * last to be at least 5 MiB; callers check (`canConcatInPlace`) and stream smaller ones.
+     */
+    concatInPlace: async (target: string, sources: readonly string[], contentType: string): Promise<void> => {
+      const { UploadId } = await withS3Errors(() => s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: target, ContentType: contentType })));
+      try {
+        const parts: { ETag: string; PartNumber: number }[] = [];
+        for (const [i, source] of sources.entries()) {
+          const out = await withS3Errors(() =>
+            s3().send(new UploadPartCopyCommand({ Bucket: bucket, Key: target, UploadId, PartNumber: i + 1, CopySource: `${bucket}/${source.split('/').map(encodeURIComponent).join('/')}` })),
+          );
+          parts.push({ ETag: out.CopyPartResult?.ETag ?? '', PartNumber: i + 1 });
+        }
+        await withS3Errors(() => s3().send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId, MultipartUpload: { Parts: parts } })));
+      } catch (error) {
+        await s3()
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId }))
+          .catch(() => undefined);
+        throw error;
+      }
     },
   };
 }
+
+/** S3's smallest part of a multipart upload (all parts but the last). */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const canConcatInPlace = (sizes: readonly number[]): boolean => sizes.length <= 10_000 && sizes.slice(0, -1).every((s) => s >= MIN_PART_BYTES);

@@ -47,7 +47,8 @@ export function numberFromCell(cell: unknown): number {
   return Number.NaN;
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+/** The powers of ten that doubles hold exactly (to 1e22): dividing an exact integer by one is correctly rounded. */
+export const EXACT_POW10 = Float64Array.of(1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22);
 
 /**
  * The number in bytes [start, end), read in place. Plain decimals with at most 15 digits take
@@ -80,7 +81,7 @@ export function numberFromBytes(b: Uint8Array, start: number, end: number): numb
   }
   if (i === end && digits > 0 && digits <= 15) {
     status = CELL_OK;
-    const v = frac > 0 ? m / POW10[frac] : m;
+    const v = frac > 0 ? m / EXACT_POW10[frac] : m;
     return neg ? -v : v;
   }
   return slowNumber(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8'));

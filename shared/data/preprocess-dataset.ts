@@ -3,6 +3,9 @@
  * Writable (the pipeline step) or to records (POST /data/preprocess on inline data).
  * Scaling without given parameters needs them before the first row is written, so it reads
  * the input twice: the input must then be a factory that opens the source again.
+ *
+ * A large file can be preprocessed in chunks (in parallel) whose outputs, concatenated in order,
+ * are the whole file's output: see PreprocessOptions.ownLines and OwnedPart.
  */
 import type { Writable } from 'node:stream';
 import { openInput, type DataInput } from './byte-source.js';
@@ -11,14 +14,42 @@ import { DataValidationError } from './errors.js';
 import { CsvByteWriter } from './csv-writer.js';
 import { csvField } from './csv-field.js';
 import { PreprocessRecipe, type PreprocessRecipeInput, type PreprocessResult, type ScaleParams } from './preprocess-recipe.js';
-import { CleanStage, DedupeStage, ImputeStage, ReorderStage, ResampleStage, ScaleFitSink, ScaleStage, SlotToRow, WindowStage, type RowSink, type SlotSink } from './preprocess-stages.js';
+import {
+  CleanStage,
+  COUNT_DROPPED,
+  COUNT_EMPTY_BUCKETS,
+  COUNT_GAPS_LEFT,
+  COUNT_IMPUTED,
+  DedupeStage,
+  ImputeStage,
+  ReorderStage,
+  ResampleStage,
+  ScaleFitSink,
+  ScaleStage,
+  SlotToRow,
+  WindowStage,
+  type CountKind,
+  type CountLedger,
+  type RowSink,
+  type SlotSink,
+} from './preprocess-stages.js';
 import { openTable, type TableLayout } from './table-reader.js';
 import { formatTimestamp } from './timestamp.js';
 
 export interface PreprocessOptions {
-  /** The declared schema; inferred when absent. */
+  /** The declared schema; inferred when absent. Chunks of one file must all get the same (the whole file's) schema. */
   schema?: DatasetSchema;
   maxLineBytes?: number;
+  /**
+   * Preprocess one chunk of a larger file: the source is a halo (the header, some rows before the
+   * chunk, the chunk's rows, some rows after it) and the chunk's own rows are its lines from..to-1
+   * (1-based as the table reader counts them, the header being line 1; `to` Infinity for the last
+   * chunk). Every row goes through the steps but only the output rows the chunk owns are written,
+   * and the counts of the result are those of the owned part: see OwnedPart for what is exact.
+   */
+  ownLines?: { from: number; to: number };
+  /** Write the CSV header line (default true; false for the chunks after the first). */
+  header?: boolean;
 }
 
 /** Where output rows go: told the header first, then rows; flush() is awaited between input batches. */
@@ -26,6 +57,8 @@ interface OutputSink extends RowSink, SlotSink {
   start(columns: readonly string[], sensors: number): void;
   flush(): Promise<void>;
   finish(): Promise<void>;
+  /** pushSlot that also returns how many sensor values of the row are missing (when the sink sees that anyway). */
+  pushSlotCounting?(t: number, data: Float64Array, base: number): number;
 }
 
 /**
@@ -38,11 +71,14 @@ class TallyStage implements RowSink, SlotSink {
   first = Number.NaN;
   last = Number.NaN;
   private readonly slotNext: SlotSink | undefined;
+  /** An output that counts the missing values as it writes them, saving a pass over the row. */
+  private readonly counting: OutputSink | undefined;
   constructor(
     private readonly next: RowSink | OutputSink,
     private readonly sensors: number,
   ) {
     this.slotNext = 'pushSlot' in next ? next : undefined;
+    this.counting = 'pushSlotCounting' in next && next.pushSlotCounting ? next : undefined;
   }
   private count(t: number, data: Float64Array, base: number): void {
     if (this.rows++ === 0) this.first = t;
@@ -54,6 +90,13 @@ class TallyStage implements RowSink, SlotSink {
     this.next.push(t, row);
   }
   pushSlot(t: number, data: Float64Array, base: number): void {
+    const counting = this.counting;
+    if (counting?.pushSlotCounting) {
+      if (this.rows++ === 0) this.first = t;
+      this.last = t;
+      this.missing += counting.pushSlotCounting(t, data, base);
+      return;
+    }
     if (!this.slotNext) throw new Error('rows handed on in place need an output that takes them in place');
     this.count(t, data, base);
     this.slotNext.pushSlot(t, data, base);
@@ -63,27 +106,150 @@ class TallyStage implements RowSink, SlotSink {
   }
 }
 
+/**
+ * The part of the output a chunk owns, when a large file is preprocessed in chunks ("ghost cells").
+ * The chunk's source is a halo: the header, some rows before the chunk, its own rows (lines
+ * from..to-1), some rows after it. Every row goes through the steps, so sorting, duplicates,
+ * resampling buckets (epoch-aligned) and imputation see the neighbours, but only output rows at
+ * emitFrom <= t < emitTo are written: emitFrom is the output time (the bucket start when
+ * resampling, else the row's time) of the first row with a valid time at a line >= from, emitTo
+ * that of the first such row at a line >= to. Rows handed on before emitFrom is known are dropped;
+ * until emitTo is known nothing is dropped at the end.
+ *
+ * Why the chunks' outputs concatenate to the whole file's, for rows in time order: the row that
+ * sets emitTo of chunk k sets emitFrom of chunk k+1, so the owned ranges tile the time axis and
+ * every output row is written by exactly one chunk, in order. A chunk computes an owned row as
+ * the whole file does when its halo holds all the row depends on: the rows of its bucket (a
+ * bucket is closed only when a row of a later bucket arrives, so a bucket straddling a boundary is
+ * written by the later chunk, which needs the bucket's rows before the boundary), the earlier rows
+ * with its timestamp (duplicates are compared with earlier rows only), and the known values
+ * imputation fills from, at most maxGapRows + 1 output rows either side (imputation holds a row
+ * back by at most that many rows). Given such halos the two chunks at a boundary also hand rows on
+ * at the same moments, so rows of equal time on both sides of a boundary (without resampling) are
+ * split between them the same way. Empty buckets and gaps between one chunk's last row and the
+ * next chunk's first are written by the earlier chunk, whose halo after holds the next timed row.
+ *
+ * Not exact: rows out of time order across a boundary (each chunk sorts only its halo), halos
+ * shorter than the above (a run of missing values whose known ends lie outside the halo stays
+ * missing), window features (a window needs `window` rows before), scaling fitted per chunk.
+ *
+ * Counts: rowsIn, droppedInvalidTime and reordered count the own lines; rowsOut, missingOut and
+ * timeRange the rows written; droppedDuplicates, emptyBuckets, gapsLeft and imputed are noted by
+ * the stages with the output time they belong to (a dropped row: its own bucket) and counted when
+ * that time is owned. A count at the latest output time read waits for a later one (or the end),
+ * as emitTo may still turn out to be that time. For in-order input with the halos above, every
+ * count summed over the chunks equals the whole file's (reordered is then 0 everywhere).
+ */
+class OwnedPart implements RowSink, SlotSink, CountLedger {
+  private emitFrom: number | undefined;
+  private emitTo: number | undefined;
+  /** The latest output time of the rows read so far. */
+  private horizon = -Infinity;
+  /** Counts noted, by kind, for owned times. */
+  readonly counts = new Float64Array(4);
+  /** Counts not yet decided (all at the horizon for in-order input), by output time. */
+  private readonly pending = new Map<number, Float64Array>();
+  private readonly slotNext: SlotSink;
+
+  constructor(
+    private readonly next: TallyStage,
+    private readonly fromLine: number,
+    private readonly toLine: number,
+    private readonly intervalMs: number | undefined,
+  ) {
+    this.slotNext = next;
+  }
+
+  /** The output time a row at time t ends up at. The same arithmetic as the resampling stages. */
+  private outTime(t: number): number {
+    return this.intervalMs === undefined ? t : Math.floor(t / this.intervalMs) * this.intervalMs;
+  }
+
+  /** A row with a valid time t is read at `line`, before it goes into the steps. */
+  read(line: number, t: number): void {
+    const o = this.outTime(t);
+    if (this.emitFrom === undefined && line >= this.fromLine) this.emitFrom = o;
+    if (this.emitTo === undefined && line >= this.toLine) this.emitTo = o;
+    if (o > this.horizon) this.horizon = o;
+    if (this.pending.size > 0) this.settle(false);
+  }
+
+  /** 1 owned, -1 not, 0 not known yet. */
+  private decide(o: number, final: boolean): number {
+    if (this.emitFrom !== undefined && o < this.emitFrom) return -1;
+    // emitTo is set by a row at a line >= to >= from, so emitFrom is set too.
+    if (this.emitTo !== undefined) return o < this.emitTo ? 1 : -1;
+    // In time order, emitFrom and emitTo are yet to come at or after the horizon.
+    if (final || o < this.horizon) return this.emitFrom !== undefined ? 1 : -1;
+    return 0;
+  }
+
+  note(kind: CountKind, t: number, n: number): void {
+    const o = kind === COUNT_DROPPED ? this.outTime(t) : t;
+    const d = this.decide(o, false);
+    if (d > 0) this.counts[kind] += n;
+    else if (d === 0) {
+      let p = this.pending.get(o);
+      if (!p) this.pending.set(o, (p = new Float64Array(4)));
+      p[kind] += n;
+    }
+  }
+
+  private settle(final: boolean): void {
+    for (const [o, p] of this.pending) {
+      const d = this.decide(o, final);
+      if (d === 0) continue;
+      if (d > 0) for (let k = 0; k < 4; k++) this.counts[k] += p[k];
+      this.pending.delete(o);
+    }
+  }
+
+  private owns(t: number): boolean {
+    return this.emitFrom !== undefined && t >= this.emitFrom && (this.emitTo === undefined || t < this.emitTo);
+  }
+
+  push(t: number, row: Float64Array): void {
+    if (this.owns(t)) this.next.push(t, row);
+  }
+
+  pushSlot(t: number, data: Float64Array, base: number): void {
+    if (this.owns(t)) this.slotNext.pushSlot(t, data, base);
+  }
+
+  end(): void {
+    this.settle(true);
+    this.next.end();
+  }
+}
+
 class CsvSink implements OutputSink {
   private readonly w: CsvByteWriter;
   private width = 0;
+  private sensors = 0;
   constructor(
     out: Writable,
     private readonly digits: number,
+    private readonly header: boolean,
   ) {
     this.w = new CsvByteWriter(out);
   }
-  start(columns: readonly string[]): void {
+  start(columns: readonly string[], sensors: number): void {
     this.width = columns.length - 1;
-    this.w.text(`${columns.map((c) => csvField(c)).join(',')}\n`);
+    this.sensors = sensors;
+    if (this.header) this.w.text(`${columns.map((c) => csvField(c)).join(',')}\n`);
   }
   push(t: number, row: Float64Array): void {
     this.pushSlot(t, row, 0);
   }
   pushSlot(t: number, data: Float64Array, base: number): void {
-    const w = this.w;
-    w.timestamp(t);
-    for (let i = 0; i < this.width; i++) w.field(data[base + i], this.digits);
-    w.byte(10);
+    this.w.row(t, data, base, this.width, this.digits);
+  }
+  pushSlotCounting(t: number, data: Float64Array, base: number): number {
+    const missing = this.w.row(t, data, base, this.width, this.digits);
+    // The values after the sensors (the label, on the fused path) are not counted.
+    let after = 0;
+    for (let i = this.sensors; i < this.width; i++) if (data[base + i] !== data[base + i]) after++;
+    return missing - after;
   }
   end(): void {}
   flush(): Promise<void> {
@@ -154,8 +320,10 @@ async function runPass(input: DataInput, recipe: PreprocessRecipe, options: Prep
   const fused = recipe.dropDuplicates && recipe.resample !== undefined && intervalSeconds !== undefined && recipe.impute !== undefined;
   const direct = fused && !fit && !wf && !scaled;
   const tally = new TallyStage(direct ? sink : (fit ?? sink), sensors);
-  const slotTally = direct ? tally : undefined;
-  let chain: RowSink = tally;
+  const own = options.ownLines ? new OwnedPart(tally, options.ownLines.from, options.ownLines.to, intervalSeconds !== undefined ? intervalSeconds * 1000 : undefined) : undefined;
+  const head = own ?? tally;
+  const slotTally = direct ? head : undefined;
+  let chain: RowSink = head;
   if (wf) {
     const wanted = wf.columns ?? names;
     const unknown = wanted.filter((c) => !names.includes(c));
@@ -189,35 +357,73 @@ async function runPass(input: DataInput, recipe: PreprocessRecipe, options: Prep
   sink.start(columns, sensors);
   const row = new Float64Array(width);
   let droppedInvalidTime = 0;
-  for await (const b of table.batches()) {
-    for (let k = 0; k < b.count; k++) {
-      const t = b.time[k];
-      if (t !== t) {
-        droppedInvalidTime++;
-        continue;
+  // A chunk's own rows: those read at lines from..to-1 (see OwnedPart).
+  let ownRows = 0;
+  let ownReordered = 0;
+  if (own) {
+    for (const stage of [dedupe, resample, impute]) if (stage) stage.ledger = own;
+    const { from, to } = options.ownLines as { from: number; to: number };
+    let latest = -Infinity;
+    for await (const b of table.batches()) {
+      for (let k = 0; k < b.count; k++) {
+        const line = b.line[k];
+        const mine = line >= from && line < to;
+        if (mine) ownRows++;
+        const t = b.time[k];
+        if (t !== t) {
+          if (mine) droppedInvalidTime++;
+          continue;
+        }
+        // As ReorderStage counts: a row earlier than one before it.
+        if (t >= latest) latest = t;
+        else if (mine) ownReordered++;
+        own.read(line, t);
+        if (reorder) reorder.pushColumns(t, b.values, b.label, k);
+        else {
+          for (let j = 0; j < sensors; j++) row[j] = b.values[j][k];
+          if (b.label) row[sensors] = b.label[k];
+          chain.push(t, row);
+        }
       }
-      for (let j = 0; j < sensors; j++) row[j] = b.values[j][k];
-      if (b.label) row[sensors] = b.label[k];
-      chain.push(t, row);
+      await sink.flush();
     }
-    await sink.flush();
+  } else {
+    for await (const b of table.batches()) {
+      const { time, values, label } = b;
+      for (let k = 0; k < b.count; k++) {
+        const t = time[k];
+        if (t !== t) {
+          droppedInvalidTime++;
+          continue;
+        }
+        // Sorting copies the row into its pool straight from the columns; otherwise through `row`.
+        if (reorder) reorder.pushColumns(t, values, label, k);
+        else {
+          for (let j = 0; j < sensors; j++) row[j] = values[j][k];
+          if (label) row[sensors] = label[k];
+          chain.push(t, row);
+        }
+      }
+      await sink.flush();
+    }
   }
   chain.end();
   await sink.finish();
+  const owned = (kind: CountKind, all: number | undefined) => (all === undefined ? 0 : own ? own.counts[kind] : all);
 
   return {
     layout: table.layout,
     fit,
     result: {
       columns,
-      rowsIn: table.counts.rows,
+      rowsIn: own ? ownRows : table.counts.rows,
       rowsOut: tally.rows,
       droppedInvalidTime,
-      droppedDuplicates: dedupe?.dropped ?? 0,
-      reordered: reorder?.reordered ?? 0,
-      emptyBuckets: resample?.emptyBuckets ?? 0,
-      gapsLeft: resample?.gapsLeft ?? 0,
-      imputed: impute?.imputed ?? 0,
+      droppedDuplicates: owned(COUNT_DROPPED, dedupe?.dropped),
+      reordered: reorder ? (own ? ownReordered : reorder.reordered) : 0,
+      emptyBuckets: owned(COUNT_EMPTY_BUCKETS, resample?.emptyBuckets),
+      gapsLeft: owned(COUNT_GAPS_LEFT, resample?.gapsLeft),
+      imputed: owned(COUNT_IMPUTED, impute?.imputed),
       missingOut: tally.missing,
       ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
       ...(tally.rows > 0 ? { timeRange: { start: formatTimestamp(tally.first), end: formatTimestamp(tally.last) } } : {}),
@@ -229,6 +435,12 @@ async function run(input: DataInput, recipeInput: PreprocessRecipeInput, options
   const parsed = PreprocessRecipe.safeParse(recipeInput);
   if (!parsed.success) throw DataValidationError.of('INVALID_RECIPE', `Invalid recipe: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const recipe = parsed.data;
+  if (options.ownLines) {
+    const { from, to } = options.ownLines;
+    if (!(from >= 1 && to >= from)) throw new RangeError(`ownLines must have 1 <= from <= to (got from ${from}, to ${to}).`);
+    if (recipe.scale && !recipe.scale.params)
+      throw DataValidationError.of('INVALID_RECIPE', 'A chunk cannot fit scale parameters (they would be the chunk\'s, not the file\'s): give scale.params.');
+  }
   let params = recipe.scale?.params;
   if (recipe.scale && !params) {
     if (typeof input !== 'function')
@@ -242,7 +454,7 @@ async function run(input: DataInput, recipeInput: PreprocessRecipeInput, options
 
 /** Applies the recipe and writes the processed dataset as CSV to `out` (not ended: the caller owns it). */
 export async function preprocessDataset(input: DataInput, out: Writable, recipe: PreprocessRecipeInput, options: PreprocessOptions = {}): Promise<PreprocessResult> {
-  return run(input, recipe, options, (r) => new CsvSink(out, r.significantDigits));
+  return run(input, recipe, options, (r) => new CsvSink(out, r.significantDigits, options.header ?? true));
 }
 
 /** Applies the recipe to inline data (e.g. sourceFromRecords or sourceFromText) and returns the rows as records. */

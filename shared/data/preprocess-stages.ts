@@ -22,6 +22,24 @@ export interface SlotSink {
   end(): void;
 }
 
+/** What a stage counts, reported to a CountLedger with the time each count belongs to. */
+export const COUNT_DROPPED = 0;
+export const COUNT_EMPTY_BUCKETS = 1;
+export const COUNT_GAPS_LEFT = 2;
+export const COUNT_IMPUTED = 3;
+export type CountKind = typeof COUNT_DROPPED | typeof COUNT_EMPTY_BUCKETS | typeof COUNT_GAPS_LEFT | typeof COUNT_IMPUTED;
+
+/**
+ * Where the stages also report their counts when only part of the output is kept (a chunk of a
+ * larger file, see preprocess-dataset.ts): each count comes with the time of the output row it
+ * belongs to (a bucket start when resampling: an empty bucket's, the first bucket of a gap left, an
+ * imputed value's row), except a dropped duplicate, which comes with the dropped row's own time.
+ * The stages' own counters still count everything they see.
+ */
+export interface CountLedger {
+  note(kind: CountKind, t: number, n: number): void;
+}
+
 /**
  * Sorts input that is out of order by less than `window` rows. Rows that arrive in order go to a
  * FIFO (constant time); only rows earlier than the FIFO's last go to a min-heap; the next row out
@@ -69,13 +87,35 @@ export class ReorderStage implements RowSink {
   }
 
   push(t: number, row: Float64Array): void {
+    const slot = this.take(t);
+    const w = this.width;
+    const base = slot * w;
+    for (let i = 0; i < w; i++) this.data[base + i] = row[i];
+    this.insert(slot, t);
+  }
+
+  /** A row given as element k of column arrays (the sensors', then the label's when there is one): copied once, into the pool. */
+  pushColumns(t: number, values: readonly Float64Array[], label: Float64Array | null, k: number): void {
+    const slot = this.take(t);
+    const data = this.data;
+    const base = slot * this.width;
+    const s = values.length;
+    for (let i = 0; i < s; i++) data[base + i] = values[i][k];
+    if (label) data[base + s] = label[k];
+    this.insert(slot, t);
+  }
+
+  /** A free slot for a row at time t (the earliest row leaves first when the pool is full). */
+  private take(t: number): number {
     if (this.heapSize + this.fifoSize === this.window) this.pop();
     const slot = this.free[--this.freeTop];
     this.times[slot] = t;
     this.seqs[slot] = this.seq++;
-    const w = this.width;
-    const base = slot * w;
-    for (let i = 0; i < w; i++) this.data[base + i] = row[i];
+    return slot;
+  }
+
+  /** Queues the filled slot: in order to the FIFO, otherwise to the heap. */
+  private insert(slot: number, t: number): void {
     if (t >= this.fifoLastT) {
       let tail = this.fifoHead + this.fifoSize++;
       if (tail >= this.window) tail -= this.window;
@@ -155,6 +195,7 @@ export class DedupeStage implements RowSink {
   private count = 0;
   private t = Number.NaN;
   dropped = 0;
+  ledger: CountLedger | undefined;
 
   constructor(
     private readonly next: RowSink,
@@ -182,6 +223,7 @@ export class DedupeStage implements RowSink {
         }
         if (same) {
           this.dropped++;
+          if (this.ledger) this.ledger.note(COUNT_DROPPED, t, 1);
           return;
         }
       }
@@ -206,6 +248,7 @@ export class ResampleStage implements RowSink {
   private readonly out: Float64Array;
   emptyBuckets = 0;
   gapsLeft = 0;
+  ledger: CountLedger | undefined;
 
   constructor(
     private readonly next: RowSink,
@@ -236,10 +279,14 @@ export class ResampleStage implements RowSink {
         this.flush();
         const gap = bucket - this.cur - 1;
         if (gap > 0 && gap <= this.maxEmpty) {
+          if (this.ledger) this.ledger.note(COUNT_EMPTY_BUCKETS, (this.cur + 1) * this.intervalMs, gap);
           this.out.fill(Number.NaN);
           for (let g = 1; g <= gap; g++) this.next.push((this.cur + g) * this.intervalMs, this.out);
           this.emptyBuckets += gap;
-        } else if (gap > 0) this.gapsLeft++;
+        } else if (gap > 0) {
+          this.gapsLeft++;
+          if (this.ledger) this.ledger.note(COUNT_GAPS_LEFT, (this.cur + 1) * this.intervalMs, 1);
+        }
       }
       this.cur = bucket;
     }
@@ -259,25 +306,34 @@ export class ResampleStage implements RowSink {
 }
 
 /**
- * Imputation's state: a ring of maxGap + 2 rows and, per sensor, the last known value and the open
- * run of missing ones. A row is written at `nextBase()` then `commit`ted; runs of at most maxGap
- * missing values between two known ones are filled (linear in time, or the last value), and rows
- * leave in place, in order, once no open run can still change them.
+ * Imputation's state: a ring of maxGap + 2 rows and, per sensor, the open run of missing values.
+ * A row is written at `nextBase()` then `commit`ted; runs of at most maxGap missing values between
+ * two known ones are filled (linear in time, or the last value), and rows leave in place, in
+ * order, once no open run can still change them. The known value before a run is the row before
+ * the run's start, still in the ring whenever the run is short enough to be filled, so nothing
+ * per known value needs to be kept: a row costs a test per column unless a run starts or ends.
  */
 class ImputationRing {
   readonly data: Float64Array;
   private readonly cap: number;
   private readonly times: Float64Array;
-  private readonly lastIdx: Float64Array;
-  private readonly lastVal: Float64Array;
-  private readonly lastT: Float64Array;
+  /**
+   * Per column, the row where its open run of missing values began, -1 when none. Every column
+   * starts with a run from row 0, which has no known value before it: it is never filled and
+   * blocks nothing. A run that begins later follows a known value, at the row before it.
+   */
   private readonly runStart: Float64Array;
   private readonly linear: boolean;
   private head = 0;
+  private headSlot = 0;
   private idx = 0;
+  private slot = 0;
   /** Columns with an open run of missing values after a known value (the only ones that can block). */
   private open = 0;
+  /** Columns with an open run, including the runs from row 0. */
+  private runs: number;
   imputed = 0;
+  ledger: CountLedger | undefined;
 
   constructor(
     private readonly next: SlotSink,
@@ -289,53 +345,64 @@ class ImputationRing {
     this.cap = maxGap + 2;
     this.times = new Float64Array(this.cap);
     this.data = new Float64Array(this.cap * width);
-    this.lastIdx = new Float64Array(sensors).fill(-1);
-    this.lastVal = new Float64Array(sensors);
-    this.lastT = new Float64Array(sensors);
-    this.runStart = new Float64Array(sensors).fill(-1);
+    this.runStart = new Float64Array(sensors);
+    this.runs = sensors;
     this.linear = method === 'linear';
   }
 
   /** Where the next row's values go in `data`. */
   nextBase(): number {
-    return (this.idx % this.cap) * this.width;
+    return this.slot * this.width;
   }
 
-  /** Takes the row written at nextBase() as the row at time t, fills the runs it closes, hands on what is settled. */
-  commit(t: number): void {
+  /**
+   * Takes the row written at nextBase() as the row at time t, fills the runs it closes, hands on
+   * what is settled. `complete`: the caller knows no sensor value of the row is missing; with no
+   * run open either, there is nothing to look at per column.
+   */
+  commit(t: number, complete = false): void {
     const i = this.idx++;
-    const w = this.width;
-    const data = this.data;
-    const runStart = this.runStart;
-    const lastIdx = this.lastIdx;
-    const base = (i % this.cap) * w;
-    this.times[i % this.cap] = t;
-    for (let j = 0; j < this.sensors; j++) {
-      const x = data[base + j];
-      if (x === x) {
+    const sl = this.slot;
+    if (++this.slot === this.cap) this.slot = 0;
+    this.times[sl] = t;
+    if (!complete || this.runs > 0) {
+      const data = this.data;
+      const runStart = this.runStart;
+      const base = sl * this.width;
+      for (let j = 0; j < this.sensors; j++) {
+        const x = data[base + j];
         const rs = runStart[j];
-        if (rs >= 0) {
-          if (i - rs <= this.maxGap && lastIdx[j] >= 0) {
-            const v0 = this.lastVal[j];
-            const t0 = this.lastT[j];
-            for (let r = rs; r < i; r++) {
-              const sl = r % this.cap;
-              data[sl * w + j] = this.linear && t > t0 ? v0 + ((x - v0) * (this.times[sl] - t0)) / (t - t0) : v0;
-              this.imputed++;
-            }
-          }
-          runStart[j] = -1;
-          if (lastIdx[j] >= 0) this.open--;
+        if (x === x) {
+          if (rs >= 0) this.closeRun(j, rs, i, x, t);
+        } else if (rs < 0) {
+          runStart[j] = i;
+          this.open++;
+          this.runs++;
         }
-        lastIdx[j] = i;
-        this.lastVal[j] = x;
-        this.lastT[j] = t;
-      } else if (runStart[j] < 0) {
-        runStart[j] = i;
-        if (lastIdx[j] >= 0) this.open++;
       }
     }
     this.drain(false);
+  }
+
+  /** Column j is known again at row i (value x, time t) after missing since row rs: fills the run when it is short enough. */
+  private closeRun(j: number, rs: number, i: number, x: number, t: number): void {
+    this.runStart[j] = -1;
+    this.runs--;
+    if (rs === 0) return;
+    this.open--;
+    if (i - rs > this.maxGap) return;
+    const w = this.width;
+    const data = this.data;
+    const cap = this.cap;
+    const known = (rs - 1) % cap;
+    const v0 = data[known * w + j];
+    const t0 = this.times[known];
+    for (let r = rs; r < i; r++) {
+      const sl = r % cap;
+      data[sl * w + j] = this.linear && t > t0 ? v0 + ((x - v0) * (this.times[sl] - t0)) / (t - t0) : v0;
+      this.imputed++;
+      if (this.ledger) this.ledger.note(COUNT_IMPUTED, this.times[sl], 1);
+    }
   }
 
   private drain(final: boolean): void {
@@ -345,15 +412,16 @@ class ImputationRing {
         let blocked = false;
         for (let j = 0; j < this.sensors; j++) {
           const rs = this.runStart[j];
-          if (rs >= 0 && rs <= h && this.lastIdx[j] >= 0 && this.idx - rs <= this.maxGap) {
+          if (rs > 0 && rs <= h && this.idx - rs <= this.maxGap) {
             blocked = true;
             break;
           }
         }
         if (blocked) return;
       }
-      const slot = h % this.cap;
+      const slot = this.headSlot;
       this.head++;
+      if (++this.headSlot === this.cap) this.headSlot = 0;
       this.next.pushSlot(this.times[slot], this.data, slot * this.width);
     }
   }
@@ -375,6 +443,10 @@ export class ImputeStage implements RowSink {
 
   get imputed(): number {
     return this.ring.imputed;
+  }
+
+  set ledger(ledger: CountLedger | undefined) {
+    this.ring.ledger = ledger;
   }
 
   push(t: number, row: Float64Array): void {
@@ -407,6 +479,7 @@ export class CleanStage implements RowSink, SlotSink {
   private readonly counts: Float64Array;
   // Imputation, whose ring the resampled rows are written into.
   private readonly ring: ImputationRing;
+  private countLedger: CountLedger | undefined;
   dropped = 0;
   emptyBuckets = 0;
   gapsLeft = 0;
@@ -428,6 +501,11 @@ export class CleanStage implements RowSink, SlotSink {
 
   get imputed(): number {
     return this.ring.imputed;
+  }
+
+  set ledger(ledger: CountLedger | undefined) {
+    this.countLedger = ledger;
+    this.ring.ledger = ledger;
   }
 
   push(t: number, row: Float64Array): void {
@@ -456,6 +534,7 @@ export class CleanStage implements RowSink, SlotSink {
         }
         if (same) {
           this.dropped++;
+          if (this.countLedger) this.countLedger.note(COUNT_DROPPED, t, 1);
           return;
         }
       }
@@ -466,20 +545,44 @@ export class CleanStage implements RowSink, SlotSink {
     }
     // Resample (as ResampleStage): a new bucket closes the current one and any empty ones between.
     const bucket = Math.floor(t / this.intervalMs);
-    if (bucket !== this.cur) {
+    const first = bucket !== this.cur;
+    if (first) {
       if (this.cur === this.cur) {
         this.closeBucket();
         const gap = bucket - this.cur - 1;
         if (gap > 0 && gap <= this.maxEmpty) {
+          if (this.countLedger) this.countLedger.note(COUNT_EMPTY_BUCKETS, (this.cur + 1) * this.intervalMs, gap);
           for (let g = 1; g <= gap; g++) this.emptyRow((this.cur + g) * this.intervalMs);
           this.emptyBuckets += gap;
-        } else if (gap > 0) this.gapsLeft++;
+        } else if (gap > 0) {
+          this.gapsLeft++;
+          if (this.countLedger) this.countLedger.note(COUNT_GAPS_LEFT, (this.cur + 1) * this.intervalMs, 1);
+        }
       }
       this.cur = bucket;
     }
     const sums = this.sums;
     const counts = this.counts;
     const s = this.sensors;
+    if (first) {
+      // The bucket's first row sets the sums and counts (0 + x: what adding to cleared sums gives).
+      for (let i = 0; i < s; i++) {
+        const x = row[base + i];
+        if (x === x) {
+          sums[i] = 0 + x;
+          counts[i] = 1;
+        } else {
+          sums[i] = 0;
+          counts[i] = 0;
+        }
+      }
+      if (w > s) {
+        const x = row[base + s];
+        sums[s] = x === x ? x : 0;
+        counts[s] = x === x ? 1 : 0;
+      }
+      return;
+    }
     for (let i = 0; i < s; i++) {
       const x = row[base + i];
       if (x !== x) continue;
@@ -503,13 +606,20 @@ export class CleanStage implements RowSink, SlotSink {
     const data = this.ring.data;
     const sums = this.sums;
     const counts = this.counts;
-    for (let c = 0; c < w; c++) {
+    // A mean of one value is that value (x / 1 is x): most buckets hold one row. The sums and
+    // counts are not cleared: the next bucket's first row sets them.
+    let complete = true;
+    for (let c = 0; c < s; c++) {
       const n = counts[c];
-      data[base + c] = n > 0 ? (c < s ? sums[c] / n : sums[c]) : Number.NaN;
-      sums[c] = 0;
-      counts[c] = 0;
+      if (n === 1) data[base + c] = sums[c];
+      else if (n > 0) data[base + c] = sums[c] / n;
+      else {
+        data[base + c] = Number.NaN;
+        complete = false;
+      }
     }
-    this.ring.commit(this.cur * this.intervalMs);
+    if (w > s) data[base + s] = counts[s] > 0 ? sums[s] : Number.NaN;
+    this.ring.commit(this.cur * this.intervalMs, complete);
   }
 
   /** An empty bucket: a row of missing values. */

@@ -4,12 +4,12 @@
  * Float64Arrays of epoch ms and of each sensor's values, NaN where a cell is missing or invalid,
  * with a status per cell. Batches are reused: one is valid until the next is requested.
  */
-import { CELL_INVALID, CELL_MISSING, cellText, lastCellStatus, numberFromBytes, numberFromCell } from './cells.js';
+import { CELL_INVALID, CELL_MISSING, CELL_OK, cellText, EXACT_POW10, lastCellStatus, numberFromBytes, numberFromCell } from './cells.js';
 import { DatasetSchema, inferSchema, type Delimiter } from './dataset-schema.js';
 import type { ByteSource } from './byte-source.js';
 import { DataValidationError, type FatalIssue } from './errors.js';
 import { lineStrings, readLineBatches, type LineBatch } from './line-reader.js';
-import { lastTimestampKind, parseTimestampBytes, TIMESTAMP_INVALID, timestampFromCell } from './timestamp.js';
+import { isoFieldEnd, lastTimestampKind, parseIsoField, parseTimestampBytes, TIMESTAMP_INVALID, timestampFromCell } from './timestamp.js';
 
 /** timeKind of a row whose timestamp cell is empty (the other kinds are TimestampKind). */
 export const TIME_MISSING = 4;
@@ -378,14 +378,23 @@ async function* rowBatches(layout: TableLayout, counts: TableCounts, buffered: L
   const slice = (buf: Buffer, s0: number, e0: number) => buf.toString('utf8', s0, e0);
 
   /**
-   * CSV rows read from the bytes in place: one pass over each field finds its end, then the
-   * number or timestamp is parsed from the same bytes. No strings are made unless a line has
-   * quotes (then the line goes the text way) or a cell is invalid (for the message).
+   * CSV rows read from the bytes in place. The common cells (plain decimals, ISO timestamps) are
+   * read in the same pass that finds their end; any other cell is first delimited, then parsed
+   * from the same bytes (numberFromBytes, parseTimestampBytes), to the same values. No strings
+   * are made unless a line has quotes (then the line goes the text way) or a cell is invalid (for
+   * the message).
    */
   function parseCsvBytes(batch: LineBatch): RowBatch {
     const buf = batch.buf;
     const n = buf.length;
     if (batch.count > cap) b = newBatch(Math.max(batch.count, cap * 2));
+    const values = b.values;
+    const status = b.status;
+    const time = b.time;
+    const timeKind = b.timeKind;
+    const label = b.label;
+    const lines = b.line;
+    const raggedRows = b.ragged;
     let k = 0;
     let lineNo = batch.firstLine;
     let p = 0;
@@ -400,12 +409,68 @@ async function* rowBatches(layout: TableLayout, counts: TableCounts, buffered: L
         if (line > headerLine) k = textLine(k, slice(buf, ls, le > ls && buf[le - 1] === 13 ? le - 1 : le), line);
         continue;
       }
-      b.line[k] = line;
+      lines[k] = line;
       let col = 0;
       let quoted = false;
       let blank = false;
       for (;;) {
         const fs = p;
+        const r = col < ncols ? role[col] : -1;
+        let end = -1;
+        if (r >= 0 || r === -3) {
+          // A sensor or label cell that is a plain decimal of at most 15 digits is read while
+          // looking for its end, in one pass (as numberFromBytes reads it: the same double);
+          // anything else (missing, quoted, exponent, a long mantissa...) goes the general way below.
+          let i = p;
+          let c = i < n ? buf[i] : 10;
+          const neg = c === 45;
+          if (neg || c === 43) c = ++i < n ? buf[i] : 10;
+          const ds = i;
+          // The mantissa's first 9 digits in small-integer arithmetic; more (rare) are re-read below.
+          let m = 0;
+          let dot = -1;
+          for (;;) {
+            const d = c - 48;
+            if (d >= 0 && d <= 9) m = (m * 10 + d) | 0;
+            else if (c === 46 && dot < 0) dot = i;
+            else break;
+            c = ++i < n ? buf[i] : 10;
+          }
+          const digits = dot < 0 ? i - ds : i - ds - 1;
+          const crlf = c === 13 && (i + 1 >= n || buf[i + 1] === 10);
+          if (digits > 0 && digits <= 15 && (c === D || c === 10 || crlf)) {
+            let x = m;
+            if (digits > 9) {
+              x = 0;
+              for (let j = ds; j < i; j++) if (j !== dot) x = x * 10 + (buf[j] - 48);
+            }
+            const v = dot >= 0 && i - dot > 1 ? x / EXACT_POW10[i - dot - 1] : x;
+            if (r >= 0) {
+              values[r][k] = neg ? -v : v;
+              status[r][k] = CELL_OK;
+            } else if (label) label[k] = neg ? -v : v;
+            end = i;
+          } else p = i; // Bytes [fs, i) are signs, digits and a dot: the field's end is further on.
+        } else if (r === -2) {
+          // The common timestamp layout, also read in one pass.
+          const t = parseIsoField(buf, p, n, D);
+          if (t === t) {
+            time[k] = t;
+            timeKind[k] = lastTimestampKind();
+            end = isoFieldEnd();
+          }
+        }
+        if (end >= 0) {
+          // Read on the fast path: `end` is the field's delimiter, line feed, CR of a CR LF, or n.
+          col++;
+          const c = end < n ? buf[end] : 10;
+          if (c === D) {
+            p = end + 1;
+            continue;
+          }
+          p = c === 13 ? end + 2 : end + 1;
+          break;
+        }
         let c = 0;
         while (p < n) {
           c = buf[p];
@@ -429,20 +494,19 @@ async function* rowBatches(layout: TableLayout, counts: TableCounts, buffered: L
           }
         }
         if (col < ncols) {
-          const r = role[col];
           if (r >= 0) {
-            b.values[r][k] = numberFromBytes(buf, fs, fe);
+            values[r][k] = numberFromBytes(buf, fs, fe);
             const st = lastCellStatus();
-            b.status[r][k] = st;
+            status[r][k] = st;
             if (st === CELL_INVALID && onInvalid) onInvalid(line, 'value', sensorNames[r], cellText(slice(buf, fs, fe)));
           } else if (r === -2) {
             if (fs === fe) {
               b.time[k] = Number.NaN;
               b.timeKind[k] = TIME_MISSING;
             } else {
-              b.time[k] = parseTimestampBytes(buf, fs, fe);
+              time[k] = parseTimestampBytes(buf, fs, fe);
               const kind = lastTimestampKind();
-              b.timeKind[k] = kind;
+              timeKind[k] = kind;
               if (kind === TIMESTAMP_INVALID && onInvalid) onInvalid(line, 'timestamp', schema.timestampColumn, cellText(slice(buf, fs, fe)));
             }
           } else if (r === -3 && b.label) {
@@ -469,7 +533,7 @@ async function* rowBatches(layout: TableLayout, counts: TableCounts, buffered: L
       }
       for (let c = col; c < ncols; c++) setMissing(k, role[c]);
       const ragged = col !== ncols;
-      b.ragged[k] = ragged ? 1 : 0;
+      raggedRows[k] = ragged ? 1 : 0;
       if (ragged && onInvalid) onInvalid(line, 'ragged', undefined, `${col} fields, the header has ${ncols}`);
       k++;
     }

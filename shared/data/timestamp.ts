@@ -166,6 +166,84 @@ function parseCalendar(s: Uint8Array, i: number, len: number, sep: number): numb
   return z === 43 ? ms - offset : ms + offset;
 }
 
+let isoEnd = 0;
+// The date of the last parseIsoField, as its digit bytes (YYYY and MMDD packed), and its epoch ms.
+let isoKeyYear = -1;
+let isoKeyMonthDay = -1;
+let isoDayMs = 0;
+
+/** Where the field read by the last successful parseIsoField ends: its delimiter, line feed, CR of a CR LF, or the end of the bytes. */
+export function isoFieldEnd(): number {
+  return isoEnd;
+}
+
+/**
+ * The common layout read where a CSV field starts, without first looking for the field's end:
+ * `YYYY-MM-DDThh:mm:ss` (or a space for the T), an optional fraction, an optional Z, then the
+ * field's end (the delimiter, a line feed, CR LF, or the end of the bytes). The date's epoch ms
+ * is kept for the next row, found again by comparing its digit bytes. Anything else (offsets,
+ * hour 24, leap seconds, spaces, another layout) gives NaN without reading further, and the
+ * caller then takes the general way (parseTimestampBytes); what is read here is read the same as
+ * there, to the same number. lastTimestampKind() is set only on success.
+ */
+export function parseIsoField(b: Uint8Array, i: number, n: number, delimiter: number): number {
+  if (i + 19 > n || b[i + 4] !== 45 || b[i + 7] !== 45 || b[i + 13] !== 58 || b[i + 16] !== 58) return Number.NaN;
+  const t = b[i + 10];
+  if (t !== 84 && t !== 32) return Number.NaN;
+  const year = (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+  const monthDay = (b[i + 5] << 24) | (b[i + 6] << 16) | (b[i + 8] << 8) | b[i + 9];
+  let ms: number;
+  if (year === isoKeyYear && monthDay === isoKeyMonthDay) ms = isoDayMs;
+  else {
+    const y = bdigits(b, i, 4);
+    const mo = bdigits(b, i + 5, 2);
+    const d = bdigits(b, i + 8, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo] || (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)))) return Number.NaN;
+    ms = daysFromCivil(y, mo, d) * 86_400_000;
+    isoKeyYear = year;
+    isoKeyMonthDay = monthDay;
+    isoDayMs = ms;
+  }
+  const h1 = b[i + 11] - 48;
+  const h2 = b[i + 12] - 48;
+  const m1 = b[i + 14] - 48;
+  const m2 = b[i + 15] - 48;
+  const s1 = b[i + 17] - 48;
+  const s2 = b[i + 18] - 48;
+  if (!(h1 >= 0 && h1 <= 2 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9)) return Number.NaN;
+  const hh = h1 * 10 + h2;
+  if (hh > 23) return Number.NaN;
+  let p = i + 19;
+  let c = p < n ? b[p] : 10;
+  if (c === 46 || (c === 44 && c !== delimiter)) {
+    // As parseCalendar: up to 6 digits count, added before the time of day.
+    let frac = 0;
+    let scale = 1;
+    let digits = 0;
+    for (;;) {
+      c = ++p < n ? b[p] : 10;
+      const v = c - 48;
+      if (!(v >= 0 && v <= 9)) break;
+      if (digits < 6) {
+        frac = frac * 10 + v;
+        scale *= 10;
+      }
+      digits++;
+    }
+    if (digits === 0) return Number.NaN;
+    ms += (frac / scale) * 1000;
+  }
+  let kind: TimestampKind = TIMESTAMP_NAIVE;
+  if (c === 90) {
+    kind = TIMESTAMP_ZONED;
+    c = ++p < n ? b[p] : 10;
+  }
+  if (!(c === delimiter || c === 10 || (c === 13 && (p + 1 >= n || b[p + 1] === 10)))) return Number.NaN;
+  isoEnd = p;
+  lastKind = kind;
+  return ms + (hh * 3_600_000 + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000);
+}
+
 /** Epoch ms of a cell that may be a string or a number (JSON Lines), or NaN. */
 export function timestampFromCell(cell: unknown): number {
   if (typeof cell === 'string') return parseTimestamp(cell);

@@ -58,3 +58,48 @@ export const ValidationReport = z
   })
   .describe('Result of validating a dataset file');
 export type ValidationReport = z.infer<typeof ValidationReport>;
+
+const TimedRow = z.object({ time: z.number().describe('Epoch ms'), line: z.number().int().positive().describe('Line in the part') });
+const FirstLines = z
+  .object({
+    zoned: z.number().int().nonnegative(),
+    naive: z.number().int().nonnegative(),
+    badTime: z.number().int().nonnegative(),
+    ragged: z.number().int().nonnegative(),
+  })
+  .describe('First line in the part of each kind of row (0 when none)');
+
+/**
+ * Validation of one part of a file (a chunk of a split file, or the whole file): what the
+ * streaming pass saw, kept small and plain (it is stored as JSON between pipeline steps) so
+ * that parts can be merged in file order into the file's ValidationReport. Lines are the
+ * part's own: the part's source starts with `headerLines` lines that are not its data (the CSV
+ * header, or the placeholder line of a JSON Lines chunk), and `counts.lines` counts them.
+ * Not an API contract: only the pipeline reads it back.
+ */
+export const ValidationPartial = z
+  .object({
+    chunk: z.number().int().nonnegative().optional().describe('Index of the chunk, when the part is one'),
+    layout: z
+      .object({
+        format: z.enum(['csv', 'jsonl']),
+        delimiter: z.string().optional(),
+        header: z.array(z.string()),
+        schema: DatasetSchema,
+        schemaSource: z.enum(['declared', 'inferred']),
+        ignoredColumns: z.array(z.string()),
+      })
+      .optional()
+      .describe('Absent when the table could not be opened'),
+    noData: FatalIssue.optional().describe('The part has no data line (EMPTY_FILE or HEADER_ONLY): fatal only if no part has data'),
+    headerLines: z.number().int().nonnegative(),
+    counts: ValidationCounts.describe('Counts of the part; lines are those of its source, headerLines included'),
+    rowErrors: z.array(RowError),
+    rowErrorsTruncated: z.boolean(),
+    fatalErrors: z.array(FatalIssue).describe('Fatal problems raised while reading the part'),
+    time: z.object({ min: z.number(), max: z.number(), first: TimedRow, last: TimedRow }).optional().describe('Absent when no row has a readable timestamp'),
+    outOfOrderRows: z.number().int().nonnegative().describe('Within the part'),
+    firstLines: FirstLines,
+  })
+  .describe('Validation of one part of a file, to be merged');
+export type ValidationPartial = z.infer<typeof ValidationPartial>;

@@ -12,6 +12,14 @@ export interface SagaStep {
   functionName: string;
   /** Catalog name of the function that undoes the step; it gets `{ step, input }` and must be idempotent. */
   compensationFunctionName?: string;
+  /** JSONPath of a boolean in the state: the step runs only when it is true, else the saga goes on to the next step. */
+  onlyWhen?: string;
+  /**
+   * Makes the step a Distributed Map: `functionName` runs once per item of the array at
+   * `itemsPath`, each in a child workflow execution, with the input `itemSelector` builds
+   * (`$$.Map.Item.Value` is the item). The step's result is not kept (`$.steps.<name>` stays unset).
+   */
+  map?: { itemsPath: string; itemSelector: Record<string, unknown>; maxConcurrency: number };
 }
 
 export interface SagaDefinition {
@@ -48,21 +56,44 @@ const invoke = (functionName: string, payload: Record<string, unknown> | string)
   Parameters: { FunctionName: functionPlaceholder(functionName), ...(typeof payload === 'string' ? { 'Payload.$': payload } : { Payload: payload }) },
 });
 
+/** A step that runs once per item, as child executions of a Distributed Map, each one Lambda invocation with the usual retries. */
+function distributedMap(step: SagaStep & { map: NonNullable<SagaStep['map']> }): State {
+  const item = `${step.name} item`;
+  return {
+    Type: 'Map',
+    ItemsPath: step.map.itemsPath,
+    ItemSelector: step.map.itemSelector,
+    MaxConcurrency: step.map.maxConcurrency,
+    ToleratedFailurePercentage: 0,
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: item,
+      States: { [item]: { ...invoke(step.functionName, '$'), OutputPath: '$.Payload', Retry: [lambdaRetry, dependencyRetry], End: true } },
+    },
+    Label: step.name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) || 'Map',
+    ResultPath: null,
+  };
+}
+
 export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt: string; States: Record<string, State> } {
   const states: Record<string, State> = {};
   const undoName = (step: SagaStep) => `Undo ${step.name}`;
   const steps = saga.steps;
+  // A conditional step is entered through a Choice that skips it when its condition is false.
+  const entryOf = (i: number): string => (i >= steps.length ? 'Succeeded' : steps[i].onlyWhen ? `${steps[i].name}?` : steps[i].name);
 
   steps.forEach((step, i) => {
     // Compensation chain entry point for a failure at step i: the first earlier-or-same step that has a compensation.
     const firstUndo = steps.slice(0, i + 1).reverse().find((s) => s.compensationFunctionName);
+    if (step.onlyWhen)
+      states[`${step.name}?`] = { Type: 'Choice', Choices: [{ Variable: step.onlyWhen, BooleanEquals: true, Next: step.name }], Default: entryOf(i + 1) };
+    const work = step.map
+      ? distributedMap({ ...step, map: step.map })
+      : { ...invoke(step.functionName, '$'), ResultSelector: { 'output.$': '$.Payload' }, ResultPath: `$.steps.${step.name}`, Retry: [lambdaRetry, dependencyRetry] };
     states[step.name] = {
-      ...invoke(step.functionName, '$'),
-      ResultSelector: { 'output.$': '$.Payload' },
-      ResultPath: `$.steps.${step.name}`,
-      Retry: [lambdaRetry, dependencyRetry],
+      ...work,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${step.name} failed` }],
-      Next: i + 1 < steps.length ? steps[i + 1].name : 'Succeeded',
+      Next: entryOf(i + 1),
     };
     states[`${step.name} failed`] = {
       Type: 'Pass',
@@ -91,7 +122,7 @@ export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt
   };
   states.Failed = { Type: 'Fail', Error: 'SagaFailed', Cause: 'A step failed; its compensations ran. See the failure record.' };
   states.Succeeded = { Type: 'Succeed' };
-  return { Comment: saga.comment, StartAt: steps[0].name, States: states };
+  return { Comment: saga.comment, StartAt: entryOf(0), States: states };
 }
 
 /** The catalog functions a saga invokes, for the CDK's substitutions and grants and the local runner. */

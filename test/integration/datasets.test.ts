@@ -87,7 +87,7 @@ describe('the dataset pipeline on the local cloud', () => {
     await expectProblem(await call('/data/quality-report?datasetId=garbage'), 404);
   });
 
-  for (const step of ['Validate', 'Preprocess', 'Profile', 'Publish'] as const) {
+  for (const step of ['Plan', 'Validate', 'Preprocess', 'Profile', 'Publish'] as const) {
     it(`compensates everything when ${step} fails after writing its output`, async () => {
       // The real step runs (and writes), then fails: the compensations must remove its writes too.
       const real = workflows.datasetPipeline.steps.find((s) => s.name === step)!.functionName;

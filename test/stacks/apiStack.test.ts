@@ -183,6 +183,27 @@ describe('queue, event and task functions', () => {
     }
   });
 
+  it('the dataset pipeline splits large files with a Distributed Map whose role may start, describe and stop only its own child executions', () => {
+    const machine = api.stateMachines.datasetPipeline;
+    const resources = apiTemplate.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const props = resources[logicalIdOf(machine)].Properties as { StateMachineName: string; DefinitionString: unknown };
+    const definition = JSON.stringify(props.DefinitionString);
+    expect(definition).toContain('\\"Mode\\":\\"DISTRIBUTED\\"');
+    expect(definition).toContain('$.steps.Plan.output.chunks');
+    const name = props.StateMachineName;
+    expect(name).toMatch(/datasetPipeline$/);
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(logicalIdOf(machine.role)))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const resourceOf = (action: string) => JSON.stringify(statements.find((st) => [st.Action].flat().includes(action))?.Resource);
+    expect(resourceOf('states:StartExecution')).toContain(`:stateMachine:${name}`);
+    expect(resourceOf('states:DescribeExecution')).toContain(`:execution:${name}/*`);
+    expect(resourceOf('states:StopExecution')).toContain(`:execution:${name}/*`);
+    // The training pipeline has no map: no fixed name, no such grants.
+    const training = resources[logicalIdOf(api.stateMachines.trainingPipeline)].Properties;
+    expect(training.StateMachineName).toBeUndefined();
+  });
+
   it('task functions are created with no trigger', () => {
     for (const f of catalog.filter((c) => c.trigger.kind === 'task')) expect(api.functions.has(f.name)).toBe(true);
   });

@@ -1,6 +1,5 @@
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
-import type { EventPublisher } from '../../platform/events.js';
 import { detailTypes } from '../../platform/events.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { DatasetSchema } from '../dataset-schema.js';
@@ -9,25 +8,11 @@ import { profileDataset } from '../profile-dataset.js';
 import type { QualityReport } from '../quality-report.js';
 import { assertValid, validateDataset } from '../validate-dataset.js';
 import { datasetKeys, type Dataset } from '../registry/dataset.js';
-import type { DatasetObjects, DatasetRepository } from '../registry/datasetRepository.js';
+import { chunksOf, mergedPreprocess, mergedProfile, mergedValidation } from './chunks.js';
+import { pipelineInput, pipelineRecipe, type PipelineDeps, type PipelineInput } from './context.js';
 
-export interface PipelineDeps {
-  datasets: DatasetRepository;
-  objects: DatasetObjects;
-  events: EventPublisher;
-  now?: () => Date;
-}
+export { pipelineInput, type PipelineDeps, type PipelineInput };
 
-/** What the state machine carries from step to step. */
-export const pipelineInput = z.object({
-  tenant: z.string(),
-  datasetId: z.string(),
-  key: z.string(),
-  eTag: z.string().optional(),
-  runId: z.string().describe('The execution name: one per (object, version)'),
-  steps: z.record(z.string(), z.object({ output: z.unknown() })).optional(),
-});
-export type PipelineInput = z.infer<typeof pipelineInput>;
 
 const validateOutput = z.object({ schema: DatasetSchema, rows: z.number(), validRows: z.number(), inTimeOrder: z.boolean().default(false) });
 
@@ -48,10 +33,9 @@ const schemaOf = (input: PipelineInput) => validated(input).schema;
 export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
   const dataset = await loadDataset(deps, input);
   const keys = datasetKeys(input.tenant, input.datasetId);
-  const startedAt = (deps.now?.() ?? new Date()).toISOString();
-  await deps.datasets.update(input.tenant, input.datasetId, { status: 'VALIDATING', run: { id: input.runId, startedAt, ...(input.eTag ? { objectETag: input.eTag } : {}) } });
-  await deps.datasets.clear(input.tenant, input.datasetId, ['failure'], { runId: input.runId });
-  const report = await validateDataset(await deps.objects.read(input.key), { schema: dataset.schema });
+  await deps.datasets.update(input.tenant, input.datasetId, { status: 'VALIDATING' }, { runId: input.runId });
+  const split = chunksOf(input);
+  const report = split ? await mergedValidation(deps, input, split.chunks) : await validateDataset(await deps.objects.read(input.key), { schema: dataset.schema });
   await deps.objects.put(keys.validation, JSON.stringify(report), 'application/json');
   assertValid(report);
   const rows = { raw: report.counts.rows, valid: report.counts.validRows };
@@ -59,25 +43,28 @@ export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
   return { schema: report.schema!, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0 };
 }
 
-/** Preprocess: sort, drop duplicates, resample to the interval, impute short gaps; stream to processed/. */
+/**
+ * Preprocess: sort, drop duplicates, resample to the interval, impute short gaps; stream to
+ * processed/. A split file's chunks were preprocessed by the Split step: their parts are joined.
+ */
 export async function preprocessStep(deps: PipelineDeps, input: PipelineInput) {
   const { schema, inTimeOrder } = validated(input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'PREPROCESSING' }, { runId: input.runId });
+  const split = chunksOf(input);
+  const result = split ? await mergedPreprocess(deps, input, split.chunks, keys.processed) : await preprocessWhole(deps, input, schema, inTimeOrder, keys.processed);
+  await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed }, { runId: input.runId });
+  return { processedKey: keys.processed, rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds };
+}
+
+async function preprocessWhole(deps: PipelineDeps, input: PipelineInput, schema: DatasetSchema, inTimeOrder: boolean, target: string) {
   const out = new PassThrough();
-  const upload = deps.objects.write(keys.processed, 'text/csv', out);
+  const upload = deps.objects.write(target, 'text/csv', out);
   try {
-    const result = await preprocessDataset(await deps.objects.read(input.key), out, {
-      // Validation saw every timestamp: a file already in time order skips the reorder window.
-      sort: !inTimeOrder,
-      dropDuplicates: true,
-      ...(schema.expectedIntervalSeconds ? { resample: {} } : {}),
-      impute: { method: 'linear' },
-    }, { schema });
+    const result = await preprocessDataset(await deps.objects.read(input.key), out, pipelineRecipe(schema, inTimeOrder), { schema });
     if (!out.writableEnded) out.end();
     await upload;
-    await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed }, { runId: input.runId });
-    return { processedKey: keys.processed, rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds ?? null };
+    return { rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds ?? null };
   } catch (error) {
     out.destroy(error as Error);
     await upload.catch(() => undefined);
@@ -94,15 +81,21 @@ export function summariseQuality(report: QualityReport) {
   };
 }
 
-/** Profile: the quality report of the data as the user sent it (duplicates, gaps, flatlines...), to reports/. */
+/**
+ * Profile: the quality report of the data as the user sent it (duplicates, gaps, flatlines...), to
+ * reports/. A split file's chunk profiles are merged; the run's work/ prefix is then no longer needed.
+ */
 export async function profileStep(deps: PipelineDeps, input: PipelineInput) {
   const schema = schemaOf(input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'PROFILING' }, { runId: input.runId });
-  const report = await profileDataset(await deps.objects.read(input.key), { schema, datasetId: input.datasetId, now: deps.now });
+  const options = { schema, datasetId: input.datasetId, now: deps.now };
+  const split = chunksOf(input);
+  const report = split ? await mergedProfile(deps, input, split.chunks, options) : await profileDataset(await deps.objects.read(input.key), options);
   await deps.objects.put(keys.quality, JSON.stringify(report), 'application/json');
   const quality = summariseQuality(report);
   await deps.datasets.update(input.tenant, input.datasetId, { quality }, { runId: input.runId });
+  if (split) await deps.objects.removePrefix(keys.work(input.runId).prefix);
   return { verdict: report.summary.verdict, ...quality };
 }
 
@@ -115,14 +108,16 @@ export async function publishStep(deps: PipelineDeps, input: PipelineInput) {
   return { published: true };
 }
 
-const undoInput = z.object({ step: z.enum(['Validate', 'Preprocess', 'Profile']), input: pipelineInput });
+const undoInput = z.object({ step: z.enum(['Split', 'Validate', 'Preprocess', 'Profile']), input: pipelineInput });
 
 /** Compensations: remove what a step wrote (idempotent: removing twice is fine), for this run only. */
 export async function undoStep(deps: PipelineDeps, event: unknown) {
   const { step, input } = undoInput.parse(event);
   const keys = datasetKeys(input.tenant, input.datasetId);
   const guard = { runId: input.runId };
-  if (step === 'Validate') {
+  if (step === 'Split') {
+    await deps.objects.removePrefix(keys.work(input.runId).prefix);
+  } else if (step === 'Validate') {
     await deps.objects.remove([keys.validation]);
     await deps.datasets.clear(input.tenant, input.datasetId, ['rows'], guard);
   } else if (step === 'Preprocess') {
@@ -142,6 +137,8 @@ const failureInput = pipelineInput.extend({
 
 /** The words a person sees: our error's message, not a stack trace. */
 export function causeOf(error: { Error?: string; Cause?: string } | undefined): string {
+  // A Distributed Map reports a failed item by this error alone; the item's own error is in its child execution.
+  if (error?.Error === 'States.ExceedToleratedFailureThreshold') return 'Processing a chunk of the file failed; the Split map run of this execution shows which chunk and why.';
   if (!error?.Cause) return error?.Error ?? 'Unknown error';
   try {
     const parsed = JSON.parse(error.Cause) as { errorType?: string; errorMessage?: string };

@@ -75,6 +75,18 @@ export const datasetKeys = (tenant: string, id: string) => {
     processed: `${root}/processed/data.csv`,
     validation: `${root}/reports/validation.json`,
     quality: `${root}/reports/quality.json`,
+    /** Scratch space of one run's chunks (a Distributed Map over a large file); removed when the run ends. */
+    work: (runId: string) => {
+      const prefix = `${root}/work/${runId}/`;
+      const chunk = (index: number) => `${prefix}chunk-${String(index).padStart(5, '0')}`;
+      return {
+        prefix,
+        validation: (index: number) => `${chunk(index)}.validation.json`,
+        profile: (index: number) => `${chunk(index)}.profile.json`,
+        preprocess: (index: number) => `${chunk(index)}.preprocess.json`,
+        processed: (index: number) => `${chunk(index)}.csv`,
+      };
+    },
   };
 };
 

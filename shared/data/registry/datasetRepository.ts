@@ -28,5 +28,11 @@ export interface DatasetObjects {
   write(key: string, contentType: string, body: AsyncIterable<Uint8Array | string>): Promise<void>;
   getText(key: string): Promise<string | undefined>;
   head(key: string): Promise<{ size: number; eTag?: string } | undefined>;
+  /** Bytes [start, end) of an object (fewer at its end). */
+  readRange(key: string, start: number, end: number): Promise<Uint8Array>;
+  /** Writes the objects `sources`, joined in order, to `target`. */
+  concat(target: string, sources: readonly string[], contentType: string): Promise<void>;
   remove(keys: readonly string[]): Promise<void>;
+  /** Removes every object under the prefix (idempotent). */
+  removePrefix(prefix: string): Promise<void>;
 }

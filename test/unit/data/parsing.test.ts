@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sourceFromRecords, sourceFromText } from '../../../shared/data/byte-source.js';
 import { DataValidationError } from '../../../shared/data/errors.js';
 import { openTable, type RowBatch, type TableOptions } from '../../../shared/data/table-reader.js';
+import { CELL_MISSING, lastCellStatus, numberFromBytes } from '../../../shared/data/cells.js';
 import { formatTimestamp, lastTimestampKind, parseTimestamp, TIMESTAMP_EPOCH, TIMESTAMP_NAIVE, TIMESTAMP_ZONED } from '../../../shared/data/timestamp.js';
 import type { ByteSource } from '../../../shared/data/byte-source.js';
 import { chunked, gzipped } from './helpers.js';
@@ -114,6 +115,38 @@ describe('openTable', () => {
     const { table } = await readAll(sourceFromText(text));
     expect(table.layout.schema).toMatchObject({ timestampColumn: 'datetime', sensorColumns: [{ name: 'p' }], labelColumn: 'anomaly', expectedIntervalSeconds: 10 });
     expect(table.layout.ignoredColumns).toEqual(['id', 'mode']);
+  });
+
+  it('reads every cell on the one-pass paths exactly as the general parsers read it', async () => {
+    const numbers = ['1', '-0', '+2.5', '10.1234', '.5', '5.', '007', '123456789', '1234567890.12345', '1234567890123456', '99999999999999.9', '1e5', '-', '.', '1.2.3', ' 5', '5 ', 'NA', '', '+-1', 'abc', '0x10', '2147483648', '-2147483649.5'];
+    const times = ['2024-01-31T12:00:00Z', '2024-01-31 12:00:00', '2024-01-31T12:00:00.250Z', '2024-01-31T12:00:00,25', '2024-01-31T12:00:00.1234567Z', '2024-01-31T12:00:00.Z', '2024-02-29T23:59:59Z', '2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '2024-01-31T24:00:00Z', '2024-06-30T23:59:60Z', '2024-01-31T12:00:00+02:00', '2024-01-31t12:00:00z', '2024/01/31 12:00:00', '1706702400', ' 2024-01-31T12:00:00Z', '2024-01-31T12:00:00Z ', '2024-01-31T12:00', '2024-1-31T12:00:00Z', ''];
+    for (const d of [',', ';']) {
+      for (const eol of ['\n', '\r\n']) {
+        const lines = ['time,a,b,label'.replaceAll(',', d)];
+        const expected: { time: number; kind: number; a: number; status: number; b: number; label: number }[] = [];
+        const bytes = (s: string) => Buffer.from(s);
+        const cellTimes = times.filter((t) => !t.includes(d));
+        for (let i = 0; i < Math.max(numbers.length, cellTimes.length); i++) {
+          const t = cellTimes[i % cellTimes.length];
+          const a = numbers[i % numbers.length];
+          const b = numbers[(i * 7 + 3) % numbers.length];
+          const label = numbers[(i * 5 + 1) % numbers.length];
+          lines.push([t, a, b, label].join(d));
+          const time = t === '' ? Number.NaN : parseTimestamp(t);
+          const kind = t === '' ? 4 : lastTimestampKind();
+          const num = (x: string) => numberFromBytes(bytes(x), 0, bytes(x).length);
+          const labelValue = num(label);
+          const labelMissing = lastCellStatus() === CELL_MISSING;
+          const aValue = num(a);
+          expected.push({ time, kind, a: aValue, status: lastCellStatus(), b: num(b), label: labelMissing ? Number.NaN : labelValue });
+        }
+        const schema = { timestampColumn: 'time', sensorColumns: [{ name: 'a' }, { name: 'b' }], labelColumn: 'label', delimiter: d as ',' | ';' };
+        const table = await openTable(chunked(lines.join(eol), 1000), { schema });
+        const got: typeof expected = [];
+        for await (const batch of table.batches()) for (let k = 0; k < batch.count; k++) got.push({ time: batch.time[k], kind: batch.timeKind[k], a: batch.values[0][k], status: batch.status[0][k], b: batch.values[1][k], label: (batch.label as Float64Array)[k] });
+        expect(got, `delimiter ${JSON.stringify(d)}, line end ${JSON.stringify(eol)}`).toEqual(expected);
+      }
+    }
   });
 
   it('marks ragged rows and reads what is there', async () => {

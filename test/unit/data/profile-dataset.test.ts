@@ -78,6 +78,65 @@ describe('profileDataset', () => {
     expect(find(r, 'level-shift', 'ramp')).toBeUndefined();
   });
 
+  it('finds the drop of the SKAB valve temperature (4 degrees in about 80 s), and nothing else', async () => {
+    const r = await profileDataset(createReadStream(SKAB), {});
+    const shifts = r.findings.filter((f) => f.check === 'level-shift');
+    expect(shifts.map((f) => f.column)).toEqual(['Temperature']);
+    const [range] = shifts[0].ranges;
+    expect(shifts[0].ranges).toHaveLength(1);
+    // The drop runs from about line 605 (78.5) to line 690 (74.4), 10:25:00 to 10:26:35.
+    expect(range.fromLine).toBeGreaterThanOrEqual(595);
+    expect(range.toLine).toBeLessThanOrEqual(695);
+    expect(range.start! >= '2020-03-09T10:24:50' && range.end! <= '2020-03-09T10:26:40').toBe(true);
+    expect(shifts[0].details?.largestFrom).toBeCloseTo(78.7, 0);
+    expect(shifts[0].details?.largestTo).toBeCloseTo(74.8, 0);
+  });
+
+  it('finds a level change spread over many rows, and sharp ones back and forth', async () => {
+    const rnd = noise(5);
+    // 'slow': +5 over 150 rows (5% of the file); 'pulse': up at row 1000 and down at 2000.
+    const r = await profile(csv(3000, ['slow', 'pulse'], (i, c) => (c === 0 ? 5 * Math.min(1, Math.max(0, (i - 1500) / 150)) : i >= 1000 && i < 2000 ? 4 : 0) + rnd()));
+    const slow = find(r, 'level-shift', 'slow');
+    expect(slow?.ranges).toHaveLength(1);
+    expect(slow?.ranges[0].fromLine).toBeGreaterThan(1480);
+    expect(slow?.ranges[0].toLine).toBeLessThan(1680);
+    expect(find(r, 'level-shift', 'pulse')?.ranges.map((x) => Math.round(x.toLine / 100) * 100)).toEqual([1000, 2000]);
+  });
+
+  it('finds no level shift in noise, ramps, sine waves, slow drifts, bumps or a modest random walk', async () => {
+    const gauss = (rnd: () => number) => () => rnd() + rnd() + rnd() + rnd();
+    for (const n of [800, 3000, 20_000]) {
+      for (let seed = 1; seed <= 3; seed++) {
+        const rnd = noise(100 * seed + n);
+        const g = gauss(rnd);
+        let walk = 0;
+        const columns = ['noise', 'ramp', 'sine', 'slowSine', 'drift', 'bump', 'walk'];
+        const r = await profile(
+          csv(n, columns, (i, c) => {
+            const x = i / n;
+            switch (c) {
+              case 0:
+                return g();
+              case 1:
+                return 20 * x + g();
+              case 2:
+                return 5 * Math.sin(2 * Math.PI * 9 * x) + 0.3 * g();
+              case 3:
+                return 3 * Math.sin(2 * Math.PI * 1.3 * x) + 0.1 * g();
+              case 4:
+                return 10 * x * x + 2 * Math.cos(7 * x) + 0.5 * g();
+              case 5:
+                return 3 * Math.exp(-(((x - 0.4) * 40) ** 2)) + 0.1 * g();
+              default:
+                return (walk += 0.03 * g()) + g();
+            }
+          }),
+        );
+        expect(r.findings.filter((f) => f.check === 'level-shift').map((f) => `${n}/${seed}: ${f.column}`)).toEqual([]);
+      }
+    }
+  });
+
   it('finds two operating modes, and none in a sine wave', async () => {
     const rnd = noise(3);
     const r = await profile(csv(3000, ['load', 'sine'], (i, c) => (c === 0 ? (Math.floor(i / 250) % 2 === 0 ? 20 : 80) + rnd() * 4 : Math.sin(i / 30) + rnd() * 0.1)));
@@ -130,5 +189,30 @@ describe('QuantileSketch', () => {
       expect(Math.abs(lo / sorted.length - qs[i])).toBeLessThan(0.01);
     });
     expect(s.weighted().values.length).toBeLessThan(20_000);
+  });
+
+  it('adds arrays like single values, survives JSON, and merges halves within the same error', () => {
+    const rnd = noise(6);
+    const xs = Float64Array.from({ length: 300_000 }, (_, i) => Math.sin(i / 700) * 3 + rnd());
+    const one = new QuantileSketch();
+    for (const x of xs) one.add(x);
+    const many = new QuantileSketch();
+    for (let i = 0; i < xs.length; i += 4096) many.addMany(xs.subarray(i, i + 4096), Math.min(4096, xs.length - i));
+    const qs = [0.01, 0.25, 0.5, 0.75, 0.99];
+    expect(many.quantiles(qs)).toEqual(one.quantiles(qs));
+    expect(QuantileSketch.fromJSON(JSON.parse(JSON.stringify(many.toJSON()))).quantiles(qs)).toEqual(many.quantiles(qs));
+    const a = new QuantileSketch();
+    const b = new QuantileSketch();
+    a.addMany(xs.subarray(0, 123_457), 123_457);
+    b.addMany(xs.subarray(123_457), xs.length - 123_457);
+    const merged = QuantileSketch.fromJSON(a.toJSON());
+    merged.mergeState(JSON.parse(JSON.stringify(b.toJSON())));
+    expect(merged.count).toBe(xs.length);
+    const sorted = xs.slice().sort();
+    merged.quantiles(qs).forEach((v, i) => {
+      let lo = 0;
+      while (lo < sorted.length && sorted[lo] < v) lo++;
+      expect(Math.abs(lo / sorted.length - qs[i])).toBeLessThan(0.01);
+    });
   });
 });

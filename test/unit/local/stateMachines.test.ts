@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../../local/lambdaRuntime.js';
+import type { Context } from 'aws-lambda';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { localStateMachine } from '../../../local/stateMachines.js';
+import { sagaDefinition, type SagaDefinition } from '../../../shared/platform/saga.js';
 
 const fn = (name: string, body: (event: Record<string, unknown>) => unknown): LocalFunction => ({
   spec: { name, memoryMb: 128, timeoutSeconds: 5 },
@@ -49,5 +52,65 @@ describe('local state machine runner', () => {
 
   it('refuses a definition naming a function it does not have', () => {
     expect(() => localStateMachine({ StartAt: 'X', States: { X: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'nope' }, End: true } } }, functions)).toThrow(/nope/);
+  });
+});
+
+describe('a saga with a conditional Distributed Map step, run locally', () => {
+  const seen: number[] = [];
+  const functions = new Map<string, LocalFunction>([
+    ['plan', fn('plan', (e) => ({ chunked: e.chunked === true, chunks: [{ index: 0 }, { index: 1 }, { index: 2 }] }))],
+    ['chunk', fn('chunk', (e) => {
+      const { chunk, runId } = e as { chunk: { index: number }; runId: string };
+      if (runId === 'fail' && chunk.index === 1) throw Object.assign(new Error('chunk 1 is broken'), { name: 'DataValidationError' });
+      seen.push(chunk.index);
+      return { index: chunk.index };
+    })],
+    ['merge', fn('merge', () => ({ merged: seen.length }))],
+    ['undo', fn('undo', (e) => ({ undone: (e as { step: string }).step }))],
+    ['fail', fn('fail', (e) => ({ failedStep: (e as { failedStep: string }).failedStep }))],
+  ]);
+  const saga: SagaDefinition = {
+    comment: 'map test',
+    steps: [
+      { name: 'Plan', functionName: 'plan' },
+      {
+        name: 'Split',
+        functionName: 'chunk',
+        compensationFunctionName: 'undo',
+        onlyWhen: '$.steps.Plan.output.chunked',
+        map: { itemsPath: '$.steps.Plan.output.chunks', itemSelector: { 'runId.$': '$.runId', 'chunk.$': '$$.Map.Item.Value' }, maxConcurrency: 2 },
+      },
+      { name: 'Merge', functionName: 'merge' },
+    ],
+    failureFunctionName: 'fail',
+  };
+  const definition = sagaDefinition(saga) as unknown as StateMachineDefinition;
+
+  it('runs the map once per item when the condition holds, and skips it when not', async () => {
+    seen.length = 0;
+    const out = (await localStateMachine(definition, functions).run({ runId: 'ok', chunked: true })) as { steps: Record<string, { output: unknown }> };
+    expect(seen.sort()).toEqual([0, 1, 2]);
+    expect(out.steps.Merge.output).toEqual({ merged: 3 });
+    expect(out.steps.Split).toBeUndefined();
+    seen.length = 0;
+    const skipped = (await localStateMachine(definition, functions).run({ runId: 'ok', chunked: false })) as { steps: Record<string, { output: unknown }> };
+    expect(seen).toEqual([]);
+    expect(skipped.steps.Merge.output).toEqual({ merged: 0 });
+  });
+
+  it('a failing item fails the map step, which runs its compensation and records the failure', async () => {
+    const calls: string[] = [];
+    const spy = new Map([...functions].map(([name, f]) => [name, { ...f, handler: async (event: never, context: Context) => (calls.push(name), f.handler(event, context)) }]));
+    await expect(localStateMachine(definition, spy).run({ runId: 'fail', chunked: true })).rejects.toThrow();
+    expect(calls).toContain('undo');
+    expect(calls.at(-1)).toBe('fail');
+    expect(calls).not.toContain('merge');
+  });
+
+  it('declares the map as DISTRIBUTED with the concurrency asked for and the Choice before it', () => {
+    const states = definition.States as unknown as Record<string, Record<string, unknown>>;
+    expect(states['Split?']).toMatchObject({ Type: 'Choice', Default: 'Merge' });
+    expect(states.Split).toMatchObject({ Type: 'Map', MaxConcurrency: 2, ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } }, ResultPath: null });
+    expect(states.Plan.Next).toBe('Split?');
   });
 });

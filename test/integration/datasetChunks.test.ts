@@ -1,0 +1,165 @@
+/**
+ * The Distributed Map of the dataset pipeline on the local cloud: files over a (here tiny) split
+ * size are cut into chunks, processed by one function each, and merged; the dataset, its reports
+ * and its processed file must be what the whole file gives when streamed by one function.
+ */
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { invokeFunction, type LocalFunction } from '../../local/lambdaRuntime.js';
+import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
+import { workflows } from '../../shared/catalog.js';
+import { sourceFromText } from '../../shared/data/byte-source.js';
+import type { DatasetSchema } from '../../shared/data/dataset-schema.js';
+import { pipelineRecipe } from '../../shared/data/pipeline/context.js';
+import { preprocessDataset } from '../../shared/data/preprocess-dataset.js';
+import { profileDataset } from '../../shared/data/profile-dataset.js';
+import { validateDataset } from '../../shared/data/validate-dataset.js';
+import { sagaDefinition } from '../../shared/platform/saga.js';
+import { useLocalCloud } from './localCloudFixture.js';
+
+// Read by the Plan function when it loads, after the cloud starts: split anything over 64 KiB.
+process.env.DATASET_SPLIT_BYTES = String(64 * 1024);
+process.env.DATASET_CHUNK_BYTES = String(64 * 1024);
+process.env.DATASET_CHUNK_HALO_BYTES = String(8 * 1024);
+
+const local = useLocalCloud();
+
+const sensors = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'];
+const schema: DatasetSchema = { timestampColumn: 'time', sensorColumns: sensors.map((name) => ({ name })), expectedIntervalSeconds: 1 };
+
+/**
+ * About 560 KB of 1 s data with what the pipeline must handle across chunk edges: repeated rows,
+ * 5 s gaps to impute, missing values, a stuck sensor for 300 rows, a level shift, bad timestamps.
+ */
+function generated(rows: number, badTimestampEvery = 0): string {
+  const lines = [`time,${sensors.join(',')}`];
+  let t = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < rows; i++) {
+    t += i % 997 === 500 ? 5000 : 1000;
+    const values = sensors.map((_, j) => {
+      if ((i + j * 13) % 211 === 0) return '';
+      if (j === 2 && i >= 3000 && i < 3300) return '7.5';
+      const level = j === 4 && i > 4000 ? 25 : 20;
+      return (level + Math.sin(i / (30 + j)) * 2 + ((i * 7919 + j * 104729) % 1000) / 1000).toFixed(3);
+    });
+    const time = badTimestampEvery > 0 && i % badTimestampEvery === 7 ? 'not-a-time' : new Date(t).toISOString();
+    const line = `${time},${values.join(',')}`;
+    lines.push(line);
+    if (i % 613 === 100) lines.push(line);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function objectKeys(prefix: string): Promise<string[]> {
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+async function processedWhole(text: string, inTimeOrder: boolean): Promise<string> {
+  const parts: Buffer[] = [];
+  const out = new Writable({ write: (chunk: Buffer, _encoding, done) => (parts.push(chunk), done()) });
+  await preprocessDataset(sourceFromText(text), out, pipelineRecipe(schema, inTimeOrder), { schema });
+  return Buffer.concat(parts).toString('utf8');
+}
+
+const planOf = (datasetId: string) => {
+  const execution = local.cloud.stateMachines.executions('datasetPipeline').find((e) => (JSON.parse(e.input) as { datasetId: string }).datasetId === datasetId);
+  return (execution?.output as { steps: { Plan: { output: { chunked: boolean; chunks: unknown[] } } } } | undefined)?.steps.Plan.output;
+};
+
+describe('large files through the Distributed Map', () => {
+  afterEach(() => {
+    local.cloud.stateMachines.register('datasetPipeline', sagaDefinition(workflows.datasetPipeline) as unknown as StateMachineDefinition);
+  });
+
+  it('splits a file over the split size into chunks and ends with what the whole file gives: reports, rows and the processed file byte for byte', async () => {
+    const text = generated(6000);
+    const call = await local.client('big-a');
+    const created = await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'split', name: 'split', schema, content: text }) });
+    expect(created.status).toBe(201);
+
+    const dataset = await local.settled(call, '/datasets/split', 25_000);
+    const whole = await validateDataset(sourceFromText(text), { schema });
+    expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
+    const plan = planOf('split')!;
+    expect(plan.chunked).toBe(true);
+    expect(plan.chunks.length).toBeGreaterThanOrEqual(6);
+
+    const objects = s3DatasetObjects();
+    const root = 'datasets/big-a/split';
+    expect(await objectKeys(`${root}/`)).toEqual([`${root}/processed/data.csv`, `${root}/raw/data.csv`, `${root}/reports/quality.json`, `${root}/reports/validation.json`]);
+    expect(JSON.parse((await objects.getText(`${root}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
+    expect(await objects.getText(`${root}/processed/data.csv`)).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
+
+    const merged = JSON.parse((await objects.getText(`${root}/reports/quality.json`))!) as Awaited<ReturnType<typeof profileDataset>>;
+    const direct = await profileDataset(sourceFromText(text), { schema, datasetId: 'split' });
+    expect({ ...merged.summary }).toEqual({ ...direct.summary });
+    const findings = (r: typeof direct) => r.findings.map((f) => ({ check: f.check, column: f.column, severity: f.severity, count: f.count }));
+    expect(findings(merged)).toEqual(findings(direct));
+    expect(merged.findings.map((f) => f.check)).toEqual(expect.arrayContaining(['duplicate-timestamps', 'time-gaps', 'missing-values', 'flatline']));
+  });
+
+  it('fails a split file at Validate with the line numbers of the whole file, and leaves only the raw file', async () => {
+    const text = generated(6000, 40);
+    const call = await local.client('big-b');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'bad-times', name: 'bad times', schema, content: text }) });
+
+    const dataset = (await local.settled(call, '/datasets/bad-times', 25_000)) as { status: string; failure: { step: string; cause: string } };
+    const whole = await validateDataset(sourceFromText(text), { schema });
+    expect(whole.valid).toBe(false);
+    expect(dataset.status).toBe('FAILED');
+    expect(dataset.failure.step).toBe('Validate');
+    expect(dataset.failure.cause).toContain(whole.fatalErrors[0].message);
+    expect(planOf('bad-times')).toBeUndefined(); // a failed execution has no output; the map ran (see the keys below)
+    expect(await objectKeys('datasets/big-b/bad-times/')).toEqual(['datasets/big-b/bad-times/raw/data.csv']);
+  });
+
+  for (const step of ['Split', 'Preprocess', 'Profile'] as const) {
+    it(`compensates everything when ${step} fails on a split file after writing its output`, async () => {
+      const real = workflows.datasetPipeline.steps.find((s) => s.name === step)!.functionName;
+      const realFn = local.cloud.functions.get(real)!;
+      const injected: LocalFunction = {
+        spec: { name: 'injected', memoryMb: 512, timeoutSeconds: 60 },
+        handler: async (event: never) => {
+          const out = await invokeFunction(realFn, event);
+          // In the map, only the third chunk fails: the others have written their results.
+          if (step !== 'Split' || (event as { chunk: { index: number } }).chunk.index === 2) throw new Error(`injected failure at ${step}`);
+          return out;
+        },
+      };
+      const saga = { ...workflows.datasetPipeline, steps: workflows.datasetPipeline.steps.map((s) => (s.name === step ? { ...s, functionName: 'injected' } : s)) };
+      local.cloud.stateMachines.register('datasetPipeline', sagaDefinition(saga) as unknown as StateMachineDefinition, { functions: new Map([['injected', injected]]) });
+
+      const call = await local.client('big-c');
+      const id = `fail-${step.toLowerCase()}`;
+      await call('/datasets', { method: 'POST', body: JSON.stringify({ id, name: id, schema, content: generated(3000) }) });
+
+      const dataset = await local.settled(call, `/datasets/${id}`, 25_000);
+      expect(dataset).toMatchObject({ status: 'FAILED', failure: { step, cause: expect.stringContaining(`injected failure at ${step}`) } });
+      expect(dataset.processedKey).toBeUndefined();
+      expect(dataset.quality).toBeUndefined();
+      expect(dataset.rows).toBeUndefined();
+      expect(await objectKeys(`datasets/big-c/${id}/`)).toEqual([`datasets/big-c/${id}/raw/data.csv`]);
+    });
+  }
+
+  it('joins parts of 5 MiB and more inside S3 (UploadPartCopy), and smaller ones by streaming', async () => {
+    const objects = s3DatasetObjects();
+    const big = (c: string) => c.repeat(5 * 1024 * 1024 + 17);
+    await objects.put('scratch/a', big('a'), 'text/plain');
+    await objects.put('scratch/b', big('b'), 'text/plain');
+    await objects.put('scratch/c', 'tail', 'text/plain');
+    await objects.concat('scratch/joined', ['scratch/a', 'scratch/b', 'scratch/c'], 'text/plain');
+    const joined = (await objects.getText('scratch/joined'))!;
+    expect(joined.length).toBe(2 * (5 * 1024 * 1024 + 17) + 4);
+    expect(joined.startsWith('aaa') && joined.includes('ab') && joined.endsWith('btail')).toBe(true);
+
+    await objects.concat('scratch/small', ['scratch/c', 'scratch/c'], 'text/plain');
+    expect(await objects.getText('scratch/small')).toBe('tailtail');
+    await objects.removePrefix('scratch/');
+    expect(await objectKeys('scratch/')).toEqual([]);
+  });
+});
