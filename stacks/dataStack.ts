@@ -14,14 +14,14 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { catalog } from '../shared/catalog.js';
 import { clientTenantKey } from '../shared/gateway/tenantClaim.js';
 import { scopeDescriptions, type Scope } from '../shared/gateway/scopes.js';
-import { buckets, bus as busDeclaration, eventSource, queues, tables, type BucketName, type QueueName, type TableName } from '../shared/platform/resources.js';
+import { buckets, bus as busDeclaration, eventSource, queues, tables, type BucketDeclaration, type BucketName, type QueueName, type TableName } from '../shared/platform/resources.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
 import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
 import { acknowledgeCustomResourceProviders } from './nag.js';
@@ -38,6 +38,9 @@ export interface Auth {
 }
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+/** Scratch objects a run left behind (stopped by hand, timed out) expire; their old versions go with the rule above. */
+const scratchRules = (declaration: BucketDeclaration): LifecycleRule[] =>
+  declaration.scratch ? [{ id: 'ExpireScratch', prefix: declaration.scratch.prefix, expiration: Duration.days(declaration.scratch.expireAfterDays) }] : [];
 const mapOf = <K extends string, V>(names: readonly K[], make: (name: K) => V) => Object.fromEntries(names.map((n) => [n, make(n)])) as Record<K, V>;
 
 /**
@@ -102,6 +105,7 @@ export class DataStack extends Stack {
           { abortIncompleteMultipartUploadAfter: Duration.days(1) },
           // Versioning protects against a bad overwrite; old versions need not be kept for ever.
           { noncurrentVersionExpiration: Duration.days(config.prod ? 90 : 7) },
+          ...scratchRules(buckets[name]),
         ],
         removalPolicy,
         autoDeleteObjects: !config.prod,

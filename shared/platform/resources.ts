@@ -45,10 +45,15 @@ export interface BucketDeclaration {
   context: BoundedContext;
   /** Send object events to EventBridge (the dataset drop starts the pipeline this way). */
   eventBridge: boolean;
+  /**
+   * A prefix of scratch objects that a run removes when it ends; a lifecycle rule expires what a
+   * run stopped by hand (or by a timeout) left behind.
+   */
+  scratch?: { prefix: string; expireAfterDays: number };
 }
 
 export const buckets = {
-  datasets: { name: 'datasets', context: 'data', eventBridge: true },
+  datasets: { name: 'datasets', context: 'data', eventBridge: true, scratch: { prefix: 'work/', expireAfterDays: 7 } },
   models: { name: 'models', context: 'mlops', eventBridge: false },
 } as const satisfies Record<string, BucketDeclaration>;
 export type BucketName = keyof typeof buckets;

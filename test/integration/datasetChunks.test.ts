@@ -91,6 +91,7 @@ describe('large files through the Distributed Map', () => {
     const objects = s3DatasetObjects();
     const root = 'datasets/big-a/split';
     expect(await objectKeys(`${root}/`)).toEqual([`${root}/processed/data.csv`, `${root}/raw/data.csv`, `${root}/reports/quality.json`, `${root}/reports/validation.json`]);
+    expect(await objectKeys('work/big-a/split/')).toEqual([]);
     expect(JSON.parse((await objects.getText(`${root}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
     expect(await objects.getText(`${root}/processed/data.csv`)).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
 
@@ -100,6 +101,24 @@ describe('large files through the Distributed Map', () => {
     const findings = (r: typeof direct) => r.findings.map((f) => ({ check: f.check, column: f.column, severity: f.severity, count: f.count }));
     expect(findings(merged)).toEqual(findings(direct));
     expect(merged.findings.map((f) => f.check)).toEqual(expect.arrayContaining(['duplicate-timestamps', 'time-gaps', 'missing-values', 'flatline']));
+  });
+
+  it('streams the whole file at Preprocess when rows are out of time order across chunks, and gives what the whole file gives', async () => {
+    const lines = generated(6000).trimEnd().split('\n');
+    // Move a row 1,500 rows later (two chunks of about 800 rows, far beyond a halo) every 400 rows.
+    for (let i = 200; i + 1500 < lines.length; i += 400) lines.splice(i + 1500, 0, ...lines.splice(i, 1));
+    const text = `${lines.join('\n')}\n`;
+    const call = await local.client('big-d');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'shuffled', name: 'shuffled', schema, content: text }) });
+
+    const dataset = await local.settled(call, '/datasets/shuffled', 25_000);
+    const whole = await validateDataset(sourceFromText(text), { schema });
+    expect(whole.outOfOrderRows).toBeGreaterThan(10);
+    expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
+    expect(planOf('shuffled')!.chunked).toBe(true);
+    const objects = s3DatasetObjects();
+    expect(await objects.getText('datasets/big-d/shuffled/processed/data.csv')).toBe(await processedWhole(text, false));
+    expect(await objectKeys('work/big-d/shuffled/')).toEqual([]);
   });
 
   it('fails a split file at Validate with the line numbers of the whole file, and leaves only the raw file', async () => {
@@ -115,15 +134,18 @@ describe('large files through the Distributed Map', () => {
     expect(dataset.failure.cause).toContain(whole.fatalErrors[0].message);
     expect(planOf('bad-times')).toBeUndefined(); // a failed execution has no output; the map ran (see the keys below)
     expect(await objectKeys('datasets/big-b/bad-times/')).toEqual(['datasets/big-b/bad-times/raw/data.csv']);
+    expect(await objectKeys('work/big-b/bad-times/')).toEqual([]);
   });
 
   for (const step of ['Split', 'Preprocess', 'Profile'] as const) {
     it(`compensates everything when ${step} fails on a split file after writing its output`, async () => {
+      const scratchSeen: string[] = [];
       const real = workflows.datasetPipeline.steps.find((s) => s.name === step)!.functionName;
       const realFn = local.cloud.functions.get(real)!;
       const injected: LocalFunction = {
         spec: { name: 'injected', memoryMb: 512, timeoutSeconds: 60 },
         handler: async (event: never) => {
+          if (step !== 'Split') scratchSeen.push(...(await objectKeys('work/big-c/')));
           const out = await invokeFunction(realFn, event);
           // In the map, only the third chunk fails: the others have written their results.
           if (step !== 'Split' || (event as { chunk: { index: number } }).chunk.index === 2) throw new Error(`injected failure at ${step}`);
@@ -143,6 +165,9 @@ describe('large files through the Distributed Map', () => {
       expect(dataset.quality).toBeUndefined();
       expect(dataset.rows).toBeUndefined();
       expect(await objectKeys(`datasets/big-c/${id}/`)).toEqual([`datasets/big-c/${id}/raw/data.csv`]);
+      expect(await objectKeys(`work/big-c/${id}/`)).toEqual([]);
+      // The chunks had written their parts where the compensation looked for them.
+      if (step !== 'Split') expect(scratchSeen.filter((k) => k.startsWith(`work/big-c/${id}/`)).length).toBeGreaterThan(0);
     });
   }
 

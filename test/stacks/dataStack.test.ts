@@ -53,6 +53,13 @@ describe('buckets', () => {
     }
   });
 
+  it('expires the scratch prefix of the datasets bucket (chunks of a run stopped by hand), and nothing else', () => {
+    const rules = Object.values(dataTemplate.findResources('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.anyValue() } })).flatMap(
+      (b) => b.Properties.LifecycleConfiguration.Rules as { Prefix?: string; ExpirationInDays?: number }[],
+    );
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([expect.objectContaining({ Prefix: 'work/', ExpirationInDays: 7, Status: 'Enabled' })]);
+  });
+
   it('sends object events to EventBridge only where declared', () => {
     const wanted = Object.values(buckets).filter((b) => b.eventBridge).length;
     dataTemplate.resourceCountIs('Custom::S3BucketNotifications', wanted);

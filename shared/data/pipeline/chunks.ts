@@ -132,6 +132,8 @@ export async function chunkStep(deps: PipelineDeps, input: ChunkInput): Promise<
 
   const profile = await profilePartial(chunkSource(read, plan, chunk, 'own'), { ...options, datasetId: input.datasetId });
   await deps.objects.put(work.profile(chunk.index), JSON.stringify(profile), 'application/json');
+  // Rows out of time order: the Preprocess step streams the whole file (see preprocessStep), so a part would go unused.
+  if (validation.outOfOrderRows > 0) return { index: chunk.index, fatal: false };
 
   const ownLines = await haloOwnLines(read, plan, chunk, validation.counts.lines - validation.headerLines);
   const out = new PassThrough();

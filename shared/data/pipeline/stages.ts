@@ -45,14 +45,16 @@ export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
 
 /**
  * Preprocess: sort, drop duplicates, resample to the interval, impute short gaps; stream to
- * processed/. A split file's chunks were preprocessed by the Split step: their parts are joined.
+ * processed/. A split file's chunks were preprocessed by the Split step: their parts are joined,
+ * when the file is in time order. Each chunk sorts only the rows it reads, so for a split file
+ * with rows out of order the whole file is streamed here instead, sorted as a small file is.
  */
 export async function preprocessStep(deps: PipelineDeps, input: PipelineInput) {
   const { schema, inTimeOrder } = validated(input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'PREPROCESSING' }, { runId: input.runId });
   const split = chunksOf(input);
-  const result = split ? await mergedPreprocess(deps, input, split.chunks, keys.processed) : await preprocessWhole(deps, input, schema, inTimeOrder, keys.processed);
+  const result = split && inTimeOrder ? await mergedPreprocess(deps, input, split.chunks, keys.processed) : await preprocessWhole(deps, input, schema, inTimeOrder, keys.processed);
   await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed }, { runId: input.runId });
   return { processedKey: keys.processed, rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resourceId } from '../../platform/ids.js';
+import { buckets } from '../../platform/resources.js';
 import { DatasetSchema } from '../dataset-schema.js';
 
 export const datasetStatuses = ['PENDING', 'VALIDATING', 'PREPROCESSING', 'PROFILING', 'READY', 'FAILED'] as const;
@@ -75,9 +76,13 @@ export const datasetKeys = (tenant: string, id: string) => {
     processed: `${root}/processed/data.csv`,
     validation: `${root}/reports/validation.json`,
     quality: `${root}/reports/quality.json`,
-    /** Scratch space of one run's chunks (a Distributed Map over a large file); removed when the run ends. */
+    /**
+     * Scratch space of one run's chunks (a Distributed Map over a large file), removed when the run
+     * ends. It lives under the bucket's scratch prefix, outside the dataset's root, so that one
+     * lifecycle rule expires what a run stopped by hand left behind.
+     */
     work: (runId: string) => {
-      const prefix = `${root}/work/${runId}/`;
+      const prefix = `${buckets.datasets.scratch.prefix}${tenant}/${id}/${runId}/`;
       const chunk = (index: number) => `${prefix}chunk-${String(index).padStart(5, '0')}`;
       return {
         prefix,
