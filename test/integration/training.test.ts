@@ -42,7 +42,8 @@ describe('training and prediction on the local cloud', () => {
     const other = await local.client('plant-v');
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'pending', name: 'pending' }) });
     const notReady = await call('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'pca' }) });
-    expect([409, 422]).toContain(notReady.status);
+    const problem = await expectProblem(notReady, 409);
+    expect(problem).toMatchObject({ datasetStatus: 'PENDING' });
     await expectProblem(await other('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'pca' }) }), 404);
     await expectProblem(await call('/ml/predict', { method: 'POST', body: JSON.stringify({ modelId: 'nope', rows: [[1, 2]] }) }), 404);
     await expectProblem(await call('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'pending', detector: 'magic' }) }), 400);

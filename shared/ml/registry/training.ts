@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DatasetObjects, DatasetRepository } from '../../data/registry/datasetRepository.js';
-import { datasetKeys } from '../../data/registry/dataset.js';
+import { getReadyDataset } from '../../data/registry/datasets.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { DetailType, EventPublisher } from '../../platform/events.js';
 import { summariseReference } from '../drift/index.js';
@@ -63,15 +63,13 @@ export interface StartTrainingDeps {
  * Starts training a model on a READY dataset.
  * Primary course: the dataset is READY, the model is stored TRAINING with its job id, the
  * training state machine is started under that job id, and the record comes back at once.
- * Alternatives: no such dataset, 404; a dataset not READY, 409 (422 when it FAILED); the client's
+ * Alternatives: no such dataset, 404; a dataset not READY (FAILED included), 409 with its status
+ * and, when FAILED, the step and cause; the client's
  * model id is taken by a different request, 409; the same request again (a client retry) starts
  * the same run once and answers as the first time did.
  */
 export async function startTraining(deps: StartTrainingDeps, tenant: string, input: NewTraining, now = new Date()): Promise<ModelRecord> {
-  const dataset = await deps.datasets.get(tenant, input.datasetId);
-  if (!dataset) throw new NotFoundError(`No dataset "${input.datasetId}".`);
-  if (dataset.status === 'FAILED') throw new UnprocessableError(`Dataset "${dataset.id}" FAILED (${dataset.failure?.cause ?? 'see the dataset'}); it cannot be trained on.`);
-  if (dataset.status !== 'READY') throw new ConflictError(`Dataset "${dataset.id}" is ${dataset.status}; train once it is READY.`);
+  const dataset = await getReadyDataset(deps.datasets, tenant, input.datasetId, 'train');
   const schema = dataset.schema;
   const id = input.modelId ?? `mdl-${randomUUID()}`;
   const version = 1;
@@ -84,7 +82,7 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
     detector: input.detector,
     lineage: {
       datasetId: dataset.id,
-      processedKey: dataset.processedKey ?? datasetKeys(tenant, dataset.id).processed,
+      processedKey: dataset.processedKey,
       ...(input.features ? { requestedFeatures: input.features } : {}),
       columns: {
         ...(schema ? { timestampColumn: schema.timestampColumn } : {}),

@@ -51,13 +51,13 @@ async function started(over: Partial<NewTraining> = {}) {
 }
 
 describe('POST /ml/train: starting a run', () => {
-  it('refuses a dataset that is not READY (409), FAILED (422) or unknown (404), and writes nothing', async () => {
+  it('refuses a dataset that is not READY or FAILED (409, as detect and evaluate) or unknown (404), and writes nothing', async () => {
     const models = memoryModels();
     const starter = recordingStarter();
     const deps = (status: 'PREPROCESSING' | 'FAILED') => ({ models, starter, datasets: memoryDatasets([readyDataset({ status })]) });
 
     await expect(startTraining(deps('PREPROCESSING'), 'acme', request())).rejects.toBeInstanceOf(ConflictError);
-    await expect(startTraining(deps('FAILED'), 'acme', request())).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(startTraining(deps('FAILED'), 'acme', request())).rejects.toBeInstanceOf(ConflictError);
     await expect(startTraining(deps('PREPROCESSING'), 'acme', request({ datasetId: 'nope' }))).rejects.toBeInstanceOf(NotFoundError);
     expect(models.items.size).toBe(0);
     expect(starter.calls).toHaveLength(0);
