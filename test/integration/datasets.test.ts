@@ -3,6 +3,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { invokeFunction, type LocalFunction } from '../../local/lambdaRuntime.js';
+import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
 import { workflows } from '../../shared/catalog.js';
 import { sagaDefinition } from '../../shared/platform/saga.js';
 import { expectProblem, useLocalCloud } from './localCloudFixture.js';
@@ -44,6 +45,9 @@ describe('the dataset pipeline on the local cloud', () => {
       'datasets/plant-a/valve1-0/reports/quality.json',
       'datasets/plant-a/valve1-0/reports/validation.json',
     ]);
+
+    const processed = (await s3DatasetObjects().getText('datasets/plant-a/valve1-0/processed/data.csv'))!;
+    expect((dataset.rows as { processed: number }).processed).toBe(processed.trimEnd().split('\n').length - 1);
 
     const report = (await (await call('/data/quality-report?datasetId=valve1-0')).json()) as { summary: { rows: number } };
     expect(report.summary.rows).toBe(1147);

@@ -50,12 +50,12 @@ export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
  * with rows out of order the whole file is streamed here instead, sorted as a small file is.
  */
 export async function preprocessStep(deps: PipelineDeps, input: PipelineInput) {
-  const { schema, inTimeOrder } = validated(input);
+  const { schema, inTimeOrder, rows, validRows } = validated(input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'PREPROCESSING' }, { runId: input.runId });
   const split = chunksOf(input);
   const result = split && inTimeOrder ? await mergedPreprocess(deps, input, split.chunks, keys.processed) : await preprocessWhole(deps, input, schema, inTimeOrder, keys.processed);
-  await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed }, { runId: input.runId });
+  await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed, rows: { raw: rows, valid: validRows, processed: result.rowsOut } }, { runId: input.runId });
   return { processedKey: keys.processed, rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds };
 }
 
@@ -125,6 +125,8 @@ export async function undoStep(deps: PipelineDeps, event: unknown) {
   } else if (step === 'Preprocess') {
     await deps.objects.remove([keys.processed]);
     await deps.datasets.clear(input.tenant, input.datasetId, ['processedKey'], guard);
+    const counted = validateOutput.safeParse(input.steps?.Validate?.output);
+    if (counted.success) await deps.datasets.update(input.tenant, input.datasetId, { rows: { raw: counted.data.rows, valid: counted.data.validRows } }, guard);
   } else {
     await deps.objects.remove([keys.quality]);
     await deps.datasets.clear(input.tenant, input.datasetId, ['quality'], guard);
