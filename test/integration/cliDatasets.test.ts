@@ -53,7 +53,7 @@ describe('telltale datasets (child process, local cloud)', () => {
     expect(push.stderr).toContain('registered dataset "valve1-0" (PENDING)');
     expect(push.stderr).toMatch(/uploaded skab-valve1-0\.csv \([\d,]+ bytes\)/);
     expect(push.stderr).toContain('status READY');
-    expect(push.stderr).toMatch(/dataset "valve1-0" is READY, rows: 1147 raw, 1147 valid; quality: \d+ error\(s\)/);
+    expect(push.stderr).toMatch(/dataset "valve1-0" is READY, rows: 1147 raw, 1147 valid, \d+ processed; quality: \d+ error\(s\)/);
     const dataset = JSON.parse(push.stdout) as { id: string; name: string; status: string; fileName: string; rows: { raw: number } };
     expect(dataset).toMatchObject({ id: 'valve1-0', name: 'skab-valve1-0', status: 'READY', fileName: 'skab-valve1-0.csv', rows: { raw: 1147 } });
 
