@@ -129,8 +129,8 @@ class TallyStage implements RowSink, SlotSink {
  * split between them the same way. Empty buckets and gaps between one chunk's last row and the
  * next chunk's first are written by the earlier chunk, whose halo after holds the next timed row.
  *
- * Not exact: rows out of time order across a boundary (each chunk sorts only its halo: the pipeline then preprocesses the whole file instead), halos
- * shorter than the above (a run of missing values whose known ends lie outside the halo stays
+ * Not exact: rows out of time order across a boundary (each chunk sorts only its halo; the
+ * pipeline then preprocesses the whole file instead), halos shorter than the above (a run of missing values whose known ends lie outside the halo stays
  * missing), window features (a window needs `window` rows before), scaling fitted per chunk.
  *
  * Counts: rowsIn, droppedInvalidTime and reordered count the own lines; rowsOut, missingOut and
