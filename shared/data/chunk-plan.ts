@@ -6,8 +6,8 @@
  * chunk reads like a small file of the same columns. Its halo is the chunk widened by about
  * haloBytes of whole lines on each side, for stages that need neighbouring rows.
  *
- * Limits of chunked reading: a quoted CSV field holding a line break is not supported (a cut may
- * fall inside it; the chunk then reports a quoted field never closed), and gzip cannot be cut at
+ * Limits of chunked reading: a cut may fall inside a quoted CSV field holding a line break (the
+ * chunk then reports UNCLOSED_QUOTE, and the pipeline reads the whole file instead), and gzip cannot be cut at
  * byte offsets (a gzip file is planned as one chunk, the whole file). Pure domain code: the bytes
  * come from a readRange function (a ranged GET on S3 in production).
  */

@@ -25,6 +25,7 @@ export const FatalIssueCode = z
     'NO_SENSOR_COLUMNS',
     'INVALID_JSON',
     'RAGGED_ROWS',
+    'UNCLOSED_QUOTE',
     'UNPARSEABLE_TIMESTAMPS',
     'MIXED_TIMEZONES',
     'NO_VALID_ROWS',

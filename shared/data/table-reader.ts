@@ -570,7 +570,7 @@ async function* rowBatches(layout: TableLayout, counts: TableCounts, buffered: L
       }
     }
     if (pending !== null)
-      throw DataValidationError.of('RAGGED_ROWS', `The quoted field opened on line ${pendingLine} is never closed.`, { line: pendingLine });
+      throw DataValidationError.of('UNCLOSED_QUOTE', `The quoted field opened on line ${pendingLine} is never closed.`, { line: pendingLine });
   } finally {
     await rest?.return?.(undefined);
   }

@@ -11,6 +11,7 @@ import { invokeFunction, type LocalFunction } from '../../local/lambdaRuntime.js
 import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
 import { workflows } from '../../shared/catalog.js';
 import { sourceFromText } from '../../shared/data/byte-source.js';
+import { planChunks } from '../../shared/data/chunk-plan.js';
 import type { DatasetSchema } from '../../shared/data/dataset-schema.js';
 import { pipelineRecipe } from '../../shared/data/pipeline/context.js';
 import { preprocessDataset } from '../../shared/data/preprocess-dataset.js';
@@ -119,6 +120,55 @@ describe('large files through the Distributed Map', () => {
     const objects = s3DatasetObjects();
     expect(await objects.getText('datasets/big-d/shuffled/processed/data.csv')).toBe(await processedWhole(text, false));
     expect(await objectKeys('work/big-d/shuffled/')).toEqual([]);
+  });
+
+  it('reads the whole file when a cut falls inside a quoted field holding a line break, and gives what the whole file gives', async () => {
+    // Every row has a note across two lines: about half the newlines a cut can move to are inside quotes.
+    const lines = generated(6000).trimEnd().split('\n');
+    const text = `${lines.map((line, i) => (i === 0 ? `${line},note` : `${line},"inspected ${i}\nno remarks"`)).join('\n')}\n`;
+    const call = await local.client('big-e');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'notes', name: 'notes', schema, content: text }) });
+
+    const dataset = await local.settled(call, '/datasets/notes', 25_000);
+    const whole = await validateDataset(sourceFromText(text), { schema });
+    expect(whole.valid).toBe(true);
+    expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
+    const execution = local.cloud.stateMachines.executions('datasetPipeline').find((e) => (JSON.parse(e.input) as { datasetId: string }).datasetId === 'notes');
+    const steps = (execution?.output as { steps: { Plan: { output: { chunked: boolean } }; Validate: { output: { wholeFile?: boolean } } } }).steps;
+    expect(steps.Plan.output.chunked).toBe(true);
+    expect(steps.Validate.output.wholeFile).toBe(true);
+    const objects = s3DatasetObjects();
+    expect(JSON.parse((await objects.getText('datasets/big-e/notes/reports/validation.json'))!)).toEqual(JSON.parse(JSON.stringify(whole)));
+    expect(await objects.getText('datasets/big-e/notes/processed/data.csv')).toBe(await processedWhole(text, true));
+    expect(await objectKeys('work/big-e/notes/')).toEqual([]);
+  });
+
+  it('streams the whole file at Preprocess when a halo edge falls inside a quoted field, though every chunk reads well', async () => {
+    // A note column of fixed width, so that a note with a line break ("abc\ndef") moves no byte: the plan is computed on the plain file.
+    const lines = generated(6000).trimEnd().split('\n');
+    const plain = Buffer.from(`${lines.map((line, i) => `${line},${i === 0 ? 'note' : 'remark-ok'}`).join('\n')}\n`);
+    const plan = await planChunks({ size: plain.length, chunkBytes: 64 * 1024, haloBytes: 8 * 1024 }, async (a, b) => plain.subarray(a, b));
+    const text = Buffer.from(plain);
+    let broken = 0;
+    for (const chunk of plan.chunks.slice(0, -1)) {
+      // The halo after the chunk ends at the first newline from here: make it the one inside a note.
+      const from = chunk.end + 8 * 1024 - 1;
+      const rowEnd = text.indexOf(0x0a, from);
+      const noteStart = rowEnd - 'remark-ok'.length;
+      if (from > noteStart + 3 || rowEnd >= plan.chunks[chunk.index + 1].end) continue;
+      text.write('"abc\ndef"', noteStart, 'latin1');
+      broken++;
+    }
+    expect(broken).toBeGreaterThan(0);
+    const call = await local.client('big-f');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'halo-notes', name: 'halo notes', schema, content: text.toString('utf8') }) });
+
+    const dataset = await local.settled(call, '/datasets/halo-notes', 25_000);
+    const whole = await validateDataset(sourceFromText(text.toString('utf8')), { schema });
+    expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
+    expect(planOf('halo-notes')!.chunked).toBe(true);
+    expect(await s3DatasetObjects().getText('datasets/big-f/halo-notes/processed/data.csv')).toBe(await processedWhole(text.toString('utf8'), true));
+    expect(await objectKeys('work/big-f/halo-notes/')).toEqual([]);
   });
 
   it('fails a split file at Validate with the line numbers of the whole file, and leaves only the raw file', async () => {

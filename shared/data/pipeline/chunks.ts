@@ -14,6 +14,7 @@ import { NotFoundError } from '../../platform/errors.js';
 import { sourceFromText } from '../byte-source.js';
 import { chunkSource, haloOwnLines, planChunks } from '../chunk-plan.js';
 import { DatasetSchema } from '../dataset-schema.js';
+import { DataValidationError } from '../errors.js';
 import { preprocessDataset } from '../preprocess-dataset.js';
 import { PreprocessResult } from '../preprocess-recipe.js';
 import { profilePartial, ProfileMerger, type ProfileOptions, type ProfilePartial } from '../profile-dataset.js';
@@ -51,10 +52,20 @@ export const planOutput = z.object({
 });
 export type PlanOutput = z.infer<typeof planOutput>;
 
-/** The chunks of this run when Plan split the file, else undefined (the steps then stream the whole file). */
+/** Whether Plan split the file (its chunks then wrote under the run's work/ prefix). */
+export function wasSplit(input: PipelineInput): boolean {
+  const output = input.steps?.Plan?.output;
+  return output !== undefined && planOutput.parse(output).chunked;
+}
+
+/**
+ * The chunks of this run when Plan split the file and Validate could use them, else undefined
+ * (the steps then stream the whole file). Validate cannot when a cut fell inside a quoted field.
+ */
 export function chunksOf(input: PipelineInput): { layout: ChunkLayout; chunks: ChunkRef[] } | undefined {
   const output = input.steps?.Plan?.output;
   if (output === undefined) return undefined;
+  if ((input.steps?.Validate?.output as { wholeFile?: boolean } | undefined)?.wholeFile) return undefined;
   const plan = planOutput.parse(output);
   return plan.chunked && plan.layout ? { layout: plan.layout, chunks: plan.chunks } : undefined;
 }
@@ -150,7 +161,11 @@ export async function chunkStep(deps: PipelineDeps, input: ChunkInput): Promise<
   } catch (error) {
     out.destroy(error as Error);
     await upload.catch(() => undefined);
-    throw error;
+    if (!(error instanceof DataValidationError)) throw error;
+    // The own rows read well but the halo did not (a halo edge inside a quoted field): the
+    // Preprocess step streams the whole file instead of joining parts.
+    await deps.objects.remove([work.processed(chunk.index)]);
+    await deps.objects.put(work.preprocess(chunk.index), JSON.stringify({ unusable: error.message }), 'application/json');
   }
   return { index: chunk.index, fatal: false };
 }
@@ -161,21 +176,35 @@ async function readJson(deps: PipelineDeps, key: string): Promise<unknown> {
   return JSON.parse(text) as unknown;
 }
 
-/** The validation report of a split file: the chunks' partials folded in file order. */
-export async function mergedValidation(deps: PipelineDeps, input: PipelineInput, chunks: readonly ChunkRef[]): Promise<ValidationReport> {
+/**
+ * The validation report of a split file: the chunks' partials folded in file order; undefined
+ * when a chunk met a quoted field never closed, which is what a cut inside a quoted field holding
+ * a line break looks like (the whole file must then be read, and says whether it really is one).
+ */
+export async function mergedValidation(deps: PipelineDeps, input: PipelineInput, chunks: readonly ChunkRef[]): Promise<ValidationReport | undefined> {
   const work = datasetKeys(input.tenant, input.datasetId).work(input.runId);
   const merger = new ValidationMerger();
-  for (const chunk of chunks) merger.add((await readJson(deps, work.validation(chunk.index))) as ValidationPartial);
+  for (const chunk of chunks) {
+    const partial = (await readJson(deps, work.validation(chunk.index))) as ValidationPartial;
+    if (partial.fatalErrors.some((e) => e.code === 'UNCLOSED_QUOTE')) return undefined;
+    merger.add(partial);
+  }
   return merger.finish();
 }
 
-/** The processed file of a split file: the chunks' parts joined in S3, and what preprocessing did, summed. */
-export async function mergedPreprocess(deps: PipelineDeps, input: PipelineInput, chunks: readonly ChunkRef[], target: string): Promise<{ rowsOut: number; intervalSeconds: number | null }> {
+/**
+ * The processed file of a split file: the chunks' parts joined in S3, and what preprocessing did,
+ * summed; undefined when a chunk could not preprocess its halo (nothing is written then).
+ */
+export async function mergedPreprocess(deps: PipelineDeps, input: PipelineInput, chunks: readonly ChunkRef[], target: string): Promise<{ rowsOut: number; intervalSeconds: number | null } | undefined> {
   const work = datasetKeys(input.tenant, input.datasetId).work(input.runId);
   let rowsOut = 0;
   let intervalSeconds: number | null = null;
-  for (const chunk of chunks) {
-    const result = PreprocessResult.parse(await readJson(deps, work.preprocess(chunk.index)));
+  const results: unknown[] = [];
+  for (const chunk of chunks) results.push(await readJson(deps, work.preprocess(chunk.index)));
+  if (results.some((r) => (r as { unusable?: string }).unusable !== undefined)) return undefined;
+  for (const stored of results) {
+    const result = PreprocessResult.parse(stored);
     rowsOut += result.rowsOut;
     intervalSeconds ??= result.intervalSeconds ?? null;
   }

@@ -8,13 +8,20 @@ import { profileDataset } from '../profile-dataset.js';
 import type { QualityReport } from '../quality-report.js';
 import { assertValid, validateDataset } from '../validate-dataset.js';
 import { datasetKeys, type Dataset } from '../registry/dataset.js';
-import { chunksOf, mergedPreprocess, mergedProfile, mergedValidation } from './chunks.js';
+import { chunksOf, mergedPreprocess, mergedProfile, mergedValidation, wasSplit } from './chunks.js';
 import { pipelineInput, pipelineRecipe, type PipelineDeps, type PipelineInput } from './context.js';
 
 export { pipelineInput, type PipelineDeps, type PipelineInput };
 
 
-const validateOutput = z.object({ schema: DatasetSchema, rows: z.number(), validRows: z.number(), inTimeOrder: z.boolean().default(false) });
+const validateOutput = z.object({
+  schema: DatasetSchema,
+  rows: z.number(),
+  validRows: z.number(),
+  inTimeOrder: z.boolean().default(false),
+  /** A split file whose chunks could not be used (a cut inside a quoted field): every step streams the whole file. */
+  wholeFile: z.boolean().default(false),
+});
 
 async function loadDataset(deps: PipelineDeps, input: PipelineInput): Promise<Dataset> {
   const dataset = await deps.datasets.get(input.tenant, input.datasetId);
@@ -27,34 +34,39 @@ const schemaOf = (input: PipelineInput) => validated(input).schema;
 
 /**
  * Validate: parse the raw file, check it against the declared schema (or infer one), write the
- * validation report. Primary course: the file is usable, the run is recorded on the dataset.
- * Alternative: fatal problems, DataValidationError, the saga fails the dataset with them.
+ * validation report (a split file's chunk partials, merged; the whole file read here when a cut
+ * fell inside a quoted field, and then by every later step). Primary course: the file is usable,
+ * the run is recorded on the dataset. Alternative: fatal problems, DataValidationError, the saga
+ * fails the dataset with them.
  */
 export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
   const dataset = await loadDataset(deps, input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'VALIDATING' }, { runId: input.runId });
   const split = chunksOf(input);
-  const report = split ? await mergedValidation(deps, input, split.chunks) : await validateDataset(await deps.objects.read(input.key), { schema: dataset.schema });
+  const merged = split ? await mergedValidation(deps, input, split.chunks) : undefined;
+  const report = merged ?? (await validateDataset(await deps.objects.read(input.key), { schema: dataset.schema }));
   await deps.objects.put(keys.validation, JSON.stringify(report), 'application/json');
   assertValid(report);
   const rows = { raw: report.counts.rows, valid: report.counts.validRows };
   await deps.datasets.update(input.tenant, input.datasetId, { rows }, { runId: input.runId });
-  return { schema: report.schema!, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0 };
+  return { schema: report.schema!, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0, ...(split && !merged ? { wholeFile: true } : {}) };
 }
 
 /**
  * Preprocess: sort, drop duplicates, resample to the interval, impute short gaps; stream to
  * processed/. A split file's chunks were preprocessed by the Split step: their parts are joined,
- * when the file is in time order. Each chunk sorts only the rows it reads, so for a split file
- * with rows out of order the whole file is streamed here instead, sorted as a small file is.
+ * when the file is in time order and every chunk could read its halo. Each chunk sorts only the
+ * rows it reads, so for a split file with rows out of order the whole file is streamed here
+ * instead, sorted as a small file is (and so when a halo edge fell inside a quoted field).
  */
 export async function preprocessStep(deps: PipelineDeps, input: PipelineInput) {
   const { schema, inTimeOrder, rows, validRows } = validated(input);
   const keys = datasetKeys(input.tenant, input.datasetId);
   await deps.datasets.update(input.tenant, input.datasetId, { status: 'PREPROCESSING' }, { runId: input.runId });
   const split = chunksOf(input);
-  const result = split && inTimeOrder ? await mergedPreprocess(deps, input, split.chunks, keys.processed) : await preprocessWhole(deps, input, schema, inTimeOrder, keys.processed);
+  const merged = split && inTimeOrder ? await mergedPreprocess(deps, input, split.chunks, keys.processed) : undefined;
+  const result = merged ?? (await preprocessWhole(deps, input, schema, inTimeOrder, keys.processed));
   await deps.datasets.update(input.tenant, input.datasetId, { processedKey: keys.processed, rows: { raw: rows, valid: validRows, processed: result.rowsOut } }, { runId: input.runId });
   return { processedKey: keys.processed, rowsOut: result.rowsOut, intervalSeconds: result.intervalSeconds };
 }
@@ -97,7 +109,7 @@ export async function profileStep(deps: PipelineDeps, input: PipelineInput) {
   await deps.objects.put(keys.quality, JSON.stringify(report), 'application/json');
   const quality = summariseQuality(report);
   await deps.datasets.update(input.tenant, input.datasetId, { quality }, { runId: input.runId });
-  if (split) await deps.objects.removePrefix(keys.work(input.runId).prefix);
+  if (wasSplit(input)) await deps.objects.removePrefix(keys.work(input.runId).prefix);
   return { verdict: report.summary.verdict, ...quality };
 }
 
