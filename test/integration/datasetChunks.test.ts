@@ -171,6 +171,24 @@ describe('large files through the Distributed Map', () => {
     expect(await objectKeys('work/big-f/halo-notes/')).toEqual([]);
   });
 
+  it('gives the chunks the expected ranges of the registered sensors, so out-of-range counts are those of the whole file', async () => {
+    const call = await local.client('big-g');
+    const registered = await call('/sensors', { method: 'POST', body: JSON.stringify({ id: 's1', name: 'Sensor 1', type: 'pressure', unit: 'bar', expectedRange: { min: 18.5, max: 21.5 } }) });
+    expect(registered.status).toBe(201);
+    const text = generated(3000);
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'ranged', name: 'ranged', schema, content: text }) });
+
+    const dataset = (await local.settled(call, '/datasets/ranged', 25_000)) as { status: string; schema: DatasetSchema };
+    expect(dataset.status).toBe('READY');
+    expect(planOf('ranged')!.chunked).toBe(true);
+    expect(dataset.schema.sensorColumns[0]).toEqual({ name: 's1', unit: 'bar', expectedRange: { min: 18.5, max: 21.5 }, sensorId: 's1' });
+    const ranged = { ...schema, sensorColumns: [dataset.schema.sensorColumns[0], ...schema.sensorColumns.slice(1)] };
+    const direct = (await profileDataset(sourceFromText(text), { schema: ranged, datasetId: 'ranged' })).findings.find((f) => f.check === 'out-of-range');
+    expect(direct?.count).toBeGreaterThan(0);
+    const merged = JSON.parse((await s3DatasetObjects().getText('datasets/big-g/ranged/reports/quality.json'))!) as Awaited<ReturnType<typeof profileDataset>>;
+    expect(merged.findings.find((f) => f.check === 'out-of-range')).toMatchObject({ column: 's1', count: direct!.count });
+  });
+
   it('fails a split file at Validate with the line numbers of the whole file, and leaves only the raw file', async () => {
     const text = generated(6000, 40);
     const call = await local.client('big-b');

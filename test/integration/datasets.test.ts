@@ -26,6 +26,26 @@ describe('the dataset pipeline on the local cloud', () => {
     local.cloud.stateMachines.register('datasetPipeline', sagaDefinition(workflows.datasetPipeline) as unknown as StateMachineDefinition);
   });
 
+  it('takes expected ranges from the sensor registry (a column named after a sensor, or its declared sensorId), and refuses an unknown sensorId', async () => {
+    const call = await local.client('plant-r');
+    const unknown = await call('/datasets', {
+      method: 'POST',
+      body: JSON.stringify({ id: 'mapped', name: 'mapped', fileName: 'a.csv', schema: { timestampColumn: 'datetime', sensorColumns: [{ name: 'Temperature', sensorId: 'pump-temp' }] } }),
+    });
+    expect(await expectProblem(unknown, 422)).toMatchObject({ code: 'unknown_sensor', sensorIds: ['pump-temp'] });
+    await expectProblem(await call('/datasets/mapped'), 404);
+
+    const registered = await call('/sensors', { method: 'POST', body: JSON.stringify({ id: 'Temperature', name: 'Pump temperature', type: 'temperature', unit: 'degC', expectedRange: { min: 60, max: 78 } }) });
+    expect(registered.status).toBe(201);
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'inferred', name: 'inferred', fileName: 'valve1-0.csv', content: skab }) });
+    const dataset = (await local.settled(call, '/datasets/inferred')) as { status: string; schema: { sensorColumns: { name: string }[] } };
+    expect(dataset.status).toBe('READY');
+    expect(dataset.schema.sensorColumns.find((c) => c.name === 'Temperature')).toEqual({ name: 'Temperature', unit: 'degC', expectedRange: { min: 60, max: 78 }, sensorId: 'Temperature' });
+    const report = (await (await call('/data/quality-report?datasetId=inferred')).json()) as { findings: { check: string; column?: string; count: number }[] };
+    // 621 of the file's 1,147 temperatures are above 78 (counted with Python's csv module).
+    expect(report.findings.find((f) => f.check === 'out-of-range' && f.column === 'Temperature')).toMatchObject({ count: 621 });
+  });
+
   it('takes a file dropped through the presigned URL to READY, with its quality report as JSON and HTML', async () => {
     const call = await local.client('plant-a');
     const created = await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'valve1-0', name: 'SKAB valve1 file 0', fileName: 'valve1-0.csv' }) });

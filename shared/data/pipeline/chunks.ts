@@ -22,7 +22,7 @@ import type { QualityReport } from '../quality-report.js';
 import { validateDataset, validatePartial, ValidationMerger, type ValidationPartial } from '../validate-dataset.js';
 import type { ValidationReport } from '../validation-report.js';
 import { datasetKeys } from '../registry/dataset.js';
-import { pipelineRecipe, type PipelineDeps, type PipelineInput } from './context.js';
+import { pipelineRecipe, schemaWithRanges, type PipelineDeps, type PipelineInput } from './context.js';
 
 export interface ChunkingSettings {
   /** Files larger than this are split. */
@@ -100,8 +100,9 @@ export async function planStep(deps: PipelineDeps, input: PipelineInput, setting
   if (head.size <= settings.splitBytes) return single(`${head.size} bytes: within the split size (${settings.splitBytes}), one function per step`);
   const magic = await deps.objects.readRange(input.key, 0, 2);
   if (magic[0] === GZIP[0] && magic[1] === GZIP[1]) return single('gzip cannot be cut at byte offsets: one function per step streams it');
-  const schema = dataset.schema ?? (await inferSchema(deps, input.key, head.size));
-  if (!schema) return single('the first rows do not read as a table: validating the whole file will say why');
+  const found = dataset.schema ?? (await inferSchema(deps, input.key, head.size));
+  if (!found) return single('the first rows do not read as a table: validating the whole file will say why');
+  const schema = await schemaWithRanges(deps, input.tenant, found);
 
   const chunkBytes = Math.max(settings.chunkBytes, Math.ceil(head.size / settings.maxChunks));
   const plan = await planChunks({ size: head.size, chunkBytes, haloBytes: settings.haloBytes }, (start, end) => deps.objects.readRange(input.key, start, end));

@@ -3,11 +3,15 @@ import { z } from 'zod';
 import type { EventPublisher } from '../../platform/events.js';
 import type { DatasetSchema } from '../dataset-schema.js';
 import type { PreprocessRecipeInput } from '../preprocess-recipe.js';
+import type { SensorRepository } from '../../sensors/sensorRepository.js';
 import type { DatasetObjects, DatasetRepository } from '../registry/datasetRepository.js';
+import { withRegistryRanges } from '../sensor-ranges.js';
 
 export interface PipelineDeps {
   datasets: DatasetRepository;
   objects: DatasetObjects;
+  /** The sensor registry, for expected ranges (read by Plan and Validate). */
+  sensors: Pick<SensorRepository, 'get'>;
   events: EventPublisher;
   now?: () => Date;
 }
@@ -33,3 +37,8 @@ export const pipelineRecipe = (schema: DatasetSchema, inTimeOrder: boolean): Pre
   ...(schema.expectedIntervalSeconds ? { resample: {} } : {}),
   impute: { method: 'linear' },
 });
+
+/** The schema with the expected ranges (and units) of the registered sensors its columns map to. */
+export async function schemaWithRanges(deps: PipelineDeps, tenant: string, schema: DatasetSchema): Promise<DatasetSchema> {
+  return withRegistryRanges(schema, (id) => deps.sensors.get(tenant, id));
+}

@@ -9,7 +9,7 @@ import type { QualityReport } from '../quality-report.js';
 import { assertValid, validateDataset } from '../validate-dataset.js';
 import { datasetKeys, type Dataset } from '../registry/dataset.js';
 import { chunksOf, mergedPreprocess, mergedProfile, mergedValidation, wasSplit } from './chunks.js';
-import { pipelineInput, pipelineRecipe, type PipelineDeps, type PipelineInput } from './context.js';
+import { pipelineInput, pipelineRecipe, schemaWithRanges, type PipelineDeps, type PipelineInput } from './context.js';
 
 export { pipelineInput, type PipelineDeps, type PipelineInput };
 
@@ -50,7 +50,8 @@ export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
   assertValid(report);
   const rows = { raw: report.counts.rows, valid: report.counts.validRows };
   await deps.datasets.update(input.tenant, input.datasetId, { rows }, { runId: input.runId });
-  return { schema: report.schema!, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0, ...(split && !merged ? { wholeFile: true } : {}) };
+  const schema = await schemaWithRanges(deps, input.tenant, report.schema!);
+  return { schema, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0, ...(split && !merged ? { wholeFile: true } : {}) };
 }
 
 /**

@@ -14,7 +14,7 @@ export const registerDatasetRoute = defineRoute({
   tag: 'data',
   scope: scopes.data,
   request: { body: newDataset, maxBodyBytes: maxInlineBytes + 64 * 1024 },
-  responses: { 201: { description: 'Registered; the pipeline starts when the file lands under raw/', schema: registeredDataset }, ...problemResponses(400, 401, 403, 409, 413, 415) },
+  responses: { 201: { description: 'Registered; the pipeline starts when the file lands under raw/', schema: registeredDataset }, ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
 });
 
 export const listDatasetsRoute = defineRoute({

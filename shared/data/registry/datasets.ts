@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../platform/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { Page } from '../../platform/page.js';
 import { datasetKeys, type Dataset, type NewDataset } from './dataset.js';
+import type { SensorRepository } from '../../sensors/sensorRepository.js';
 import type { DatasetObjects, DatasetRepository } from './datasetRepository.js';
 
 export interface DatasetDeps {
   datasets: DatasetRepository;
   objects: DatasetObjects;
+  /** The sensor registry: sensorIds declared on columns must be in it. */
+  sensors: Pick<SensorRepository, 'get'>;
 }
 
 const uploadUrlSeconds = 15 * 60;
@@ -17,9 +20,17 @@ const contentTypeOf = (file: string) => (file.endsWith('.gz') ? 'application/gzi
  * Registers a dataset.
  * Primary course: the record is stored PENDING, then either the inline content is written under
  * raw/ (which starts the pipeline) or a presigned PUT URL for raw/ is returned.
- * Alternative: the client's id is taken, 409, nothing written.
+ * Alternatives: a column declares a sensorId the tenant's registry does not have, 422; the
+ * client's id is taken, 409; nothing written either way.
  */
 export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date()) {
+  const declared = input.schema?.sensorColumns.flatMap((c) => (c.sensorId ? [c.sensorId] : [])) ?? [];
+  const unknown = (await Promise.all(declared.map(async (id) => ((await deps.sensors.get(tenant, id)) ? [] : [id])))).flat();
+  if (unknown.length > 0)
+    throw new UnprocessableError(
+      `Columns map to sensors your registry does not have: ${unknown.map((id) => `"${id}"`).join(', ')}. Register them first (POST /api/v1/sensors), or leave sensorId out.`,
+      { code: 'unknown_sensor', sensorIds: unknown },
+    );
   const id = input.id ?? `ds-${randomUUID()}`;
   const keys = datasetKeys(tenant, id);
   const dataset: Dataset = {
