@@ -189,6 +189,25 @@ describe('large files through the Distributed Map', () => {
     expect(merged.findings.find((f) => f.check === 'out-of-range')).toMatchObject({ column: 's1', count: direct!.count });
   });
 
+  it('splits a JSON Lines file too, and ends with what the whole file gives', async () => {
+    const [header, ...rows] = generated(6000).trimEnd().split('\n');
+    const columns = header.split(',');
+    const text = `${rows
+      .map((line) => JSON.stringify(Object.fromEntries(line.split(',').map((cell, j) => [columns[j], j === 0 || cell === '' ? cell || null : Number(cell)]))))
+      .join('\n')}\n`;
+    const call = await local.client('big-h');
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'lines', name: 'lines', fileName: 'data.jsonl', schema, content: text }) });
+
+    const dataset = await local.settled(call, '/datasets/lines', 25_000);
+    const whole = await validateDataset(sourceFromText(text), { schema });
+    expect(whole.valid).toBe(true);
+    expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
+    expect(planOf('lines')!.chunked).toBe(true);
+    const objects = s3DatasetObjects();
+    expect(JSON.parse((await objects.getText('datasets/big-h/lines/reports/validation.json'))!)).toEqual(JSON.parse(JSON.stringify(whole)));
+    expect(await objects.getText('datasets/big-h/lines/processed/data.csv')).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
+  });
+
   it('fails a split file at Validate with the line numbers of the whole file, and leaves only the raw file', async () => {
     const text = generated(6000, 40);
     const call = await local.client('big-b');
