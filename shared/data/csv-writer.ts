@@ -14,6 +14,46 @@ const CHUNK = 1 << 18;
 /** Bytes gathered before they are handed to the Writable (which then applies its back-pressure). */
 const FLUSH_AT = 1 << 16;
 
+/**
+ * Math.round(y) for y = 0 or 0.5 <= y < 2^52, as floor(y + 0.5): the same integer (the sum is
+ * exact, or rounds to a double with the same floor), without the branch on the fraction that
+ * Math.round compiles to, which values with random fractions mispredict half the time.
+ */
+function roundPositive(y: number): number {
+  return Math.floor(y + 0.5);
+}
+
+/** How many decimal digits a non-negative integer below 2^31 has (1 for 0). */
+function digitCount(v: number): number {
+  if (v < 10_000) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+  if (v < 100_000_000) return v < 100_000 ? 5 : v < 1_000_000 ? 6 : v < 10_000_000 ? 7 : 8;
+  return v < 1_000_000_000 ? 9 : 10;
+}
+
+/** Writes the last `len` decimal digits of v (zero-padded) to end just before `end`, two at a time. */
+function putDigits(buf: Uint8Array, end: number, v: number, len: number): void {
+  let p = end;
+  while (len >= 2) {
+    const q = (v / 100) | 0;
+    const d = (v - q * 100) << 1;
+    buf[--p] = PAIRS[d + 1];
+    buf[--p] = PAIRS[d];
+    v = q;
+    len -= 2;
+  }
+  if (len > 0) buf[p - 1] = 48 + v;
+}
+
+/** Writes the n digits of hi * 10^8 + lo (hi 0, or lo taken as eight digits) at pos; returns pos + n. */
+function putMantissa(buf: Uint8Array, pos: number, hi: number, lo: number, n: number): number {
+  const end = pos + n;
+  if (hi > 0) {
+    putDigits(buf, end, lo, 8);
+    putDigits(buf, end - 8, hi, n - 8);
+  } else putDigits(buf, end, lo, n);
+  return end;
+}
+
 export class CsvByteWriter {
   private buf = Buffer.allocUnsafe(CHUNK);
   private pos = 0;
@@ -79,7 +119,7 @@ export class CsvByteWriter {
       // number()'s first path, for the same values: x * 10^6 within the precision of an integer below 2^31.
       if ((x >= 1e-6 || x === 0) && x < 2147.483647) {
         const y = x * 1e6;
-        const r = Math.round(y);
+        const r = roundPositive(y);
         if (Math.abs(y - r) <= y * tolerance) {
           // r < 2^31: from here on int32 arithmetic, whose divisions by constants are multiplications.
           const ri = r | 0;
@@ -119,6 +159,11 @@ export class CsvByteWriter {
           continue;
         }
       }
+      if (x >= 1e-6 && x < 2147.483647) {
+        // number() would test the same six decimals again: straight to its last path (the sign is written).
+        pos = this.rounded(x, significant, pos);
+        continue;
+      }
       this.pos = start;
       this.number(data[base + i], significant);
       buf = this.buf;
@@ -156,7 +201,7 @@ export class CsvByteWriter {
     // written front to back two digits at a time, without the scratch array (the hottest path).
     if (x < 2147.483647) {
       const y = x * 1e6;
-      const r = Math.round(y);
+      const r = roundPositive(y);
       if (Math.abs(y - r) <= 0.5 * y * NEG10[significant]) {
         const ip = (r / 1e6) | 0;
         const f = r - ip * 1e6;
@@ -196,10 +241,11 @@ export class CsvByteWriter {
         return;
       }
     }
-    if (x < 2147483647) {
-      const k = x < 2147.483647 ? 6 : x < 214748.3647 ? 4 : x < 21474836.47 ? 2 : 0;
+    // Below 2147.483647 the test with k = 6 is the one above: it failed.
+    if (x >= 2147.483647 && x < 2147483647) {
+      const k = x < 214748.3647 ? 4 : x < 21474836.47 ? 2 : 0;
       const y = x * POW10[k];
-      const r = Math.round(y);
+      const r = roundPositive(y);
       if (Math.abs(y - r) <= 0.5 * y * NEG10[significant]) {
         let v = r | 0;
         let n = 0;
@@ -227,6 +273,16 @@ export class CsvByteWriter {
         return;
       }
     }
+    this.pos = this.rounded(x, significant, pos);
+  }
+
+  /**
+   * number()'s last path: x (1e-6 <= x < 1e15) rounded to `significant` digits, written at pos;
+   * returns the position after it. The rounded mantissa's digits are written front to back, two
+   * at a time, with the decimal point put in afterwards and trailing zeros of the fraction dropped.
+   */
+  private rounded(x: number, significant: number, pos: number): number {
+    const buf = this.buf;
     let e = 0;
     if (x >= 1) while (e < 15 && x >= POW10[e + 1]) e++;
     else if (x > 0) {
@@ -234,39 +290,33 @@ export class CsvByteWriter {
       while (x < NEG10[-e]) e--;
     }
     const dec = Math.max(0, significant - 1 - e);
-    const m = Math.round(x * POW10[dec]);
+    // y is about 10^(significant - 1) or more (>= 100, roundPositive's range); from 2^52 on (16, 17 digits) Math.round.
+    const y = x * POW10[dec];
+    const m = y < 4_503_599_627_370_496 ? roundPositive(y) : Math.round(y);
+    // m (at most 10^17) as hi * 10^8 + lo, hi below 2^31. m / 1e8 never rounds up to an integer: m is
+    // at least ulp(m) below the next multiple of 10^8, which is more than half an ulp of the quotient.
     const hi = Math.floor(m / 1e8);
-    let lo = (m - hi * 1e8) | 0;
-    let n = 0;
-    if (hi > 0) {
-      for (let k = 0; k < 8; k++) {
-        const q = (lo / 10) | 0;
-        digits[n++] = 48 + lo - q * 10;
-        lo = q;
-      }
-      let h = hi | 0;
-      while (h > 0) {
-        const q = (h / 10) | 0;
-        digits[n++] = 48 + h - q * 10;
-        h = q;
-      }
-    } else {
-      do {
-        const q = (lo / 10) | 0;
-        digits[n++] = 48 + lo - q * 10;
-        lo = q;
-      } while (lo > 0);
-    }
-    while (n <= dec) digits[n++] = 48;
-    // Trailing zeros of the fraction are the lowest digits: skip them.
-    let low = 0;
-    while (low < dec && digits[low] === 48) low++;
-    while (n > dec) buf[pos++] = digits[--n];
-    if (low < dec) {
+    const lo = (m - hi * 1e8) | 0;
+    const n = hi > 0 ? 8 + digitCount(hi) : digitCount(lo);
+    if (dec === 0) return putMantissa(buf, pos, hi, lo, n);
+    let end: number;
+    if (n <= dec) {
+      // 0.000ddd
+      buf[pos++] = 48;
       buf[pos++] = 46;
-      while (n > low) buf[pos++] = digits[--n];
+      for (let z = n; z < dec; z++) buf[pos++] = 48;
+      end = putMantissa(buf, pos, hi, lo, n);
+    } else {
+      // The digits one byte on, then the integer part back by one and the point after it.
+      end = putMantissa(buf, pos + 1, hi, lo, n);
+      const intEnd = pos + n - dec;
+      for (let p = pos; p < intEnd; p++) buf[p] = buf[p + 1];
+      buf[intEnd] = 46;
     }
-    this.pos = pos;
+    // Trailing zeros of the fraction, then the point when nothing is left after it.
+    while (buf[end - 1] === 48) end--;
+    if (buf[end - 1] === 46) end--;
+    return end;
   }
 
   /**

@@ -731,38 +731,63 @@ export class WindowStage implements RowSink {
   push(t: number, row: Float64Array): void {
     const W = this.window;
     const i = this.i++;
-    for (let k = 0; k < this.width; k++) this.out[k] = row[k];
-    let o = this.width;
-    for (let c = 0; c < this.columns.length; c++) {
-      const x = row[this.columns[c]];
-      const slot = c * W + (i % W);
-      const old = this.ring[slot];
+    // The row's place in each column's ring (one division per row, not per column).
+    const r = i % W;
+    const { out, ring, sum, sumSq, n: count, ref, codes, columns, width } = this;
+    const stats = codes.length;
+    for (let k = 0; k < width; k++) out[k] = row[k];
+    let o = width;
+    for (let c = 0; c < columns.length; c++) {
+      const x = row[columns[c]];
+      const slot = c * W + r;
+      const old = ring[slot];
+      let s = sum[c];
+      let ss = sumSq[c];
+      let n = count[c];
+      let base = ref[c];
       if (old === old) {
-        const d = old - this.ref[c];
-        this.sum[c] -= d;
-        this.sumSq[c] -= d * d;
-        this.n[c]--;
+        const d = old - base;
+        s -= d;
+        ss -= d * d;
+        n--;
       }
-      this.ring[slot] = x;
+      ring[slot] = x;
       if (x === x) {
-        if (this.ref[c] !== this.ref[c]) this.ref[c] = x;
-        const d = x - this.ref[c];
-        this.sum[c] += d;
-        this.sumSq[c] += d * d;
-        this.n[c]++;
+        if (base !== base) base = ref[c] = x;
+        const d = x - base;
+        s += d;
+        ss += d * d;
+        n++;
       }
+      // Every W rows, re-centre the sums on the window's mean (O(1) a row on average): deviations
+      // from a value the level has long drifted away from would cost the std its digits.
+      if (r === W - 1 && n > 0) {
+        base = ref[c] = base + s / n;
+        s = 0;
+        ss = 0;
+        for (let j = c * W, e = j + W; j < e; j++) {
+          const v = ring[j];
+          if (v === v) {
+            const d = v - base;
+            s += d;
+            ss += d * d;
+          }
+        }
+      }
+      sum[c] = s;
+      sumSq[c] = ss;
+      count[c] = n;
       const max = this.wantMax ? this.monotonic(this.maxQ, this.maxHead, this.maxLen, c, i, x, true) : Number.NaN;
       const min = this.wantMin ? this.monotonic(this.minQ, this.minHead, this.minLen, c, i, x, false) : Number.NaN;
-      const n = this.n[c];
-      for (let k = 0; k < this.codes.length; k++) {
-        const code = this.codes[k];
-        if (code === 0) this.out[o++] = n > 0 ? this.ref[c] + this.sum[c] / n : Number.NaN;
-        else if (code === 1) this.out[o++] = n > 1 ? Math.sqrt(Math.max(0, (this.sumSq[c] - (this.sum[c] * this.sum[c]) / n) / (n - 1))) : Number.NaN;
-        else if (code === 2) this.out[o++] = min;
-        else this.out[o++] = max;
+      for (let k = 0; k < stats; k++) {
+        const code = codes[k];
+        if (code === 0) out[o++] = n > 0 ? base + s / n : Number.NaN;
+        else if (code === 1) out[o++] = n > 1 ? Math.sqrt(Math.max(0, (ss - (s * s) / n) / (n - 1))) : Number.NaN;
+        else if (code === 2) out[o++] = min;
+        else out[o++] = max;
       }
     }
-    this.next.push(t, this.out);
+    this.next.push(t, out);
   }
 
   /** Pushes row i into column c's deque and returns the window's extreme. */
