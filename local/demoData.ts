@@ -42,6 +42,24 @@ export async function seedDemoDataset(apiUrl: string, token: string): Promise<bo
       id: demoDatasetId,
       name: 'Pump test bed, valve closed at the inlet (SKAB valve1/0)',
       fileName: 'valve1-0.csv',
+      // The columns the pipeline would infer, two of them mapped to demo sensors: their expected
+      // ranges come from the registry (the test bed's gauge pressure dips below 0 bar: out of range).
+      schema: {
+        delimiter: ';',
+        timestampColumn: 'datetime',
+        sensorColumns: [
+          { name: 'Accelerometer1RMS' },
+          { name: 'Accelerometer2RMS' },
+          { name: 'Current' },
+          { name: 'Pressure', sensorId: 'pump-1-pressure' },
+          { name: 'Temperature', sensorId: 'pump-1-temperature' },
+          { name: 'Thermocouple' },
+          { name: 'Voltage' },
+          { name: 'Volume Flow RateRMS' },
+        ],
+        labelColumn: 'anomaly',
+        expectedIntervalSeconds: 1,
+      },
       content: await readFile(demoDatasetFile, 'utf8'),
     }),
   });
