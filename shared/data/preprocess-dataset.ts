@@ -130,8 +130,8 @@ class TallyStage implements RowSink, SlotSink {
  * next chunk's first are written by the earlier chunk, whose halo after holds the next timed row.
  *
  * Not exact: rows out of time order across a boundary (each chunk sorts only its halo; the
- * pipeline then preprocesses the whole file instead), halos shorter than the above (a run of missing values whose known ends lie outside the halo stays
- * missing), window features (a window needs `window` rows before), scaling fitted per chunk.
+ * pipeline then preprocesses the whole file instead), halos shorter than the above (a run of
+ * missing values whose known ends lie outside the halo stays missing), window features (a window needs `window` rows before), scaling fitted per chunk.
  *
  * Counts: rowsIn, droppedInvalidTime and reordered count the own lines; rowsOut, missingOut and
  * timeRange the rows written; droppedDuplicates, emptyBuckets, gapsLeft and imputed are noted by

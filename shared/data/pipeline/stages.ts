@@ -50,7 +50,8 @@ export async function validateStep(deps: PipelineDeps, input: PipelineInput) {
   assertValid(report);
   const rows = { raw: report.counts.rows, valid: report.counts.validRows };
   await deps.datasets.update(input.tenant, input.datasetId, { rows }, { runId: input.runId });
-  const schema = await schemaWithRanges(deps, input.tenant, report.schema!);
+  // Merged chunk partials read with Plan's schema, whose ranges are resolved already.
+  const schema = merged ? report.schema! : await schemaWithRanges(deps, input.tenant, report.schema!);
   return { schema, rows: rows.raw, validRows: rows.valid, inTimeOrder: report.outOfOrderRows === 0, ...(split && !merged ? { wholeFile: true } : {}) };
 }
 
