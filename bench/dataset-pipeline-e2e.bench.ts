@@ -199,8 +199,14 @@ export default async function datasetPipelineE2eBench(): Promise<BenchSection> {
   const split = runs.filter((r) => r.config === 'split').map((r) => r.settledSeconds);
   const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
 
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} s`;
+  const allChecked = checks.every(([, ok]) => ok);
   return {
     title: 'Dataset pipeline end to end on the local cloud: whole file and Distributed Map',
+    glance: [
+      { measure: `upload done -> READY, ${ROWS.toLocaleString('en-US')} rows (${(size / MiB).toFixed(0)} MiB), whole file`, aim: '-', measured: `${range(whole)} over ${whole.length} runs` },
+      { measure: `the same, split into chunks (Distributed Map)`, aim: 'the same output as the whole file', measured: `${range(split)}; ${allChecked ? 'same processed file, rows and reports in every run' : '**outputs differ** (see the checks)'}` },
+    ],
     markdown: `A generated CSV of ${ROWS.toLocaleString('en-US')} rows x ${SENSORS.length} sensors (${(size / MiB).toFixed(1)} MiB; 1 s rows in time order with an ISO timestamp, a repeated row every 613, a 5 s gap every 997, blank values, a stuck sensor and a level shift, as \`generated()\` in test/integration/datasetChunks.test.ts) is registered with \`POST /api/v1/datasets\`, PUT streamed from a temp file to the presigned URL, and processed by the dataset pipeline on the embedded local cloud until the API says READY (polled every ${POLL_MS} ms). Two configurations, each in its own child process with its own local cloud (the Plan function reads its split settings when its module loads, and one local cloud runs per process):
 
 - **whole**: the default split size (512 MiB), so each step streams the whole file in one function;

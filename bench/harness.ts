@@ -1,6 +1,10 @@
+import type { GlanceRow } from './summary.js';
+
 /** What one benchmark file reports: a section of BENCHMARKS.md. */
 export interface BenchSection {
   title: string;
+  /** The figures at a glance, against the aims: they open the section and make up the README's table. */
+  glance: GlanceRow[];
   /** Markdown body: tables of what was measured, and how it compares with the aim. */
   markdown: string;
 }

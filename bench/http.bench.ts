@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { percentile, table, type BenchSection } from './harness.js';
+import type { GlanceRow } from './summary.js';
 
 interface LoadRequest {
   url: string;
@@ -162,6 +163,7 @@ export default async function httpBench(): Promise<BenchSection> {
       { name: 'GET /api/v1/sensors/{id} (bearer token)', url: `${cloud.url}/api/v1/sensors/bench-1`, headers: { authorization: `Bearer ${token}` }, aimRps: 2_000 },
     ];
     const rows: (string | number)[][] = [];
+    const glance: GlanceRow[] = [];
     for (const scenario of scenarios) {
       const result = await loadFromChild({ url: scenario.url, headers: scenario.headers, connections: 10, durationSeconds: 10 });
       const p95 = result.p95;
@@ -176,6 +178,11 @@ export default async function httpBench(): Promise<BenchSection> {
         result.non2xx,
         `>= ${scenario.aimRps.toLocaleString('en-US')} req/s, p95 < 10 ms, 0 errors: ${aim(met)}`,
       ]);
+      glance.push({
+        measure: scenario.name,
+        aim: `${scenario.aimRps.toLocaleString('en-US')} req/s, p95 < 10 ms`,
+        measured: `${Math.round(result.requestsPerSecond).toLocaleString('en-US')} req/s, p95 ${p95.toFixed(1)} ms${met ? '' : ': **short**'}`,
+      });
     }
 
     // The handler alone, without HTTP or the gateway: middy, Powertools, validation, problem mapping.
@@ -201,6 +208,7 @@ export default async function httpBench(): Promise<BenchSection> {
 
     return {
       title: 'HTTP API on the embedded local cloud',
+      glance,
       markdown: [
         'Load from autocannon in a forked child process, 10 connections for 10 s each, against `npm start`\'s stack in memory (dynalite, s3rver, the local gateway verifying RS256 tokens with a cache). Latencies in ms from every response.',
         '',

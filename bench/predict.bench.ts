@@ -129,6 +129,10 @@ export default async function predictBench(): Promise<BenchSection> {
 
     return {
       title: 'Predict (POST /ml/predict)',
+      glance: [
+        { measure: 'predict, 1 row, baseline-pca, in process', aim: 'p95 < 1 ms', measured: `p95 ${ms(onePca)} ms${onePca < 1 ? '' : ': **short**'}` },
+        { measure: 'predict cold-start proxy (import, session, first answer)', aim: '< 300 ms', measured: `${coldTotal.toFixed(0)} ms${coldTotal < 300 ? '' : ': **short**'}` },
+      ],
       markdown: [
         'In process: the predict handler (middy stack, claims, zod, the container\'s onnxruntime session) on the baseline models of the layer, 8 features; milliseconds per request. Powertools metrics off in process (an EMF line per request).',
         '',
