@@ -30,7 +30,7 @@ in input order, score in [0, 1]. In streaming mode a row's score depends only on
 
 datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
 --wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else
-http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "error: <detail>" (exit 1).`;
+http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
   detect: { options: detectOptions, run: (values) => runDetect(values, log) },
