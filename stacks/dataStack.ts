@@ -213,7 +213,10 @@ export class DataStack extends Stack {
         service: 'DynamoDB',
         action,
         parameters: action === 'putItem' ? { TableName: tenantsTable.tableName, Item: { ...Key, tenant: { S: config.demoTenant } } } : { TableName: tenantsTable.tableName, Key },
-        physicalResourceId: PhysicalResourceId.of(`client-tenant-${config.demoTenant}`),
+        // The item's key is the client id, so the resource is too: were the tenant in it, changing
+        // -c demoTenant would replace the resource, and CloudFormation's cleanup Delete of the old
+        // one would remove the item the update just wrote.
+        physicalResourceId: PhysicalResourceId.of(`client-tenant-${demoClient.userPoolClientId}`),
       };
     };
     new AwsCustomResource(this, 'DemoClientTenant', {
