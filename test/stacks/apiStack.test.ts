@@ -86,6 +86,55 @@ describe('every catalog function', () => {
   });
 });
 
+type Statement = { Action: string | string[]; Resource: unknown };
+const statementsOf = (name: string): Statement[] => {
+  const entry = deployed.find((d) => d.declaration.name === name)!;
+  return (JSON.parse(policiesOf(entry)) as { Statement: Statement[] }[]).flatMap((d) => d.Statement);
+};
+/** Each S3 action a function may take, as `<action> <bucket>:<key pattern>`, `<action> <bucket>` for bucket actions. */
+const s3GrantsOf = (name: string): string[] =>
+  statementsOf(name)
+    .flatMap((st) => [st.Action].flat().filter((a) => a.startsWith('s3:')).flatMap((action) => [st.Resource].flat().map((r) => [action, JSON.stringify(r)] as const)))
+    .map(([action, resource]) => {
+      const keys = /"(\/[^"]*)"\]\]\}$/.exec(resource)?.[1];
+      const bucket = /models/i.test(keys ? resource.slice(0, -keys.length) : resource) ? 'models' : 'datasets';
+      return `${action} ${bucket}${keys ? `:${keys.slice(1)}` : ''}`;
+    })
+    .sort();
+
+describe('least privilege', () => {
+  it('the health checks may only describe the table and head the bucket they probe', () => {
+    for (const name of ['health', 'healthDependencies']) {
+      const actions = statementsOf(name).flatMap((st) => [st.Action].flat()).filter((a) => /^(dynamodb|s3):/.test(a));
+      expect(actions.sort(), name).toEqual(['dynamodb:DescribeTable', 's3:ListBucket']);
+    }
+  });
+
+  it('plan reads the raw file and writes nothing to the bucket', () => {
+    expect(s3GrantsOf('planDatasetStep')).toEqual(['s3:GetObject datasets:datasets/*/*/raw/*', 's3:GetObjectVersion datasets:datasets/*/*/raw/*', 's3:ListBucket datasets']);
+  });
+
+  it('undo deletes its step outputs and scratch, and reads or writes nothing', () => {
+    expect(s3GrantsOf('undoDatasetStep')).toEqual(
+      [
+        's3:DeleteObject datasets:work/*/*/*/*',
+        's3:DeleteObject datasets:datasets/*/*/reports/validation.json',
+        's3:DeleteObject datasets:datasets/*/*/processed/data.csv',
+        's3:DeleteObject datasets:datasets/*/*/reports/quality.json',
+        's3:ListBucket datasets',
+      ].sort(),
+    );
+  });
+
+  it('registering a dataset may only put raw files, never delete', () => {
+    expect(s3GrantsOf('registerDataset')).toEqual(['s3:AbortMultipartUpload datasets:datasets/*/*/raw/*', 's3:PutObject datasets:datasets/*/*/raw/*']);
+  });
+
+  it('no function has an object grant on every key of a bucket', () => {
+    for (const { declaration } of deployed) expect(s3GrantsOf(declaration.name).filter((g) => g.endsWith(':*')), declaration.name).toEqual([]);
+  });
+});
+
 describe('the HTTP API', () => {
   const routes = httpFunctions();
 
