@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations, type CfnElement, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Access, Bindings, FunctionDeclaration, ObjectAccess, ObjectGrant, Probe } from '../../shared/catalog.js';
@@ -152,9 +153,9 @@ export class TelltaleFunction extends NodejsFunction {
     for (const grant of grants) {
       const resources = grant.prefixes.map((prefix) => bucket.arnForObjects(prefix));
       this.addToRolePolicy(new PolicyStatement({ actions: grant.access.flatMap((a) => objectActions[a]), resources }));
-      for (const prefix of grant.prefixes.filter((p) => p.includes('*'))) {
+      for (const resource of resources.filter((_, i) => grant.prefixes[i].includes('*'))) {
         Validations.of(this.role!).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${this.nagReferenceOf(bucket, bucket.bucketArn, 'Arn')}/${prefix}]`,
+          id: `AwsSolutions-IAM5[Resource::${this.nagResourceOf(resource)}]`,
           reason: 'Object keys hold the tenant and ids known only at run time; the grant stays on this key pattern of this one bucket.',
         });
       }
@@ -178,17 +179,9 @@ export class TelltaleFunction extends NodejsFunction {
     return this;
   }
 
-  /**
-   * How cdk-nag prints a reference to `resource`'s attribute in a finding id: `<LogicalId.Attr>` in
-   * the same stack, the export name when the value crosses stacks (the export is the one CDK makes anyway).
-   */
-  private nagReferenceOf(resource: Construct, value: string, attribute: string): string {
-    const producer = Stack.of(resource);
-    const cfn = resource.node.defaultChild;
-    if (!cfn) throw new Error(`${resource.node.path} has no CloudFormation resource`);
-    if (producer === Stack.of(this)) return `<${producer.getLogicalId(cfn as CfnElement)}.${attribute}>`;
-    const imported = Stack.of(this).resolve(producer.exportValue(value)) as { 'Fn::ImportValue': string };
-    return imported['Fn::ImportValue'];
+  /** A resource as cdk-nag prints it in a finding id, with cdk-nag's own function, so an acknowledgment names exactly that finding. */
+  private nagResourceOf(value: string): string {
+    return flattenCfnReference(Stack.of(this).resolve(value));
   }
 
   /** STATE_MACHINE_<NAME> plus StartExecution on that state machine. */
