@@ -1,23 +1,37 @@
 import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute } from './data/registry/contract.js';
+import { datasetKeys } from './data/registry/dataset.js';
 import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
 import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
 import { deployModelRoute, getDeploymentRoute } from './mlops/contract.js';
-import { healthRoute } from './monitoring/contract.js';
+import { healthDependenciesRoute, healthRoute } from './monitoring/contract.js';
+import { probedResources } from './monitoring/health.js';
 import { openApiRoute } from './gateway/contract.js';
 import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
 import { getModelRoute, listModelsRoute, listModelVersionsRoute, predictRoute, registerModelVersionRoute, trainModelRoute } from './ml/registry/contract.js';
+import { modelKeys } from './ml/registry/model.js';
 import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
 import type { SagaDefinition } from './platform/saga.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
+/** Health probes only: the resource's name, DescribeTable or HeadBucket, and no item or object. */
+export type Probe = 'probe';
+
+/** What a function may do with objects: read them (and their versions), write them (multipart too), delete them. */
+export type ObjectAccess = 'read' | 'write' | 'delete';
+/** Object actions on the keys that match `prefixes`, IAM patterns where `*` matches any run of characters (`/` included). */
+export interface ObjectGrant {
+  access: readonly ObjectAccess[];
+  prefixes: readonly string[];
+}
 
 /** What a function is allowed to touch. The CDK turns each entry into an env var plus a least-privilege grant. */
 export interface Bindings {
-  tables?: Partial<Record<TableName, Access>>;
-  buckets?: Partial<Record<BucketName, Access>>;
+  tables?: Partial<Record<TableName, Access | Probe>>;
+  /** An Access grants it on every key of the bucket; prefer object grants on the keys the function uses. */
+  buckets?: Partial<Record<BucketName, Access | Probe | readonly ObjectGrant[]>>;
   queues?: Partial<Record<QueueName, 'send'>>;
   /** Put events on the bus. */
   bus?: boolean;
@@ -111,35 +125,58 @@ const fn = (
 });
 
 const task = { kind: 'task' } as const;
-const datasetStep = { tables: { datasets: 'readWrite' }, buckets: { datasets: 'readWrite' } } as const satisfies Bindings;
-const modelStep = { tables: { models: 'readWrite' }, buckets: { models: 'readWrite' } } as const satisfies Bindings;
+
+// The key layouts with every segment a wildcard give the grants' patterns, so a grant follows its layout.
+const datasetKey = datasetKeys('*', '*');
+const modelKey = modelKeys('*', '*', '*' as unknown as number);
+const objects = {
+  raw: datasetKey.raw('*'),
+  processed: datasetKey.processed,
+  validationReport: datasetKey.validation,
+  qualityReport: datasetKey.quality,
+  /** Scratch of a split run's chunks. */
+  work: `${datasetKey.work('*').prefix}*`,
+  staged: [modelKey.stagingModel, modelKey.stagingManifest],
+  version: [modelKey.model, modelKey.manifest],
+  evaluations: modelKey.evaluation('*'),
+};
+const grant = (access: ObjectGrant['access'], ...prefixes: string[]): ObjectGrant => ({ access, prefixes });
+const probes = { tables: { [probedResources.table]: 'probe' }, buckets: { [probedResources.bucket]: 'probe' } } as const satisfies Bindings;
+const readsProcessed = { datasets: [grant(['read'], objects.processed)] } as const satisfies Bindings['buckets'];
 
 /**
  * Every function of Telltale, declared once. The CDK stacks and the embedded local cloud both
  * walk this list; nobody wires a function by hand.
  */
 export const catalog: readonly FunctionDeclaration[] = [
-  api('health', 'monitoring', healthRoute, { tables: { sensors: 'read' }, buckets: { datasets: 'read' } }, { memoryMb: 256 }),
+  api('health', 'monitoring', healthRoute, probes, { memoryMb: 256 }),
+  api('healthDependencies', 'monitoring', healthDependenciesRoute, probes, { memoryMb: 256 }),
   api('openApiDocument', 'gateway', openApiRoute, {}, { memoryMb: 256 }),
   api('registerSensor', 'sensors', registerSensorRoute, { tables: { sensors: 'write' } }),
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),
   api('getSensor', 'sensors', getSensorRoute, { tables: { sensors: 'read' } }),
   // data: datasets, inline checks, the quality report, and the pipeline's steps
-  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write', sensors: 'read' }, buckets: { datasets: 'write' } }),
+  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write', sensors: 'read' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
   api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
-  api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }),
+  api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['read'], objects.qualityReport)] } }),
   fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',
     { kind: 'objectCreated', bucket: 'datasets', keyPattern: 'datasets/*/*/raw/*' }, { tables: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }, { memoryMb: 256, timeoutSeconds: 30 }),
-  fn('planDatasetStep', 'data', 'functions/data/planDatasetStep.ts', 'Pipeline step: record the run; plan byte-range chunks for a Distributed Map when the file is large', task, { ...datasetStep, tables: { datasets: 'readWrite', sensors: 'read' } }, { memoryMb: 512, timeoutSeconds: 120 }),
-  fn('processDatasetChunk', 'data', 'functions/data/processDatasetChunk.ts', 'Distributed Map item: validate, profile and preprocess one chunk of a large file, to work/', task, { buckets: { datasets: 'readWrite' } }, { memoryMb: 1769, timeoutSeconds: 900 }),
-  fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task, { ...datasetStep, tables: { datasets: 'readWrite', sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 900 }),
-  fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
-  fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
+  fn('planDatasetStep', 'data', 'functions/data/planDatasetStep.ts', 'Pipeline step: record the run; plan byte-range chunks for a Distributed Map when the file is large', task,
+    { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read'], objects.raw)] } }, { memoryMb: 512, timeoutSeconds: 120 }),
+  fn('processDatasetChunk', 'data', 'functions/data/processDatasetChunk.ts', 'Distributed Map item: validate, profile and preprocess one chunk of a large file, to work/', task,
+    { buckets: { datasets: [grant(['read'], objects.raw), grant(['write', 'delete'], objects.work)] } }, { memoryMb: 1769, timeoutSeconds: 900 }),
+  fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task,
+    { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.validationReport)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
+  fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task,
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.processed)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
+  fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task,
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.qualityReport), grant(['delete'], objects.work)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('publishDatasetStep', 'data', 'functions/data/publishDatasetStep.ts', 'Pipeline step: mark READY and publish data.processed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
-  fn('undoDatasetStep', 'data', 'functions/data/undoDatasetStep.ts', 'Compensation of the pipeline steps: remove what the failed run wrote', task, datasetStep, { memoryMb: 256 }),
+  fn('undoDatasetStep', 'data', 'functions/data/undoDatasetStep.ts', 'Compensation of the pipeline steps: remove what the failed run wrote', task,
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['delete'], objects.work, objects.validationReport, objects.processed, objects.qualityReport)] } }, { memoryMb: 256 }),
   fn('failDatasetPipeline', 'data', 'functions/data/failDatasetPipeline.ts', 'Pipeline failure: mark the dataset FAILED with step and cause, publish pipeline.failed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
   fn('issueTenantClaim', 'gateway', 'functions/gateway/issueTenantClaim.ts', 'Adds the tenant claim to access tokens (users: custom:tenant; app clients: the tenants table)',
     { kind: 'cognito', operation: 'preTokenGeneration' }, { tables: { tenants: 'read' } }, { memoryMb: 256, timeoutSeconds: 5 }),
@@ -148,23 +185,26 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('trainModel', 'ml', trainModelRoute, { tables: { models: 'readWrite', datasets: 'read' }, stateMachines: { trainingPipeline: 'start' } }),
   api('listModels', 'ml', listModelsRoute, { tables: { models: 'read' } }),
   api('getModel', 'ml', getModelRoute, { tables: { models: 'read' } }),
-  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read' }, buckets: { models: 'read' } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
+  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read' }, buckets: { models: [grant(['read'], ...objects.version)] } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
   fn(training.fit, 'ml', 'functions/ml/trainingSteps/fit.ts', 'Training step: fit a detector on the processed dataset, export ONNX and manifest to staging', task,
-    { ...modelStep, buckets: { datasets: 'read', models: 'readWrite' } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
+    { tables: { models: 'readWrite' }, buckets: { ...readsProcessed, models: [grant(['write'], ...objects.staged)] } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
   fn(training.evaluate, 'ml', 'functions/ml/trainingSteps/evaluate.ts', 'Training step: score the hold-out with the staged ONNX model and store the metrics', task,
-    { ...modelStep, buckets: { datasets: 'read', models: 'readWrite' } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
-  fn(training.register, 'ml', 'functions/ml/trainingSteps/register.ts', 'Training step: copy the staged model to its version key, mark it READY, publish model.registered', task, { ...modelStep, bus: true }),
-  fn(training.discardStaging, 'ml', 'functions/ml/trainingSteps/discardStaging.ts', 'Compensation of the fit step: delete the staged model and manifest', task, modelStep, { memoryMb: 256 }),
-  fn(training.unregister, 'ml', 'functions/ml/trainingSteps/unregister.ts', 'Compensation of the register step: delete the version objects and restore the record', task, modelStep, { memoryMb: 256 }),
+    { tables: { models: 'readWrite' }, buckets: { ...readsProcessed, models: [grant(['read'], ...objects.staged)] } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
+  fn(training.register, 'ml', 'functions/ml/trainingSteps/register.ts', 'Training step: copy the staged model to its version key, mark it READY, publish model.registered', task,
+    { tables: { models: 'readWrite' }, buckets: { models: [grant(['read', 'delete'], ...objects.staged), grant(['write'], ...objects.version)] }, bus: true }),
+  fn(training.discardStaging, 'ml', 'functions/ml/trainingSteps/discardStaging.ts', 'Compensation of the fit step: delete the staged model and manifest', task,
+    { tables: { models: 'readWrite' }, buckets: { models: [grant(['delete'], ...objects.staged)] } }, { memoryMb: 256 }),
+  fn(training.unregister, 'ml', 'functions/ml/trainingSteps/unregister.ts', 'Compensation of the register step: delete the version objects and restore the record', task,
+    { tables: { models: 'readWrite' }, buckets: { models: [grant(['delete'], ...objects.version)] } }, { memoryMb: 256 }),
   fn(training.recordFailure, 'ml', 'functions/ml/trainingSteps/recordFailure.ts', 'Training failure: mark the model FAILED with the step and cause, publish pipeline.failed', task, { tables: { models: 'readWrite' }, bus: true }, { memoryMb: 256 }),
   // ml: inline computations (no stored data, no onnxruntime). CPU-bound, so detect gets a full vCPU (1769 MB) and stays under HTTP API's 30 s.
-  api('detectAnomalies', 'ml', detectRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }, { memoryMb: 1769, timeoutSeconds: 29 }),
+  api('detectAnomalies', 'ml', detectRoute, { tables: { datasets: 'read' }, buckets: readsProcessed }, { memoryMb: 1769, timeoutSeconds: 29 }),
   api('forecastSeries', 'ml', forecastRoute, {}, { memoryMb: 1769, timeoutSeconds: 29 }),
   api('detectDrift', 'ml', driftRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   // evaluate scores a stored model on a stored dataset (as predict) and stores the result with the model.
-  api('evaluateDetections', 'ml', evaluateRoute, { tables: { datasets: 'read', models: 'readWrite' }, buckets: { datasets: 'read', models: 'readWrite' } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
+  api('evaluateDetections', 'ml', evaluateRoute, { tables: { datasets: 'read', models: 'readWrite' }, buckets: { ...readsProcessed, models: [grant(['read'], ...objects.version), grant(['write'], objects.evaluations)] } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
   // mlops: models brought by their owners. Registering loads the model in onnxruntime to check it.
-  api('registerModel', 'mlops', registerModelVersionRoute, { tables: { models: 'readWrite' }, buckets: { models: 'write' } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
+  api('registerModel', 'mlops', registerModelVersionRoute, { tables: { models: 'readWrite' }, buckets: { models: [grant(['write'], ...objects.version)] } }, { architecture: 'x86_64', memoryMb: 1769, timeoutSeconds: 29, usesModelsLayer: true }),
   api('listModelVersions', 'mlops', listModelVersionsRoute, { tables: { models: 'read' } }),
   // mlops: deployments of a sensor group (champion and challenger), one versioned item per group in the registry table; promoting reads the model's status.
   api('deployModel', 'mlops', deployModelRoute, { tables: { registry: 'readWrite', models: 'read' } }),

@@ -18,8 +18,8 @@ import type { Construct } from 'constructs';
 import { catalog, workflows, type WorkflowName } from '../shared/catalog.js';
 import type { RouteContract } from '../shared/http/route.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
-import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
-import type { Auth } from './dataStack.js';
+import { TelltaleFunction } from './constructs/telltaleFunction.js';
+import { importResources, type Auth } from './resourceParameters.js';
 
 export interface Throttle {
   rateLimit: number;
@@ -28,9 +28,6 @@ export interface Throttle {
 
 export interface ApiStackProps extends StackProps {
   config: TelltaleConfig;
-  resources: TelltaleResources;
-  /** Null on LocalStack (no Cognito, no HTTP API in its Community edition): functions and queue triggers only. */
-  auth: Auth | null;
   /** Per-route limits under the stage-wide ones; defaults to {@link defaultRouteThrottle}. */
   routeThrottle?: (route: RouteContract) => Throttle;
 }
@@ -54,7 +51,10 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, resources } = props;
+    const { config } = props;
+    // From the data stack's SSM parameters, not its exports (resourceParameters.ts); no auth on
+    // LocalStack (no Cognito, no HTTP API in its Community edition): functions and triggers only.
+    const { resources, auth } = importResources(this, config.stage, !config.localstack);
     const settings = functionSettings(config);
 
     const functions = new Map<string, TelltaleFunction>();
@@ -122,7 +122,7 @@ export class ApiStack extends Stack {
       }
     }
 
-    this.api = props.auth ? this.httpApi(config, props.auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
+    this.api = auth ? this.httpApi(config, auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
   }
 
   /** The models layer: the onnxruntime addon (linux-x64 only) and the baseline models, built by layers/build.ts. */
@@ -204,7 +204,7 @@ export class ApiStack extends Stack {
             }
           : undefined,
     });
-    const authorizer = new HttpUserPoolAuthorizer('CognitoAuthorizer', auth.userPool, { userPoolClients: auth.clients });
+    const authorizer = new HttpUserPoolAuthorizer('CognitoAuthorizer', auth.userPool, { userPoolClients: Object.values(auth.clients) });
 
     const routes: { route: RouteContract; construct: HttpRoute[] }[] = [];
     for (const fn of functions.values()) {

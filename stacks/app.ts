@@ -9,13 +9,9 @@ export function createTelltale(app: App, config: TelltaleConfig = configFrom(app
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const prefix = `Telltale-${config.stage}`;
   const data = new DataStack(app, `${prefix}-Data`, { env, config, description: `Telltale ${config.stage}: tables, buckets, queues, event bus, user pool` });
-  const api = new ApiStack(app, `${prefix}-Api`, {
-    env,
-    config,
-    resources: data.resources,
-    auth: data.auth,
-    description: `Telltale ${config.stage}: functions and the HTTP API`,
-  });
+  const api = new ApiStack(app, `${prefix}-Api`, { env, config, description: `Telltale ${config.stage}: functions and the HTTP API` });
+  // No references cross the stacks (the API stack reads the data stack's SSM parameters), so the order is declared.
+  api.addStackDependency(data, 'reads the SSM parameters the data stack writes');
   Tags.of(app).add('project', 'telltale');
   Tags.of(app).add('stage', config.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -8,7 +8,6 @@ import {
   ResourceServerScope,
   StringAttribute,
   UserPool,
-  UserPoolClient,
   UserPoolOperation,
   UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
@@ -25,17 +24,13 @@ import { buckets, bus as busDeclaration, eventSource, queues, tables, type Bucke
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
 import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
 import { acknowledgeCustomResourceProviders } from './nag.js';
+import { publishResources, type Auth } from './resourceParameters.js';
 
 export interface DataStackProps extends StackProps {
   config: TelltaleConfig;
 }
 
-/** What the API stack needs to check tokens. */
-export interface Auth {
-  userPool: UserPool;
-  /** Every app client whose access tokens the API accepts. */
-  clients: UserPoolClient[];
-}
+export type { Auth } from './resourceParameters.js';
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 /** Scratch objects a run left behind (stopped by hand, timed out) expire; their old versions go with the rule above. */
@@ -143,6 +138,7 @@ export class DataStack extends Stack {
     };
 
     this.auth = config.localstack ? null : this.userPool(config);
+    publishResources(this, config.stage, this.resources, this.auth);
     acknowledgeCustomResourceProviders(this);
   }
 
@@ -213,7 +209,10 @@ export class DataStack extends Stack {
         service: 'DynamoDB',
         action,
         parameters: action === 'putItem' ? { TableName: tenantsTable.tableName, Item: { ...Key, tenant: { S: config.demoTenant } } } : { TableName: tenantsTable.tableName, Key },
-        physicalResourceId: PhysicalResourceId.of(`client-tenant-${config.demoTenant}`),
+        // The item's key is the client id, so the resource is too: were the tenant in it, changing
+        // -c demoTenant would replace the resource, and CloudFormation's cleanup Delete of the old
+        // one would remove the item the update just wrote.
+        physicalResourceId: PhysicalResourceId.of(`client-tenant-${demoClient.userPoolClientId}`),
       };
     };
     new AwsCustomResource(this, 'DemoClientTenant', {
@@ -227,6 +226,6 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
     new CfnOutput(this, 'TokenUrl', { value: `${domain.baseUrl()}/oauth2/token`, description: 'OAuth2 token endpoint (client-credentials grant)' });
     new CfnOutput(this, 'DemoClientId', { value: demoClient.userPoolClientId, description: `Client-credentials app client of tenant ${config.demoTenant}` });
-    return { userPool, clients: [demoClient, operatorsClient] };
+    return { userPool, clients: { demoClient, operatorsClient } };
   }
 }

@@ -1,13 +1,17 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { DependencyProbe } from '../monitoring/health.js';
+import { probedResources } from '../monitoring/health.js';
+import { boundName } from '../platform/config.js';
 import { dynamoDb } from './dynamoDbClient.js';
 import { s3 } from './s3Client.js';
 
-/** Probes of the tables and buckets a function is bound to (names from its environment). */
-export function awsProbes(resources: { tables: string[]; buckets: string[] }): DependencyProbe[] {
+/** Probes of the health check's table and bucket, their physical names from the function's environment. */
+export function awsProbes(): DependencyProbe[] {
+  const table = boundName('TABLE', probedResources.table);
+  const bucket = boundName('BUCKET', probedResources.bucket);
   return [
-    ...resources.tables.map((name) => ({ name: `dynamodb:${name}`, probe: async () => void (await dynamoDb().send(new DescribeTableCommand({ TableName: name }))) })),
-    ...resources.buckets.map((name) => ({ name: `s3:${name}`, probe: async () => void (await s3().send(new HeadBucketCommand({ Bucket: name }))) })),
+    { name: `dynamodb:${probedResources.table}`, resource: table, probe: async () => void (await dynamoDb().send(new DescribeTableCommand({ TableName: table }))) },
+    { name: `s3:${probedResources.bucket}`, resource: bucket, probe: async () => void (await s3().send(new HeadBucketCommand({ Bucket: bucket }))) },
   ];
 }

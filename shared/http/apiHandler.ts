@@ -62,6 +62,35 @@ const correlation = (): MiddlewareObj<TelltaleEvent, APIGatewayProxyStructuredRe
   };
 };
 
+const headerKey = (headers: Record<string, unknown>, name: string) => Object.keys(headers).find((k) => k.toLowerCase() === name);
+
+/**
+ * nosniff on every answer, so a browser never runs a JSON or CSV body as script or HTML. Caches
+ * never keep an authenticated answer or a problem (a shared cache would hand them to the next
+ * caller); a public route's success keeps the cache-control its handler chose (the API document
+ * may be cached briefly), else no-store too.
+ */
+const securityHeaders = (route: RouteContract): MiddlewareObj<TelltaleEvent, APIGatewayProxyStructuredResultV2> => {
+  const apply = (response: APIGatewayProxyStructuredResultV2 | null | undefined, problem: boolean) => {
+    if (!response) return;
+    const headers = { ...response.headers };
+    const cacheKey = headerKey(headers, 'cache-control');
+    const keepCaching = route.scope === null && !problem && cacheKey !== undefined;
+    if (!keepCaching) {
+      if (cacheKey !== undefined) delete headers[cacheKey];
+      headers['cache-control'] = 'no-store';
+    }
+    const sniffKey = headerKey(headers, 'x-content-type-options');
+    if (sniffKey !== undefined) delete headers[sniffKey];
+    headers['x-content-type-options'] = 'nosniff';
+    response.headers = headers;
+  };
+  return {
+    after: (request) => apply(request.response, false),
+    onError: (request) => apply(request.response, true),
+  };
+};
+
 /** Reads the verified JWT claims the gateway (or the local cloud) put on the event; checks tenant and scope. */
 const authentication = (route: RouteContract): MiddlewareObj<TelltaleEvent> => ({
   before: (request) => {
@@ -165,6 +194,8 @@ export function apiHandler<P extends z.ZodType, Q extends z.ZodType, B extends z
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(httpHeaderNormalizer())
     .use(correlation())
+    // Before problemMapping, so that its onError (run in reverse order) sees the problem response.
+    .use(securityHeaders(route as RouteContract))
     .use(problemMapping());
   if (origins.length > 0) handler.use(httpCors({ origins, exposeHeaders: 'x-correlation-id' }));
   return handler.use(authentication(route as RouteContract)).use(requestParsing(route as RouteContract));

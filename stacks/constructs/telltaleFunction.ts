@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations, type CfnElement, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Access, Bindings, FunctionDeclaration } from '../../shared/catalog.js';
+import type { Access, Bindings, FunctionDeclaration, ObjectAccess, ObjectGrant, Probe } from '../../shared/catalog.js';
 import { envNameOf } from '../../shared/platform/config.js';
 import { bus as busDeclaration, tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
 
@@ -51,10 +52,17 @@ const tableActions: Record<Access, readonly string[]> = {
 };
 tableActions.readWrite = [...new Set([...tableActions.read, ...tableActions.write])];
 
-const objectActions: Record<Access, readonly string[]> = {
-  read: ['s3:GetObject'],
-  write: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-  readWrite: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+const objectActions: Record<ObjectAccess, readonly string[]> = {
+  // Versions too: a pipeline run reads the object version its event named.
+  read: ['s3:GetObject', 's3:GetObjectVersion'],
+  write: ['s3:PutObject', 's3:AbortMultipartUpload'],
+  delete: ['s3:DeleteObject'],
+};
+/** An Access on a whole bucket, as object grants on every key (write keeps its old meaning: put and delete). */
+const wholeBucket: Record<Access, readonly ObjectGrant[]> = {
+  read: [{ access: ['read'], prefixes: ['*'] }],
+  write: [{ access: ['write', 'delete'], prefixes: ['*'] }],
+  readWrite: [{ access: ['read', 'write', 'delete'], prefixes: ['*'] }],
 };
 
 /**
@@ -83,7 +91,8 @@ export class TelltaleFunction extends NodejsFunction {
       architecture: fn.architecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
       memorySize: fn.memoryMb,
       timeout: Duration.seconds(fn.timeoutSeconds),
-      tracing: Tracing.ACTIVE,
+      // Active below, with X-Ray's grant in a policy of its own (see tracingPolicy).
+      tracing: Tracing.DISABLED,
       logGroup,
       role,
       environment: {
@@ -116,28 +125,43 @@ export class TelltaleFunction extends NodejsFunction {
     });
     this.declaration = fn;
     logGroup.grantWrite(role);
-    // Lambda's X-Ray integration can only be granted on every resource.
-    Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.' });
+    (this.node.defaultChild as CfnFunction).tracingConfig = { mode: Tracing.ACTIVE };
+    this.node.addDependency(tracingPolicy(scope, id, role));
   }
 
-  /** TABLE_<NAME> plus the item actions of `access` on the table and its declared indexes only. */
-  bindTable(name: TableName, table: ITable, access: Access): this {
+  /** TABLE_<NAME> plus the item actions of `access` on the table and its declared indexes only; a probe may only describe it. */
+  bindTable(name: TableName, table: ITable, access: Access | Probe): this {
     this.addEnvironment(envNameOf('TABLE', name), table.tableName);
+    if (access === 'probe') {
+      this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [table.tableArn] }));
+      return this;
+    }
     const reads = access !== 'write';
     const indexes = reads ? tables[name].indexes.map((index) => `${table.tableArn}/index/${index.name}`) : [];
     this.addToRolePolicy(new PolicyStatement({ actions: [...tableActions[access]], resources: [table.tableArn, ...indexes] }));
     return this;
   }
 
-  /** BUCKET_<NAME> plus object actions of `access` (and ListBucket to read, which HeadBucket needs too). */
-  bindBucket(name: BucketName, bucket: IBucket, access: Access): this {
+  /**
+   * BUCKET_<NAME> plus, per grant, its object actions on its key patterns only. ListBucket comes with
+   * reading (a missing key is then a 404, not a 403) and deleting (a prefix is listed to be removed);
+   * a probe gets ListBucket alone, which is what HeadBucket needs.
+   */
+  bindBucket(name: BucketName, bucket: IBucket, access: Access | Probe | readonly ObjectGrant[]): this {
     this.addEnvironment(envNameOf('BUCKET', name), bucket.bucketName);
-    this.addToRolePolicy(new PolicyStatement({ actions: [...objectActions[access]], resources: [bucket.arnForObjects('*')] }));
-    if (access !== 'write') this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    Validations.of(this.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${this.nagReferenceOf(bucket, bucket.bucketArn, 'Arn')}/*]`,
-      reason: 'Object keys start with the tenant and are only known at run time; the grant stays on this one bucket.',
-    });
+    const grants = access === 'probe' ? [] : typeof access === 'string' ? wholeBucket[access] : access;
+    for (const grant of grants) {
+      const resources = grant.prefixes.map((prefix) => bucket.arnForObjects(prefix));
+      this.addToRolePolicy(new PolicyStatement({ actions: grant.access.flatMap((a) => objectActions[a]), resources }));
+      for (const resource of resources.filter((_, i) => grant.prefixes[i].includes('*'))) {
+        Validations.of(this.role!).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${this.nagResourceOf(resource)}]`,
+          reason: 'Object keys hold the tenant and ids known only at run time; the grant stays on this key pattern of this one bucket.',
+        });
+      }
+    }
+    const lists = access === 'probe' || grants.some((g) => g.access.includes('read') || g.access.includes('delete'));
+    if (lists) this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     return this;
   }
 
@@ -155,17 +179,9 @@ export class TelltaleFunction extends NodejsFunction {
     return this;
   }
 
-  /**
-   * How cdk-nag prints a reference to `resource`'s attribute in a finding id: `<LogicalId.Attr>` in
-   * the same stack, the export name when the value crosses stacks (the export is the one CDK makes anyway).
-   */
-  private nagReferenceOf(resource: Construct, value: string, attribute: string): string {
-    const producer = Stack.of(resource);
-    const cfn = resource.node.defaultChild;
-    if (!cfn) throw new Error(`${resource.node.path} has no CloudFormation resource`);
-    if (producer === Stack.of(this)) return `<${producer.getLogicalId(cfn as CfnElement)}.${attribute}>`;
-    const imported = Stack.of(this).resolve(producer.exportValue(value)) as { 'Fn::ImportValue': string };
-    return imported['Fn::ImportValue'];
+  /** A resource as cdk-nag prints it in a finding id, with cdk-nag's own function, so an acknowledgment names exactly that finding. */
+  private nagResourceOf(value: string): string {
+    return flattenCfnReference(Stack.of(this).resolve(value));
   }
 
   /** STATE_MACHINE_<NAME> plus StartExecution on that state machine. */
@@ -183,6 +199,20 @@ export class TelltaleFunction extends NodejsFunction {
     if (bindings.bus) this.bindBus(resources.bus);
     return this;
   }
+}
+
+/**
+ * X-Ray's grant in a policy of its own: its actions support no resource-level permissions, and
+ * acknowledging `Resource::*` on this policy alone leaves a wildcard anywhere else in the role an
+ * error, where an acknowledgment on the role would cover it silently.
+ */
+function tracingPolicy(scope: Construct, id: string, role: Role): Policy {
+  const policy = new Policy(scope, `${id}Tracing`, {
+    roles: [role],
+    statements: [new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+  });
+  Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.' });
+  return policy;
 }
 
 let sourcesHash: string | undefined;

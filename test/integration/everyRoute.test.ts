@@ -26,6 +26,17 @@ describe('every route of the catalog refuses bad requests with the right problem
       await expectProblem(await fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } }), 403);
     });
 
+    it(`${name}: its answer says nosniff and may not be stored by a cache`, async () => {
+      const token = await local.cloud.mintToken({ tenant: 'routes', scopes: [route.scope!] });
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      // An empty body or an unknown id: whatever the status, the handler answered.
+      const response = await fetch(`${local.cloud.url}${pathOf(route.path)}`, { method: route.method, headers, ...(route.request.body ? { body: '{}' } : {}) });
+      await response.arrayBuffer();
+      expect(response.headers.get('x-correlation-id')).toBeTruthy();
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    });
+
     if (!route.request.body) continue;
     it(`${name}: 400 for malformed JSON and for unknown fields, 415 for another media type, 413 beyond its limit`, async () => {
       const token = await local.cloud.mintToken({ tenant: 'routes', scopes: [route.scope!] });

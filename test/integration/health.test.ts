@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalog } from '../../shared/catalog.js';
+import { scopes } from '../../shared/gateway/scopes.js';
 import { expectProblem, useLocalCloud } from './localCloudFixture.js';
 
 const local = useLocalCloud();
@@ -13,12 +14,32 @@ describe('health', () => {
     expect(await response.json()).toMatchObject({ status: 'ok', version: expect.any(String), stage: 'local' });
   });
 
-  it('deep health probes DynamoDB and S3', async () => {
+  it('deep health probes DynamoDB and S3 and answers statuses and latencies, never a physical name', async () => {
     const response = await api('/monitoring/health?deep=true');
     expect(response.status).toBe(200);
-    const report = (await response.json()) as { dependencies: { name: string; status: string; latencyMs: number }[] };
-    expect(report.dependencies.map((d) => d.name).sort()).toEqual(['dynamodb:telltale-local-sensors', 's3:telltale-local-datasets']);
-    expect(report.dependencies.every((d) => d.status === 'ok' && d.latencyMs >= 0)).toBe(true);
+    const text = await response.text();
+    const report = JSON.parse(text) as { dependencies: Record<string, unknown>[] };
+    expect(report.dependencies.map((d) => d.name).sort()).toEqual(['dynamodb:sensors', 's3:datasets']);
+    for (const dependency of report.dependencies) expect(dependency).toEqual({ name: expect.any(String), status: 'ok', latencyMs: expect.any(Number) });
+    expect(text).not.toContain('telltale-local');
+  });
+
+  it('the dependencies with their physical names need a token with the admin scope', async () => {
+    const path = `${local.cloud.url}/api/v1/monitoring/health/dependencies`;
+    await expectProblem(await fetch(path), 401);
+    const reader = await local.cloud.mintToken({ tenant: 'ops', scopes: [scopes.read, scopes.data, scopes.models, scopes.ingest] });
+    await expectProblem(await fetch(path, { headers: { authorization: `Bearer ${reader}` } }), 403);
+
+    const admin = await local.cloud.mintToken({ tenant: 'ops', scopes: [scopes.admin] });
+    const response = await fetch(path, { headers: { authorization: `Bearer ${admin}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const report = (await response.json()) as { status: string; dependencies: { name: string; resource: string; status: string }[] };
+    expect(report.status).toBe('ok');
+    expect(report.dependencies.map((d) => [d.name, d.resource, d.status]).sort()).toEqual([
+      ['dynamodb:sensors', 'telltale-local-sensors', 'ok'],
+      ['s3:datasets', 'telltale-local-datasets', 'ok'],
+    ]);
   });
 
   it('an unknown query parameter is a 400', async () => {
@@ -64,6 +85,13 @@ describe('deep health with a dependency down', () => {
     expect(report.status).toBe('degraded');
     expect(report.dependencies.find((d) => d.name.startsWith('s3:'))?.status).toBe('down');
     expect(report.dependencies.find((d) => d.name.startsWith('dynamodb:'))?.status).toBe('ok');
+    expect(report.dependencies.find((d) => d.name.startsWith('s3:'))).not.toHaveProperty('error');
+    // Operators see which resource failed, and how.
+    const admin = await local.cloud.mintToken({ tenant: 'ops', scopes: [scopes.admin] });
+    const detail = await fetch(`${local.cloud.url}/api/v1/monitoring/health/dependencies`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(detail.status).toBe(503);
+    const detailed = (await detail.json()) as { dependencies: { name: string; resource: string; status: string; error?: string }[] };
+    expect(detailed.dependencies.find((d) => d.name.startsWith('s3:'))).toMatchObject({ resource: 'telltale-local-datasets', status: 'down', error: expect.any(String) });
     // Shallow health does not touch dependencies.
     expect((await api('/monitoring/health')).status).toBe(200);
   });

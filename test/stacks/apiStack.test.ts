@@ -19,6 +19,8 @@ const deployed = catalog.map((declaration) => {
 });
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+/** A table in a policy: by its logical id in its own stack, by the SSM parameter of its name in the API stack. */
+const tableReference = (name: string) => new RegExp(`${pascal(name)}Table[0-9A-F]{8}|SsmParameterValuetelltale[a-z0-9]*table${name}[0-9A-F]{32}Parameter`);
 
 /** The policy documents attached to a function's role, as one string to search for table references. */
 const policiesOf = (entry: (typeof deployed)[number]): string => {
@@ -54,7 +56,7 @@ describe('every catalog function', () => {
     const env = entry.template.findResources('AWS::Lambda::Function')[logicalIdOf(entry.fn)] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
     const policies = policiesOf(entry);
     for (const name of Object.keys(tables)) {
-      const mentioned = new RegExp(`${pascal(name)}Table[0-9A-F]{8}`).test(policies);
+      const mentioned = tableReference(name).test(policies);
       expect({ table: name, granted: mentioned, env: envNameOf('TABLE', name) in env.Properties.Environment.Variables }).toEqual({
         table: name,
         granted: bound.includes(name),
@@ -67,8 +69,8 @@ describe('every catalog function', () => {
     const sensorFunctions = deployed.filter((d) => d.declaration.context === 'sensors');
     expect(sensorFunctions.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['registerSensor', 'listSensors', 'getSensor']));
     for (const entry of sensorFunctions) {
-      const tableArns = [...policiesOf(entry).matchAll(/ExportsOutputFnGetAtt([A-Za-z]+)Table[0-9A-F]{8}Arn/g)].map((m) => m[1]);
-      expect(new Set(tableArns)).toEqual(new Set(['Sensors']));
+      const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(entry)));
+      expect(granted).toEqual(['sensors']);
     }
   });
 
@@ -83,6 +85,86 @@ describe('every catalog function', () => {
     expect(policiesOf(getSensor)).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
     const registerSensor = deployed.find((d) => d.declaration.name === 'registerSensor')!;
     expect(policiesOf(registerSensor)).toMatch(/dynamodb:PutItem/);
+  });
+});
+
+type Statement = { Action: string | string[]; Resource: unknown };
+const statementsOf = (name: string): Statement[] => {
+  const entry = deployed.find((d) => d.declaration.name === name)!;
+  return (JSON.parse(policiesOf(entry)) as { Statement: Statement[] }[]).flatMap((d) => d.Statement);
+};
+/** Each S3 action a function may take, as `<action> <bucket>:<key pattern>`, `<action> <bucket>` for bucket actions. */
+const s3GrantsOf = (name: string): string[] =>
+  statementsOf(name)
+    .flatMap((st) => [st.Action].flat().filter((a) => a.startsWith('s3:')).flatMap((action) => [st.Resource].flat().map((r) => [action, JSON.stringify(r)] as const)))
+    .map(([action, resource]) => {
+      const keys = /"(\/[^"]*)"\]\]\}$/.exec(resource)?.[1];
+      const bucket = /models/i.test(keys ? resource.slice(0, -keys.length) : resource) ? 'models' : 'datasets';
+      return `${action} ${bucket}${keys ? `:${keys.slice(1)}` : ''}`;
+    })
+    .sort();
+
+describe('between the stacks', () => {
+  const parameters = (apiTemplate.toJSON().Parameters ?? {}) as Record<string, { Type: string; Default?: string }>;
+
+  it('the API stack imports no export of the data stack, so a resource can be replaced or a binding dropped', () => {
+    expect(JSON.stringify(apiTemplate.toJSON())).not.toContain('Fn::ImportValue');
+    const exported = Object.values((dataTemplate.toJSON().Outputs ?? {}) as Record<string, { Export?: unknown }>).filter((o) => o.Export !== undefined);
+    expect(exported).toEqual([]);
+  });
+
+  it('reads every name it uses from an SSM parameter the data stack writes, at deploy time', () => {
+    const read = Object.values(parameters)
+      .filter((p) => p.Type === 'AWS::SSM::Parameter::Value<String>' && !p.Default?.startsWith('/cdk-bootstrap/'))
+      .map((p) => p.Default);
+    const written = Object.values(dataTemplate.findResources('AWS::SSM::Parameter')).map((p) => (p.Properties as { Name: string; Type: string }).Name);
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.filter((name) => !written.includes(name!))).toEqual([]);
+    expect(read.every((name) => name!.startsWith('/telltale/dev/'))).toBe(true);
+    dataTemplate.allResourcesProperties('AWS::SSM::Parameter', { Type: 'String' });
+  });
+
+  it('declares a parameter only for what it uses', () => {
+    const used = JSON.stringify(apiTemplate.toJSON().Resources);
+    const unused = Object.keys(parameters).filter((id) => id.startsWith('SsmParameterValuetelltale') && !used.includes(`{"Ref":"${id}"}`));
+    expect(unused).toEqual([]);
+  });
+
+  it('is deployed after the data stack', () => {
+    expect(api.dependencies).toContain(data);
+  });
+});
+
+describe('least privilege', () => {
+  it('the health checks may only describe the table and head the bucket they probe', () => {
+    for (const name of ['health', 'healthDependencies']) {
+      const actions = statementsOf(name).flatMap((st) => [st.Action].flat()).filter((a) => /^(dynamodb|s3):/.test(a));
+      expect(actions.sort(), name).toEqual(['dynamodb:DescribeTable', 's3:ListBucket']);
+    }
+  });
+
+  it('plan reads the raw file and writes nothing to the bucket', () => {
+    expect(s3GrantsOf('planDatasetStep')).toEqual(['s3:GetObject datasets:datasets/*/*/raw/*', 's3:GetObjectVersion datasets:datasets/*/*/raw/*', 's3:ListBucket datasets']);
+  });
+
+  it('undo deletes its step outputs and scratch, and reads or writes nothing', () => {
+    expect(s3GrantsOf('undoDatasetStep')).toEqual(
+      [
+        's3:DeleteObject datasets:work/*/*/*/*',
+        's3:DeleteObject datasets:datasets/*/*/reports/validation.json',
+        's3:DeleteObject datasets:datasets/*/*/processed/data.csv',
+        's3:DeleteObject datasets:datasets/*/*/reports/quality.json',
+        's3:ListBucket datasets',
+      ].sort(),
+    );
+  });
+
+  it('registering a dataset may only put raw files, never delete', () => {
+    expect(s3GrantsOf('registerDataset')).toEqual(['s3:AbortMultipartUpload datasets:datasets/*/*/raw/*', 's3:PutObject datasets:datasets/*/*/raw/*']);
+  });
+
+  it('no function has an object grant on every key of a bucket', () => {
+    for (const { declaration } of deployed) expect(s3GrantsOf(declaration.name).filter((g) => g.endsWith(':*')), declaration.name).toEqual([]);
   });
 });
 
@@ -118,7 +200,7 @@ describe('the HTTP API', () => {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: Match.arrayWith([{ 'Fn::ImportValue': Match.stringLikeRegexp('DemoClient') }, { 'Fn::ImportValue': Match.stringLikeRegexp('OperatorsClient') }]),
+        Audience: Match.arrayWith([{ Ref: Match.stringLikeRegexp('authdemoClient') }, { Ref: Match.stringLikeRegexp('authoperatorsClient') }]),
         Issuer: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('https://cognito-idp\\.')])]) }),
       },
     });

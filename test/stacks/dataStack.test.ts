@@ -132,6 +132,22 @@ describe('the user pool', () => {
     expect(seeds[0]).toContain('CLIENT#');
   });
 
+  it('keeps the demo client mapping when the demo tenant changes: its physical id names the client, not the tenant', () => {
+    const other = buildTelltale({ demoTenant: 'acme' });
+    try {
+      const seedOf = (template: typeof dataTemplate) => Object.values(template.findResources('Custom::AWS'))[0].Properties as Record<'Create' | 'Update' | 'Delete', unknown>;
+      const [before, after] = [seedOf(dataTemplate), seedOf(other.dataTemplate)];
+      const physicalIdOf = (call: unknown) => JSON.stringify(call).replace(/^.*physicalResourceId/, '');
+      expect(JSON.stringify(after.Update)).toContain('\\"tenant\\":{\\"S\\":\\"acme\\"}');
+      // The same physical id before and after: CloudFormation updates in place and sends no Delete.
+      expect(physicalIdOf(after.Update)).toBe(physicalIdOf(before.Update));
+      expect(physicalIdOf(after.Create)).toBe(physicalIdOf(before.Create));
+      expect(physicalIdOf(before.Update)).toMatch(/DemoClient/);
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('outputs the user pool id and the token URL', () => {
     dataTemplate.hasOutput('UserPoolId', {});
     dataTemplate.hasOutput('TokenUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/oauth2/token$')])] } });

@@ -108,6 +108,38 @@ describe('the API middleware stack', () => {
   });
 });
 
+describe('security headers', () => {
+  const publicRoute = defineRoute({ method: 'GET', path: '/api/v1/public', operationId: 'getPublic', summary: 'test', tag: 'test', scope: null, request: {}, responses: {} });
+  const cached = apiHandler(publicRoute, async () => ({ status: 200, body: { ok: true }, headers: { 'cache-control': 'public, max-age=60' } }));
+  const uncached = apiHandler(publicRoute, async () => ({ status: 200, text: 'a,b\n', headers: { 'content-type': 'text/csv' } }));
+  const failing = apiHandler(publicRoute, async () => {
+    throw new NotFoundError('nothing here');
+  });
+  const sneakyAuthenticated = apiHandler(route, async () => ({ status: 200, body: {}, headers: { 'cache-control': 'public, max-age=600' } }));
+  const get = (h: typeof cached) => h(httpEvent({ path: '/api/v1/public' }), lambdaContext);
+
+  it('every answer, success or problem, says nosniff', async () => {
+    const answers = [await call({}), await call({ claims: undefined }), await call({ pathParameters: { id: 'bug' } }), await get(cached), await get(failing)];
+
+    expect(answers.map((a) => a.headers?.['x-content-type-options'])).toEqual(Array(answers.length).fill('nosniff'));
+  });
+
+  it('authenticated answers and problems are no-store, whatever the implementation set', async () => {
+    const answers = [await call({}), await call({ pathParameters: { id: 'missing' } }), await call({ claims: undefined }), await sneakyAuthenticated(httpEvent({ method: 'POST', path: '/api/v1/things/abc', pathParameters: { id: 'abc' }, claims: claimsFor('acme', 'telltale/ingest'), body: '{"name":"a","size":1}' }), lambdaContext), await get(failing)];
+
+    expect(answers.map((a) => a.headers?.['cache-control'])).toEqual(Array(answers.length).fill('no-store'));
+  });
+
+  it('a public success keeps the cache-control its handler chose, else no-store', async () => {
+    const kept = await get(cached);
+    const defaulted = await get(uncached);
+
+    expect(kept.headers?.['cache-control']).toBe('public, max-age=60');
+    expect(defaulted.headers?.['cache-control']).toBe('no-store');
+    expect(defaulted.headers?.['content-type']).toBe('text/csv');
+  });
+});
+
 describe('problem details', () => {
   it('keep their standard members when an error carries extension members of the same names', async () => {
     const { toProblem } = await import('../../../shared/http/problem.js');
