@@ -147,7 +147,7 @@ export class ApiStack extends Stack {
         if (!fn) throw new Error(`Workflow ${name} invokes ${n}, which is not in the catalog`);
         return fn;
       });
-      const definition = sagaDefinition(saga);
+      const definition = sagaDefinition(saga, { mapConcurrency: config.datasetMapConcurrency });
       const distributed = JSON.stringify(definition).includes('"DISTRIBUTED"');
       // A Distributed Map starts child executions of its own state machine: the role needs its ARN,
       // which a fixed name gives without a dependency cycle.
