@@ -168,6 +168,30 @@ describe('queue, event and task functions', () => {
     }
   });
 
+  it('every function EventBridge invokes (asynchronously) sends its failed invocations to a queue with an alarm', () => {
+    const invokedAsync = catalog.filter((f) => f.trigger.kind === 'event' || f.trigger.kind === 'objectCreated');
+    expect(invokedAsync.length).toBeGreaterThan(0);
+    const queues = apiTemplate.findResources('AWS::SQS::Queue');
+    const failures = Object.keys(queues).find((id) => id.startsWith('AsyncInvokeFailures'))!;
+    expect(failures).toBeDefined();
+    const configs = apiTemplate.findResources('AWS::Lambda::EventInvokeConfig');
+    expect(Object.keys(configs)).toHaveLength(invokedAsync.length);
+    for (const f of invokedAsync) {
+      apiTemplate.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalIdOf(api.functions.get(f.name)!) },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
+      });
+    }
+    apiTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failures, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('every workflow is a traced, logged state machine whose tasks invoke the catalog functions, and its starters may start it', () => {
     for (const [name, saga] of Object.entries(workflows)) {
       const machine = api.stateMachines[name as keyof typeof workflows];
