@@ -135,7 +135,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       { timeScale, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
     );
     const bus = new EventBus({ name: physical(busDeclaration.name), timeScale, onDeliveryFailure: (f) => report(`rule ${f.rule} gave up on event ${f.event.id}: ${f.error}`) });
-    const stateMachines = new LocalStateMachines({ onFailure: (name, error) => report(`state machine execution ${name} failed`, error) });
+    // A saga that failed has recorded and logged why (its failure function): nothing to add. Any other
+    // failed execution gets one line, its error and cause, not the runner's two stack traces.
+    const stateMachines = new LocalStateMachines({
+      onFailure: (name, error) => {
+        const failed = (error as { cause?: { name?: string; message?: string } }).cause;
+        if (failed?.name !== 'SagaFailed') report(`state machine execution ${name} failed: ${failed?.name ?? 'Error'}: ${failed?.message ?? String(error)}`);
+      },
+    });
     cleanups.push(() => queues.stop(), () => bus.stop());
 
     const services = new Map<'dynamoDb' | 's3', EmbeddedService>();

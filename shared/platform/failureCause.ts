@@ -37,3 +37,20 @@ export function userFacingMessage(error: TaskFailure | undefined): string | unde
 
 /** Whether Step Functions or Lambda stopped the step for running out of time. */
 export const timedOut = (error: TaskFailure | undefined) => ['States.Timeout', 'Sandbox.Timedout'].includes(error?.Error ?? '');
+
+/**
+ * The failure as the log keeps it: the error's name, type and message, with no stack trace
+ * (the failing function's own log has it), for whoever investigates.
+ */
+export function failureDetail(error: TaskFailure | undefined): { error: string; errorType?: string; errorMessage?: string } {
+  try {
+    const cause = JSON.parse(error?.Cause ?? '{}') as { errorMessage?: unknown; errorType?: unknown };
+    return {
+      error: error?.Error ?? 'Unknown',
+      ...(typeof cause.errorType === 'string' ? { errorType: cause.errorType } : {}),
+      ...(typeof cause.errorMessage === 'string' ? { errorMessage: cause.errorMessage } : {}),
+    };
+  } catch {
+    return { error: error?.Error ?? 'Unknown', errorMessage: error?.Cause };
+  }
+}

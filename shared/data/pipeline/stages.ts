@@ -7,7 +7,7 @@ import { preprocessDataset } from '../preprocess-dataset.js';
 import { profileDataset } from '../profile-dataset.js';
 import type { QualityReport } from '../quality-report.js';
 import { assertValid, validateDataset } from '../validate-dataset.js';
-import { timedOut, userFacingMessage, type TaskFailure } from '../../platform/failureCause.js';
+import { failureDetail, timedOut, userFacingMessage, type TaskFailure } from '../../platform/failureCause.js';
 import { datasetKeys, type Dataset, type DatasetStatus } from '../registry/dataset.js';
 import { chunksOf, mergedPreprocess, mergedProfile, mergedValidation, wasSplit } from './chunks.js';
 import { assertCurrent, pipelineInput, pipelineRecipe, rawObject, schemaWithRanges, type PipelineDeps, type PipelineInput } from './context.js';
@@ -193,8 +193,10 @@ export function causeOf(failedStep: string, error: TaskFailure | undefined): str
 export async function failPipeline(deps: PipelineDeps, event: unknown) {
   const input = failureInput.parse(event);
   const failure = { step: input.failedStep, cause: causeOf(input.failedStep, input.error), at: (deps.now?.() ?? new Date()).toISOString() };
-  if ((await deps.datasets.get(input.tenant, input.datasetId))?.publishedRunId === input.runId) return { ...failure, recorded: false };
+  // What the person sees, and what the log keeps (the internals the cause leaves out).
+  const report = { ...failure, datasetId: input.datasetId, runId: input.runId, detail: failureDetail(input.error) };
+  if ((await deps.datasets.get(input.tenant, input.datasetId))?.publishedRunId === input.runId) return { ...report, recorded: false };
   const recorded = await deps.datasets.update(input.tenant, input.datasetId, { status: 'FAILED', failure }, { runId: input.runId });
   if (recorded) await deps.events.publish(detailTypes.pipelineFailed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, ...failure });
-  return { ...failure, recorded };
+  return { ...report, recorded };
 }
