@@ -1,4 +1,4 @@
-import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute } from './data/registry/contract.js';
+import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute, rerunDatasetRoute } from './data/registry/contract.js';
 import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
 import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
@@ -128,6 +128,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write', sensors: 'read' }, buckets: { datasets: 'write' } }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
+  api('rerunDataset', 'data', rerunDatasetRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }),
   api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }),
