@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { invokeFunction, type LocalFunction } from '../../local/lambdaRuntime.js';
 import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
+import { runOrder } from '../../shared/data/pipeline/context.js';
 import { workflows } from '../../shared/catalog.js';
 import { sagaDefinition } from '../../shared/platform/saga.js';
 import { expectProblem, useLocalCloud } from './localCloudFixture.js';
@@ -275,6 +276,21 @@ describe('the dataset pipeline on the local cloud', () => {
       ]);
     });
   }
+
+  it('lets Plan take a dataset over only from an earlier run: a run asked for before the current one stops at once', async () => {
+    const call = await local.client('plant-n');
+    const created = (await (await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'ordered', name: 'ordered', content: skab }) })).json()) as { rawKey: string };
+    const current = (await local.settled(call, '/datasets/ordered')) as { status: string; run: { id: string; order: string } };
+    expect(current.status).toBe('READY');
+    const plan = local.cloud.functions.get('planDatasetStep')!;
+    const input = (runId: string, order: string) => ({ tenant: 'plant-n', datasetId: 'ordered', key: created.rawKey, versionId: null, runId, order });
+
+    await expect(invokeFunction(plan, input('ds-asked-earlier', runOrder('2020-01-01T00:00:00Z')))).rejects.toThrow(/superseded/);
+    expect(await (await call('/datasets/ordered')).json()).toMatchObject({ status: 'READY', run: { id: current.run.id } });
+
+    await invokeFunction(plan, input('ds-asked-later', runOrder(new Date(Date.now() + 60_000))));
+    expect(await (await call('/datasets/ordered')).json()).toMatchObject({ status: 'VALIDATING', run: { id: 'ds-asked-later' }, publishedRunId: current.run.id });
+  });
 
   it("re-runs the pipeline on demand: 202 with a new run; 404 for an unknown or another tenant's dataset; 409 while a run is in progress or before any file", async () => {
     const call = await local.client('plant-k');
