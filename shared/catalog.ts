@@ -139,7 +139,8 @@ export const catalog: readonly FunctionDeclaration[] = [
   fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task, { ...datasetStep, tables: { datasets: 'readWrite', sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task, datasetStep, { memoryMb: 1024, timeoutSeconds: 900 }),
-  fn('publishDatasetStep', 'data', 'functions/data/publishDatasetStep.ts', 'Pipeline step: mark READY and publish data.processed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
+  // Publish reads the run's schema and removes the outputs of the run it replaces.
+  fn('publishDatasetStep', 'data', 'functions/data/publishDatasetStep.ts', "Pipeline step: make the run's outputs the dataset's current ones (READY), publish data.processed", task, { ...datasetStep, bus: true }, { memoryMb: 256 }),
   fn('undoDatasetStep', 'data', 'functions/data/undoDatasetStep.ts', 'Compensation of the pipeline steps: remove what the failed run wrote', task, datasetStep, { memoryMb: 256 }),
   fn('failDatasetPipeline', 'data', 'functions/data/failDatasetPipeline.ts', 'Pipeline failure: mark the dataset FAILED with step and cause, publish pipeline.failed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
   fn('issueTenantClaim', 'gateway', 'functions/gateway/issueTenantClaim.ts', 'Adds the tenant claim to access tokens (users: custom:tenant; app clients: the tenants table)',
