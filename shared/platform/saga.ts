@@ -39,8 +39,8 @@ type State = Record<string, unknown>;
 
 /**
  * Lambda refusing an invocation for lack of concurrency (a new account's quota is small, and the
- * API draws on the same pool): patient retries, up to about 15 minutes, spread out by jitter so
- * a Distributed Map's children do not come back all at once.
+ * API draws on the same pool): patient retries, over up to about 12 minutes, spread out by jitter
+ * so a Distributed Map's children do not come back all at once.
  */
 const throttleRetry = {
   ErrorEquals: ['Lambda.TooManyRequestsException', 'Lambda.EC2ThrottledException', 'Lambda.ENILimitReachedException'],
