@@ -33,7 +33,7 @@ export interface Invocation {
 export interface RunResult {
   datasetId: string;
   /** The dataset as GET /datasets/{id} answers once settled. */
-  dataset: { status: string; rows?: { raw?: number; valid?: number; processed?: number }; quality?: unknown; failure?: unknown };
+  dataset: { status: string; publishedRunId?: string; run?: { id: string }; rows?: { raw?: number; valid?: number; processed?: number }; quality?: unknown; failure?: unknown };
   plan?: { chunked: boolean; reason: string; chunks: number };
   /** Rows the Preprocess step says it wrote (the execution's output: the API's rows.processed is not filled). */
   preprocessRowsOut?: number;
@@ -159,7 +159,7 @@ async function runChild(request: ChildRequest): Promise<void> {
       const steps = (execution?.output as { steps?: { Plan?: { output?: { chunked: boolean; reason: string; chunks: unknown[] } }; Preprocess?: { output?: { rowsOut: number } } } } | undefined)?.steps;
       const planOutput = steps?.Plan?.output;
 
-      const keys = datasetKeys(request.tenant, datasetId);
+      const keys = datasetKeys(request.tenant, datasetId).run(dataset.publishedRunId ?? dataset.run?.id ?? '');
       let processed: RunResult['processed'];
       if (dataset.status === 'READY') {
         const hash = createHash('sha256');

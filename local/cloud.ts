@@ -135,7 +135,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       { timeScale, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
     );
     const bus = new EventBus({ name: physical(busDeclaration.name), timeScale, onDeliveryFailure: (f) => report(`rule ${f.rule} gave up on event ${f.event.id}: ${f.error}`) });
-    const stateMachines = new LocalStateMachines({ onFailure: (name, error) => report(`state machine execution ${name} failed`, error) });
+    // A saga that failed has recorded and logged why (its failure function): nothing to add. Any other
+    // failed execution gets one line, its error and cause, not the runner's two stack traces.
+    const stateMachines = new LocalStateMachines({
+      onFailure: (name, error) => {
+        const failed = (error as { cause?: { name?: string; message?: string } }).cause;
+        if (failed?.name !== 'SagaFailed') report(`state machine execution ${name} failed: ${failed?.name ?? 'Error'}: ${failed?.message ?? String(error)}`);
+      },
+    });
     cleanups.push(() => queues.stop(), () => bus.stop());
 
     const services = new Map<'dynamoDb' | 's3', EmbeddedService>();
@@ -148,6 +155,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const dynamoDb = await startDynamoDb(options.memory ? null : path.join(dataDir, 'dynamodb'));
       services.set('dynamoDb', dynamoDb);
       cleanups.push(() => dynamoDb.stop());
+      // s3rver keeps no versions. The bucket on AWS is versioned, so every put gets a version id of
+      // its own here, as there (reads cannot pin it: s3rver serves the latest bytes whatever the id).
+      let puts = 0;
       const s3 = await startS3(options.memory ? null : path.join(dataDir, 's3'), (event) => {
         for (const record of event.Records) {
           const bucket = Object.values(buckets).find((b) => physical(b.name) === record.s3.bucket.name);
@@ -160,7 +170,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             detail: {
               version: '0',
               bucket: { name: record.s3.bucket.name },
-              object: { key: record.s3.object.key, size: record.s3.object.size ?? 0, etag: record.s3.object.eTag ?? '', sequencer: record.s3.object.sequencer ?? '' },
+              object: {
+                key: record.s3.object.key,
+                size: record.s3.object.size ?? 0,
+                etag: record.s3.object.eTag ?? '',
+                'version-id': crypto.randomUUID().replace(/-/g, ''),
+                // s3rver's sequencer is the millisecond, the same for puts within one: a count orders them.
+                sequencer: `${record.s3.object.sequencer ?? Date.now().toString(16)}${(puts++).toString(16).padStart(8, '0')}`.toUpperCase(),
+              },
               'request-id': crypto.randomUUID(),
               requester: '000000000000',
               'source-ip-address': '127.0.0.1',

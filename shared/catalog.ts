@@ -1,4 +1,4 @@
-import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute } from './data/registry/contract.js';
+import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute, rerunDatasetRoute } from './data/registry/contract.js';
 import { datasetKeys } from './data/registry/dataset.js';
 import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
 import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
@@ -131,9 +131,12 @@ const datasetKey = datasetKeys('*', '*');
 const modelKey = modelKeys('*', '*', '*' as unknown as number);
 const objects = {
   raw: datasetKey.raw('*'),
-  processed: datasetKey.processed,
-  validationReport: datasetKey.validation,
-  qualityReport: datasetKey.quality,
+  processed: datasetKey.run('*').processed,
+  validationReport: datasetKey.run('*').validation,
+  qualityReport: datasetKey.run('*').quality,
+  schema: datasetKey.run('*').schema,
+  /** Everything runs write under their own prefix (a compensation or a newer Publish removes them). */
+  runOutputs: `${datasetKey.run('*').prefix}*`,
   /** Scratch of a split run's chunks. */
   work: `${datasetKey.work('*').prefix}*`,
   staged: [modelKey.stagingModel, modelKey.stagingManifest],
@@ -159,24 +162,27 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write', sensors: 'read' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
+  api('rerunDataset', 'data', rerunDatasetRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['read'], objects.raw)] }, stateMachines: { datasetPipeline: 'start' } }),
   api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['read'], objects.qualityReport)] } }),
   fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',
     { kind: 'objectCreated', bucket: 'datasets', keyPattern: 'datasets/*/*/raw/*' }, { tables: { datasets: 'read' }, stateMachines: { datasetPipeline: 'start' } }, { memoryMb: 256, timeoutSeconds: 30 }),
   fn('planDatasetStep', 'data', 'functions/data/planDatasetStep.ts', 'Pipeline step: record the run; plan byte-range chunks for a Distributed Map when the file is large', task,
-    { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read'], objects.raw)] } }, { memoryMb: 512, timeoutSeconds: 120 }),
+    { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read'], objects.raw), grant(['write'], objects.work)] } }, { memoryMb: 512, timeoutSeconds: 120 }),
   fn('processDatasetChunk', 'data', 'functions/data/processDatasetChunk.ts', 'Distributed Map item: validate, profile and preprocess one chunk of a large file, to work/', task,
-    { buckets: { datasets: [grant(['read'], objects.raw), grant(['write', 'delete'], objects.work)] } }, { memoryMb: 1769, timeoutSeconds: 900 }),
+    { buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write', 'delete'], objects.work)] } }, { memoryMb: 1769, timeoutSeconds: 900 }),
   fn('validateDatasetStep', 'data', 'functions/data/validateDatasetStep.ts', 'Pipeline step: validate the raw file (streamed), write the validation report', task,
-    { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.validationReport)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
+    { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.validationReport, objects.schema)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('preprocessDatasetStep', 'data', 'functions/data/preprocessDatasetStep.ts', 'Pipeline step: sort, de-duplicate, resample, impute; stream to processed/', task,
-    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.processed)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work, objects.schema), grant(['write'], objects.processed)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
   fn('profileDatasetStep', 'data', 'functions/data/profileDatasetStep.ts', 'Pipeline step: the quality report, to reports/', task,
-    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work), grant(['write'], objects.qualityReport), grant(['delete'], objects.work)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
-  fn('publishDatasetStep', 'data', 'functions/data/publishDatasetStep.ts', 'Pipeline step: mark READY and publish data.processed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.raw, objects.work, objects.schema), grant(['write'], objects.qualityReport), grant(['delete'], objects.work)] } }, { memoryMb: 1024, timeoutSeconds: 900 }),
+  // Publish reads the run's schema and removes the outputs of the run it replaces.
+  fn('publishDatasetStep', 'data', 'functions/data/publishDatasetStep.ts', "Pipeline step: make the run's outputs the dataset's current ones (READY), publish data.processed", task,
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['read'], objects.schema), grant(['delete'], objects.runOutputs)] }, bus: true }, { memoryMb: 256 }),
   fn('undoDatasetStep', 'data', 'functions/data/undoDatasetStep.ts', 'Compensation of the pipeline steps: remove what the failed run wrote', task,
-    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['delete'], objects.work, objects.validationReport, objects.processed, objects.qualityReport)] } }, { memoryMb: 256 }),
+    { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['delete'], objects.work, objects.runOutputs)] } }, { memoryMb: 256 }),
   fn('failDatasetPipeline', 'data', 'functions/data/failDatasetPipeline.ts', 'Pipeline failure: mark the dataset FAILED with step and cause, publish pipeline.failed', task, { tables: { datasets: 'readWrite' }, bus: true }, { memoryMb: 256 }),
   fn('issueTenantClaim', 'gateway', 'functions/gateway/issueTenantClaim.ts', 'Adds the tenant claim to access tokens (users: custom:tenant; app clients: the tenants table)',
     { kind: 'cognito', operation: 'preTokenGeneration' }, { tables: { tenants: 'read' } }, { memoryMb: 256, timeoutSeconds: 5 }),

@@ -5,7 +5,9 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogD
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -78,6 +80,7 @@ export class ApiStack extends Stack {
     // Events a target could not take after its retries land here instead of vanishing.
     const eventDeadLetters = new Queue(this, 'EventDeadLetters', { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14) });
     Validations.of(eventDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the EventBridge rule targets.' });
+    const asyncFailures = this.asyncFailureDestination();
 
     for (const fn of functions.values()) {
       const trigger = fn.declaration.trigger;
@@ -102,6 +105,7 @@ export class ApiStack extends Stack {
             eventPattern: { detailType: [...trigger.detailTypes], ...(trigger.source ? { source: [trigger.source] } : {}) },
             targets: [new LambdaFunction(fn, { retryAttempts: 3, maxEventAge: Duration.hours(2), deadLetterQueue: eventDeadLetters })],
           });
+          asyncFailures(fn);
           break;
         case 'objectCreated':
           // S3 sends object events to the account's default bus only.
@@ -115,6 +119,7 @@ export class ApiStack extends Stack {
             },
             targets: [new LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: eventDeadLetters })],
           });
+          asyncFailures(fn);
           break;
         default:
           // A new trigger kind must be wired here before the app synthesizes.
@@ -123,6 +128,26 @@ export class ApiStack extends Stack {
     }
 
     this.api = auth ? this.httpApi(config, auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
+  }
+
+  /**
+   * EventBridge invokes its Lambda targets asynchronously: the rule's retries and dead-letter queue
+   * only see delivery failures, never the function's own errors. Lambda's retries of a failed
+   * asynchronous invocation end here instead (an on-failure destination, the request and the
+   * error in each message), with an alarm as soon as one arrives.
+   */
+  private asyncFailureDestination(): (fn: TelltaleFunction) => void {
+    const queue = new Queue(this, 'AsyncInvokeFailures', { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14) });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of failed asynchronous invocations.' });
+    new Alarm(this, 'AsyncInvokeFailuresAlarm', {
+      alarmDescription: 'An asynchronously invoked function (an EventBridge target) failed after its retries: see the messages of the AsyncInvokeFailures queue.',
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return (fn) => fn.configureAsyncInvoke({ onFailure: new SqsDestination(queue), retryAttempts: 2, maxEventAge: Duration.hours(6) });
   }
 
   /** The models layer: the onnxruntime addon (linux-x64 only) and the baseline models, built by layers/build.ts. */
@@ -147,7 +172,7 @@ export class ApiStack extends Stack {
         if (!fn) throw new Error(`Workflow ${name} invokes ${n}, which is not in the catalog`);
         return fn;
       });
-      const definition = sagaDefinition(saga);
+      const definition = sagaDefinition(saga, { mapConcurrency: config.datasetMapConcurrency });
       const distributed = JSON.stringify(definition).includes('"DISTRIBUTED"');
       // A Distributed Map starts child executions of its own state machine: the role needs its ARN,
       // which a fixed name gives without a dependency cycle.

@@ -37,6 +37,12 @@ export const telltaleConfig = z.object({
   datasetSplitMb: z.coerce.number().int().positive().optional(),
   /** About this many MiB per chunk (default 128). */
   datasetChunkMb: z.coerce.number().int().positive().optional(),
+  /**
+   * Chunks of a large dataset processed at once (the Distributed Map's MaxConcurrency), each one
+   * Lambda invocation drawn from the account's concurrency, which the API shares: keep it well
+   * under what `aws lambda get-account-settings` reports (a new account may have only 10).
+   */
+  datasetMapConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
 });
 export type TelltaleConfig = z.infer<typeof telltaleConfig> & { prod: boolean; serviceVersion: string; tenantClaim: string };
 

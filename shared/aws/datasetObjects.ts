@@ -24,8 +24,8 @@ export function s3DatasetObjects(bucket = boundName('BUCKET', buckets.datasets.n
 
     put: objects.put,
 
-    async read(key) {
-      return (await objects.body(key)) as Readable;
+    async read(key, versionId) {
+      return (await objects.body(key, versionId)) as Readable;
     },
 
     write,

@@ -29,6 +29,16 @@ export function dynamoDatasetRepository(tableName = boundName('TABLE', tables.da
       return items.update(key(tenant, id), { set: changes, guard });
     },
 
+    async takeOver(tenant, id, run, changes) {
+      // A record without a run, or whose run is this one (a retry) or an earlier one.
+      const condition = {
+        expression: 'attribute_not_exists(#run) OR #run.#runId = :runId OR attribute_not_exists(#run.#order) OR #run.#order <= :order',
+        names: { '#run': 'run', '#runId': 'id', '#order': 'order' },
+        values: { ':runId': run.id, ':order': run.order ?? '' },
+      };
+      return items.update(key(tenant, id), { set: { ...changes, run }, condition });
+    },
+
     async clear(tenant, id, fields, guard = {}) {
       if (fields.length === 0) return;
       // A compensation that lost to a newer run (or to a deleted record) has nothing left to undo.

@@ -33,7 +33,8 @@ export function bucketObjects(bucket: string) {
       }),
 
     /** The object's body, or a translated error (a missing object included). */
-    body: (key: string): Promise<GetObjectCommandOutput['Body']> => withS3Errors(async () => (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body),
+    body: (key: string, versionId?: string): Promise<GetObjectCommandOutput['Body']> =>
+      withS3Errors(async () => (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).Body),
 
     /**
      * The object read whole by `read`, or undefined when there is none. `read` runs inside the
@@ -45,17 +46,18 @@ export function bucketObjects(bucket: string) {
         return Body ? await read(Body) : undefined;
       }),
 
-    head: (key: string): Promise<{ size: number; eTag?: string } | undefined> =>
+    /** `versionId` pins a version; S3 answers the version it read (none from a store without versioning). */
+    head: (key: string, versionId?: string): Promise<{ size: number; eTag?: string; versionId?: string } | undefined> =>
       unlessMissing(async () => {
-        const out = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { size: out.ContentLength ?? 0, eTag: out.ETag };
+        const out = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+        return { size: out.ContentLength ?? 0, eTag: out.ETag, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
       }),
 
     /** Bytes [start, end) of the object (a ranged GET); fewer at the end of the object. */
-    range: (key: string, start: number, end: number): Promise<Uint8Array> =>
+    range: (key: string, start: number, end: number, versionId?: string): Promise<Uint8Array> =>
       withS3Errors(async () => {
         if (end <= start) return new Uint8Array(0);
-        const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+        const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=${start}-${end - 1}` }));
         return Body ? await Body.transformToByteArray() : new Uint8Array(0);
       }),
 

@@ -61,6 +61,8 @@ export interface FieldChanges {
   /** Fields to delete in the same write. */
   remove?: readonly string[];
   guard?: UpdateGuard;
+  /** One more condition, ANDed with the guard's. */
+  condition?: Condition;
 }
 
 /**
@@ -68,7 +70,7 @@ export interface FieldChanges {
  * words like `status` are safe), and the write requires the item to exist, so an update never
  * creates a half record.
  */
-export function fieldUpdate(tableName: string, key: ItemKey, { set, remove = [], guard = {} }: FieldChanges): UpdateCommandInput {
+export function fieldUpdate(tableName: string, key: ItemKey, { set, remove = [], guard = {}, condition }: FieldChanges): UpdateCommandInput {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const clauses: string[] = [];
@@ -103,6 +105,11 @@ export function fieldUpdate(tableName: string, key: ItemKey, { set, remove = [],
     names['#status'] = 'status';
     guard.allowedFrom.forEach((s, i) => (values[`:from${i}`] = s));
     conditions.push(`#status IN (${guard.allowedFrom.map((_, i) => `:from${i}`).join(', ')})`);
+  }
+  if (condition) {
+    Object.assign(names, condition.names);
+    Object.assign(values, condition.values);
+    conditions.push(`(${condition.expression})`);
   }
   return {
     TableName: tableName,

@@ -22,6 +22,12 @@ export interface SagaStep {
   map?: { itemsPath: string; itemSelector: Record<string, unknown>; maxConcurrency: number };
 }
 
+/** Choices a deployment makes about a saga's definition. */
+export interface SagaOptions {
+  /** Child executions a Distributed Map runs at once, instead of the step's `maxConcurrency`. */
+  mapConcurrency?: number;
+}
+
 export interface SagaDefinition {
   comment: string;
   steps: readonly SagaStep[];
@@ -31,9 +37,23 @@ export interface SagaDefinition {
 
 type State = Record<string, unknown>;
 
+/**
+ * Lambda refusing an invocation for lack of concurrency (a new account's quota is small, and the
+ * API draws on the same pool): patient retries, over up to about 12 minutes, spread out by jitter
+ * so a Distributed Map's children do not come back all at once.
+ */
+const throttleRetry = {
+  ErrorEquals: ['Lambda.TooManyRequestsException', 'Lambda.EC2ThrottledException', 'Lambda.ENILimitReachedException'],
+  IntervalSeconds: 5,
+  MaxAttempts: 10,
+  BackoffRate: 2,
+  MaxDelaySeconds: 120,
+  JitterStrategy: 'FULL',
+};
+
 /** Errors of the Lambda service itself, worth a retry; errors thrown by our code are not. */
 const lambdaRetry = {
-  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
   IntervalSeconds: 2,
   MaxAttempts: 4,
   BackoffRate: 2,
@@ -57,25 +77,25 @@ const invoke = (functionName: string, payload: Record<string, unknown> | string)
 });
 
 /** A step that runs once per item, as child executions of a Distributed Map, each one Lambda invocation with the usual retries. */
-function distributedMap(step: SagaStep & { map: NonNullable<SagaStep['map']> }): State {
+function distributedMap(step: SagaStep & { map: NonNullable<SagaStep['map']> }, options: SagaOptions): State {
   const item = `${step.name} item`;
   return {
     Type: 'Map',
     ItemsPath: step.map.itemsPath,
     ItemSelector: step.map.itemSelector,
-    MaxConcurrency: step.map.maxConcurrency,
+    MaxConcurrency: options.mapConcurrency ?? step.map.maxConcurrency,
     ToleratedFailurePercentage: 0,
     ItemProcessor: {
       ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
       StartAt: item,
-      States: { [item]: { ...invoke(step.functionName, '$'), OutputPath: '$.Payload', Retry: [lambdaRetry, dependencyRetry], End: true } },
+      States: { [item]: { ...invoke(step.functionName, '$'), OutputPath: '$.Payload', Retry: [throttleRetry, lambdaRetry, dependencyRetry], End: true } },
     },
     Label: step.name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) || 'Map',
     ResultPath: null,
   };
 }
 
-export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt: string; States: Record<string, State> } {
+export function sagaDefinition(saga: SagaDefinition, options: SagaOptions = {}): { Comment: string; StartAt: string; States: Record<string, State> } {
   const states: Record<string, State> = {};
   const undoName = (step: SagaStep) => `Undo ${step.name}`;
   const steps = saga.steps;
@@ -88,8 +108,8 @@ export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt
     if (step.onlyWhen)
       states[`${step.name}?`] = { Type: 'Choice', Choices: [{ Variable: step.onlyWhen, BooleanEquals: true, Next: step.name }], Default: entryOf(i + 1) };
     const work = step.map
-      ? distributedMap({ ...step, map: step.map })
-      : { ...invoke(step.functionName, '$'), ResultSelector: { 'output.$': '$.Payload' }, ResultPath: `$.steps.${step.name}`, Retry: [lambdaRetry, dependencyRetry] };
+      ? distributedMap({ ...step, map: step.map }, options)
+      : { ...invoke(step.functionName, '$'), ResultSelector: { 'output.$': '$.Payload' }, ResultPath: `$.steps.${step.name}`, Retry: [throttleRetry, lambdaRetry, dependencyRetry] };
     states[step.name] = {
       ...work,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${step.name} failed` }],
@@ -106,7 +126,7 @@ export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt
       states[undoName(step)] = {
         ...invoke(step.compensationFunctionName, { step: step.name, 'input.$': '$' }),
         ResultPath: null,
-        Retry: [lambdaRetry, { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 }],
+        Retry: [throttleRetry, lambdaRetry, { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 }],
         // A compensation that still fails must not stop the others: note it and go on.
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.compensationErrors.${step.name}`, Next: previous ? undoName(previous) : 'Record failure' }],
         Next: previous ? undoName(previous) : 'Record failure',
@@ -117,7 +137,7 @@ export function sagaDefinition(saga: SagaDefinition): { Comment: string; StartAt
   states['Record failure'] = {
     ...invoke(saga.failureFunctionName, '$'),
     ResultPath: null,
-    Retry: [lambdaRetry, { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+    Retry: [throttleRetry, lambdaRetry, { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
     Next: 'Failed',
   };
   states.Failed = { Type: 'Fail', Error: 'SagaFailed', Cause: 'A step failed; its compensations ran. See the failure record.' };

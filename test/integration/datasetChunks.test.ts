@@ -17,7 +17,7 @@ import { pipelineRecipe } from '../../shared/data/pipeline/context.js';
 import { preprocessDataset } from '../../shared/data/preprocess-dataset.js';
 import { profileDataset } from '../../shared/data/profile-dataset.js';
 import { validateDataset } from '../../shared/data/validate-dataset.js';
-import { sagaDefinition } from '../../shared/platform/saga.js';
+import { sagaDefinition, sagaFunctionNames } from '../../shared/platform/saga.js';
 import { useLocalCloud } from './localCloudFixture.js';
 
 // Read by the Plan function when it loads, after the cloud starts: split anything over 64 KiB.
@@ -66,6 +66,9 @@ async function processedWhole(text: string, inTimeOrder: boolean): Promise<strin
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** Where the dataset's current outputs are: under the run it published. */
+const outputsOf = (dataset: Record<string, unknown>, tenant: string, id: string) => `datasets/${tenant}/${id}/runs/${dataset.publishedRunId as string}`;
+
 const planOf = (datasetId: string) => {
   const execution = local.cloud.stateMachines.executions('datasetPipeline').find((e) => (JSON.parse(e.input) as { datasetId: string }).datasetId === datasetId);
   return (execution?.output as { steps: { Plan: { output: { chunked: boolean; chunks: unknown[] } } } } | undefined)?.steps.Plan.output;
@@ -90,8 +93,14 @@ describe('large files through the Distributed Map', () => {
     expect(plan.chunks.length).toBeGreaterThanOrEqual(6);
 
     const objects = s3DatasetObjects();
-    const root = 'datasets/big-a/split';
-    expect(await objectKeys(`${root}/`)).toEqual([`${root}/processed/data.csv`, `${root}/raw/data.csv`, `${root}/reports/quality.json`, `${root}/reports/validation.json`]);
+    const root = outputsOf(dataset, 'big-a', 'split');
+    expect(await objectKeys('datasets/big-a/split/')).toEqual([
+      'datasets/big-a/split/raw/data.csv',
+      `${root}/processed/data.csv`,
+      `${root}/reports/quality.json`,
+      `${root}/reports/validation.json`,
+      `${root}/schema.json`,
+    ]);
     expect(await objectKeys('work/big-a/split/')).toEqual([]);
     expect(JSON.parse((await objects.getText(`${root}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
     expect(await objects.getText(`${root}/processed/data.csv`)).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
@@ -118,7 +127,7 @@ describe('large files through the Distributed Map', () => {
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
     expect(planOf('shuffled')!.chunked).toBe(true);
     const objects = s3DatasetObjects();
-    expect(await objects.getText('datasets/big-d/shuffled/processed/data.csv')).toBe(await processedWhole(text, false));
+    expect(await objects.getText(`${outputsOf(dataset, 'big-d', 'shuffled')}/processed/data.csv`)).toBe(await processedWhole(text, false));
     expect(await objectKeys('work/big-d/shuffled/')).toEqual([]);
   });
 
@@ -138,8 +147,8 @@ describe('large files through the Distributed Map', () => {
     expect(steps.Plan.output.chunked).toBe(true);
     expect(steps.Validate.output.wholeFile).toBe(true);
     const objects = s3DatasetObjects();
-    expect(JSON.parse((await objects.getText('datasets/big-e/notes/reports/validation.json'))!)).toEqual(JSON.parse(JSON.stringify(whole)));
-    expect(await objects.getText('datasets/big-e/notes/processed/data.csv')).toBe(await processedWhole(text, true));
+    expect(JSON.parse((await objects.getText(`${outputsOf(dataset, 'big-e', 'notes')}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
+    expect(await objects.getText(`${outputsOf(dataset, 'big-e', 'notes')}/processed/data.csv`)).toBe(await processedWhole(text, true));
     expect(await objectKeys('work/big-e/notes/')).toEqual([]);
   });
 
@@ -167,7 +176,7 @@ describe('large files through the Distributed Map', () => {
     const whole = await validateDataset(sourceFromText(text.toString('utf8')), { schema });
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
     expect(planOf('halo-notes')!.chunked).toBe(true);
-    expect(await s3DatasetObjects().getText('datasets/big-f/halo-notes/processed/data.csv')).toBe(await processedWhole(text.toString('utf8'), true));
+    expect(await s3DatasetObjects().getText(`${outputsOf(dataset, 'big-f', 'halo-notes')}/processed/data.csv`)).toBe(await processedWhole(text.toString('utf8'), true));
     expect(await objectKeys('work/big-f/halo-notes/')).toEqual([]);
   });
 
@@ -178,14 +187,14 @@ describe('large files through the Distributed Map', () => {
     const text = generated(3000);
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'ranged', name: 'ranged', schema, content: text }) });
 
-    const dataset = (await local.settled(call, '/datasets/ranged', 25_000)) as { status: string; schema: DatasetSchema };
+    const dataset = (await local.settled(call, '/datasets/ranged', 25_000)) as { status: string; schema: DatasetSchema; publishedRunId: string };
     expect(dataset.status).toBe('READY');
     expect(planOf('ranged')!.chunked).toBe(true);
     expect(dataset.schema.sensorColumns[0]).toEqual({ name: 's1', unit: 'bar', expectedRange: { min: 18.5, max: 21.5 }, sensorId: 's1' });
     const ranged = { ...schema, sensorColumns: [dataset.schema.sensorColumns[0], ...schema.sensorColumns.slice(1)] };
     const direct = (await profileDataset(sourceFromText(text), { schema: ranged, datasetId: 'ranged' })).findings.find((f) => f.check === 'out-of-range');
     expect(direct?.count).toBeGreaterThan(0);
-    const merged = JSON.parse((await s3DatasetObjects().getText('datasets/big-g/ranged/reports/quality.json'))!) as Awaited<ReturnType<typeof profileDataset>>;
+    const merged = JSON.parse((await s3DatasetObjects().getText(`${outputsOf(dataset, 'big-g', 'ranged')}/reports/quality.json`))!) as Awaited<ReturnType<typeof profileDataset>>;
     expect(merged.findings.find((f) => f.check === 'out-of-range')).toMatchObject({ column: 's1', count: direct!.count });
   });
 
@@ -204,8 +213,8 @@ describe('large files through the Distributed Map', () => {
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
     expect(planOf('lines')!.chunked).toBe(true);
     const objects = s3DatasetObjects();
-    expect(JSON.parse((await objects.getText('datasets/big-h/lines/reports/validation.json'))!)).toEqual(JSON.parse(JSON.stringify(whole)));
-    expect(await objects.getText('datasets/big-h/lines/processed/data.csv')).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
+    expect(JSON.parse((await objects.getText(`${outputsOf(dataset, 'big-h', 'lines')}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
+    expect(await objects.getText(`${outputsOf(dataset, 'big-h', 'lines')}/processed/data.csv`)).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
   });
 
   it('fails a split file at Validate with the line numbers of the whole file, and leaves only the raw file', async () => {
@@ -247,7 +256,8 @@ describe('large files through the Distributed Map', () => {
       await call('/datasets', { method: 'POST', body: JSON.stringify({ id, name: id, schema, content: generated(3000) }) });
 
       const dataset = await local.settled(call, `/datasets/${id}`, 25_000);
-      expect(dataset).toMatchObject({ status: 'FAILED', failure: { step, cause: expect.stringContaining(`injected failure at ${step}`) } });
+      // A plain Error is named, not quoted (a map item's failure is reported by the map).
+      expect(dataset).toMatchObject({ status: 'FAILED', failure: { step, cause: expect.stringMatching(step === 'Split' ? /chunk|Split/ : `An internal error \\(Error\\) stopped the ${step} step`) } });
       expect(dataset.processedKey).toBeUndefined();
       expect(dataset.quality).toBeUndefined();
       expect(dataset.rows).toBeUndefined();
@@ -257,6 +267,40 @@ describe('large files through the Distributed Map', () => {
       if (step !== 'Split') expect(scratchSeen.filter((k) => k.startsWith(`work/big-c/${id}/`)).length).toBeGreaterThan(0);
     });
   }
+
+  it('keeps the state small for a declared schema of 1,000 columns: the schema and the chunk layout travel as objects of the run', async () => {
+    const columns = Array.from({ length: 1000 }, (_, i) => `sensor_with_a_rather_long_descriptive_name_${String(i).padStart(4, '0')}`);
+    const wide: DatasetSchema = { timestampColumn: 'time', sensorColumns: columns.map((name) => ({ name, unit: 'degC', expectedRange: { min: -1000.5, max: 1000.5 } })) };
+    const rows = Array.from({ length: 40 }, (_, r) => [new Date(Date.UTC(2026, 0, 1) + r * 1000).toISOString(), ...columns.map((_, c) => ((r * 31 + c * 7) % 100) / 10)].join(','));
+    const text = `time,${columns.join(',')}\n${rows.join('\n')}\n`;
+    // Every task's input (the state, or a map item's) and output, as Step Functions would carry them; it caps each at 256 KiB.
+    const sizes: { task: string; bytes: number }[] = [];
+    const measured = new Map(
+      sagaFunctionNames(workflows.datasetPipeline).map((name) => {
+        const real = local.cloud.functions.get(name)!;
+        const fn: LocalFunction = {
+          spec: real.spec,
+          handler: async (event: never) => {
+            const out = await invokeFunction(real, event);
+            sizes.push({ task: name, bytes: Buffer.byteLength(JSON.stringify(event)) }, { task: `${name} output`, bytes: Buffer.byteLength(JSON.stringify(out ?? null)) });
+            return out;
+          },
+        };
+        return [name, fn] as const;
+      }),
+    );
+    local.cloud.stateMachines.register('datasetPipeline', sagaDefinition(workflows.datasetPipeline) as unknown as StateMachineDefinition, { functions: measured });
+
+    const call = await local.client('big-w');
+    expect((await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'wide', name: 'wide', schema: wide, content: text }) })).status).toBe(201);
+    const dataset = (await local.settled(call, '/datasets/wide', 25_000)) as { status: string; schema: DatasetSchema };
+    expect(dataset.status).toBe('READY');
+    expect(dataset.schema.sensorColumns).toHaveLength(1000);
+    expect(planOf('wide')!.chunked).toBe(true);
+    expect(new Set(sizes.map((s) => s.task))).toEqual(new Set([...sagaFunctionNames(workflows.datasetPipeline).filter((n) => !['undoDatasetStep', 'failDatasetPipeline'].includes(n)).flatMap((n) => [n, `${n} output`])]));
+    const largest = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    expect(largest.bytes, `${largest.task} carries ${largest.bytes} bytes`).toBeLessThan(16 * 1024);
+  });
 
   it('joins parts of 5 MiB and more inside S3 (UploadPartCopy), and smaller ones by streaming', async () => {
     const objects = s3DatasetObjects();

@@ -143,17 +143,23 @@ describe('least privilege', () => {
     }
   });
 
-  it('plan reads the raw file and writes nothing to the bucket', () => {
-    expect(s3GrantsOf('planDatasetStep')).toEqual(['s3:GetObject datasets:datasets/*/*/raw/*', 's3:GetObjectVersion datasets:datasets/*/*/raw/*', 's3:ListBucket datasets']);
+  it('plan reads the raw file and writes only its run\'s scratch (the chunk layout)', () => {
+    expect(s3GrantsOf('planDatasetStep')).toEqual(
+      [
+        's3:GetObject datasets:datasets/*/*/raw/*',
+        's3:GetObjectVersion datasets:datasets/*/*/raw/*',
+        's3:ListBucket datasets',
+        's3:PutObject datasets:work/*/*/*/*',
+        's3:AbortMultipartUpload datasets:work/*/*/*/*',
+      ].sort(),
+    );
   });
 
-  it('undo deletes its step outputs and scratch, and reads or writes nothing', () => {
+  it('undo deletes runs\' outputs and scratch, and reads or writes nothing', () => {
     expect(s3GrantsOf('undoDatasetStep')).toEqual(
       [
         's3:DeleteObject datasets:work/*/*/*/*',
-        's3:DeleteObject datasets:datasets/*/*/reports/validation.json',
-        's3:DeleteObject datasets:datasets/*/*/processed/data.csv',
-        's3:DeleteObject datasets:datasets/*/*/reports/quality.json',
+        's3:DeleteObject datasets:datasets/*/*/runs/*/*',
         's3:ListBucket datasets',
       ].sort(),
     );
@@ -248,6 +254,30 @@ describe('queue, event and task functions', () => {
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(api.functions.get(f.name)!), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
       });
     }
+  });
+
+  it('every function EventBridge invokes (asynchronously) sends its failed invocations to a queue with an alarm', () => {
+    const invokedAsync = catalog.filter((f) => f.trigger.kind === 'event' || f.trigger.kind === 'objectCreated');
+    expect(invokedAsync.length).toBeGreaterThan(0);
+    const queues = apiTemplate.findResources('AWS::SQS::Queue');
+    const failures = Object.keys(queues).find((id) => id.startsWith('AsyncInvokeFailures'))!;
+    expect(failures).toBeDefined();
+    const configs = apiTemplate.findResources('AWS::Lambda::EventInvokeConfig');
+    expect(Object.keys(configs)).toHaveLength(invokedAsync.length);
+    for (const f of invokedAsync) {
+      apiTemplate.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalIdOf(api.functions.get(f.name)!) },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
+      });
+    }
+    apiTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failures, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 
   it('every workflow is a traced, logged state machine whose tasks invoke the catalog functions, and its starters may start it', () => {

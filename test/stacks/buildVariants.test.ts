@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTelltale } from './telltaleApp.js';
+import { buildTelltale, logicalIdOf } from './telltaleApp.js';
 
 /**
  * cdk-nag 3 is a policy-validation plugin, not an aspect: its findings are not annotations (so
@@ -18,7 +18,7 @@ const findingsOf = (built: ReturnType<typeof buildTelltale>) =>
 const builds = {
   dev: buildTelltale(),
   localstack: buildTelltale({ localstack: true }),
-  prod: buildTelltale({ stage: 'prod', corsOrigins: 'https://console.example.com,https://ops.example.com' }),
+  prod: buildTelltale({ stage: 'prod', corsOrigins: 'https://console.example.com,https://ops.example.com', datasetMapConcurrency: '8' }),
 };
 afterAll(() => Object.values(builds).forEach((b) => b.cleanup()));
 
@@ -63,5 +63,27 @@ describe('the prod build', () => {
       CorsConfiguration: Match.objectLike({ AllowOrigins: origins, AllowHeaders: Match.arrayWith(['authorization', 'x-correlation-id']), ExposeHeaders: ['x-correlation-id'] }),
     });
     prod.apiTemplate.allResourcesProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CORS_ORIGINS: origins.join(','), STAGE: 'prod' }) } });
+  });
+});
+
+/** The dataset pipeline's ASL as deployed: the Fn::Join of the DefinitionString, function ARNs left as placeholders. */
+function datasetPipelineOf(built: ReturnType<typeof buildTelltale>) {
+  const machine = built.apiTemplate.findResources('AWS::StepFunctions::StateMachine')[logicalIdOf(built.api.stateMachines.datasetPipeline)];
+  const definition = machine.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
+  const parts = typeof definition === 'string' ? [definition] : definition['Fn::Join'][1];
+  const asl = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ARN')).join('')) as { States: Record<string, { MaxConcurrency?: number; ItemProcessor?: { States: Record<string, { Retry: { ErrorEquals: string[]; MaxAttempts: number; MaxDelaySeconds?: number }[] }> } }> };
+  const split = asl.States.Split;
+  return { maxConcurrency: split.MaxConcurrency, itemRetries: Object.values(split.ItemProcessor!.States)[0].Retry };
+}
+
+describe('the Distributed Map of large datasets', () => {
+  it('runs as many chunks at once as the deployment says (-c datasetMapConcurrency), 40 by default', () => {
+    expect(datasetPipelineOf(builds.prod).maxConcurrency).toBe(8);
+    expect(datasetPipelineOf(builds.dev).maxConcurrency).toBe(40);
+  });
+
+  it('retries a throttled chunk first, patiently, with jitter, before the shorter retries of other Lambda errors', () => {
+    const [first] = datasetPipelineOf(builds.dev).itemRetries;
+    expect(first).toMatchObject({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']), MaxAttempts: 10, MaxDelaySeconds: 120, JitterStrategy: 'FULL' });
   });
 });

@@ -13,11 +13,12 @@ export function wantsHtml(accept: string | undefined, format: 'json' | 'html' | 
   return html >= 0 && (json < 0 || html < json);
 }
 
-/** The stored quality report of a tenant's dataset; 404 while the dataset has none (not profiled yet, or failed before). */
+/** The quality report of a tenant's dataset, that of its published run; 404 while it has none (no run published yet). */
 export async function getQualityReport(deps: { datasets: DatasetRepository; objects: DatasetObjects }, tenant: string, datasetId: string) {
   const dataset = await deps.datasets.get(tenant, datasetId);
   if (!dataset) throw new NotFoundError(`No dataset "${datasetId}".`);
-  const text = await deps.objects.getText(datasetKeys(tenant, datasetId).quality);
+  // The report of the run whose outputs are current: a run in progress, or one that failed, has not replaced it.
+  const text = dataset.publishedRunId ? await deps.objects.getText(datasetKeys(tenant, datasetId).run(dataset.publishedRunId).quality) : undefined;
   if (!text) throw new NotFoundError(`Dataset "${datasetId}" has no quality report yet (status ${dataset.status}).`);
   return QualityReport.parse(JSON.parse(text));
 }

@@ -22,7 +22,7 @@ import type { QualityReport } from '../quality-report.js';
 import { validateDataset, validatePartial, ValidationMerger, type ValidationPartial } from '../validate-dataset.js';
 import type { ValidationReport } from '../validation-report.js';
 import { datasetKeys } from '../registry/dataset.js';
-import { pipelineRecipe, schemaWithRanges, type PipelineDeps, type PipelineInput } from './context.js';
+import { assertCurrent, pipelineRecipe, rawObject, schemaWithRanges, type PipelineDeps, type PipelineInput } from './context.js';
 
 export interface ChunkingSettings {
   /** Files larger than this are split. */
@@ -43,11 +43,11 @@ export type ChunkRef = z.infer<typeof chunkRef>;
 export const chunkLayout = z.object({ schema: DatasetSchema, schemaSource: z.enum(['declared', 'inferred']), format: z.enum(['csv', 'jsonl']), header: byteRange.nullable() });
 export type ChunkLayout = z.infer<typeof chunkLayout>;
 
+/** Plan's result, in the state: the layout (with the schema, which can be wide) is in the run's work/ prefix instead. */
 export const planOutput = z.object({
   chunked: z.boolean(),
   size: z.number().int().nonnegative(),
   reason: z.string(),
-  layout: chunkLayout.optional(),
   chunks: z.array(chunkRef),
 });
 export type PlanOutput = z.infer<typeof planOutput>;
@@ -62,12 +62,12 @@ export function wasSplit(input: PipelineInput): boolean {
  * The chunks of this run when Plan split the file and Validate could use them, else undefined
  * (the steps then stream the whole file). Validate cannot when a cut fell inside a quoted field.
  */
-export function chunksOf(input: PipelineInput): { layout: ChunkLayout; chunks: ChunkRef[] } | undefined {
+export function chunksOf(input: PipelineInput): { chunks: ChunkRef[] } | undefined {
   const output = input.steps?.Plan?.output;
   if (output === undefined) return undefined;
   if ((input.steps?.Validate?.output as { wholeFile?: boolean } | undefined)?.wholeFile) return undefined;
   const plan = planOutput.parse(output);
-  return plan.chunked && plan.layout ? { layout: plan.layout, chunks: plan.chunks } : undefined;
+  return plan.chunked ? { chunks: plan.chunks } : undefined;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -75,8 +75,8 @@ const GZIP = [0x1f, 0x8b];
 const SCHEMA_PROBE_BYTES = 1024 * 1024;
 
 /** The schema of a file that declares none, from its first rows; undefined when they cannot be read as a table. */
-async function inferSchema(deps: PipelineDeps, key: string, size: number): Promise<DatasetSchema | undefined> {
-  const head = Buffer.from(await deps.objects.readRange(key, 0, Math.min(size, SCHEMA_PROBE_BYTES)));
+async function inferSchema(read: (start: number, end: number) => Promise<Uint8Array>, size: number): Promise<DatasetSchema | undefined> {
+  const head = Buffer.from(await read(0, Math.min(size, SCHEMA_PROBE_BYTES)));
   const lastNewline = head.lastIndexOf(0x0a);
   const text = (lastNewline >= 0 ? head.subarray(0, lastNewline + 1) : head).toString('utf8');
   const report = await validateDataset(sourceFromText(text));
@@ -84,33 +84,43 @@ async function inferSchema(deps: PipelineDeps, key: string, size: number): Promi
 }
 
 /**
- * Plan: records the run on the dataset and decides how the file is processed. A file up to the
- * split size, or gzip (which cannot be cut at byte offsets), is streamed whole by each step;
- * a larger one is cut into chunks for the Distributed Map.
+ * Plan: takes the dataset over for this run (unless a later run has it: this one then stops) and
+ * decides how the file is processed. A file up to the split size, or gzip (which cannot be cut at
+ * byte offsets), is streamed whole by each step; a larger one is cut into chunks for the
+ * Distributed Map, whose layout goes to the run's work/ prefix.
  */
 export async function planStep(deps: PipelineDeps, input: PipelineInput, settings: ChunkingSettings): Promise<PlanOutput> {
   const dataset = await deps.datasets.get(input.tenant, input.datasetId);
   if (!dataset) throw new NotFoundError(`No dataset "${input.datasetId}" for this upload.`);
-  const startedAt = (deps.now?.() ?? new Date()).toISOString();
-  await deps.datasets.update(input.tenant, input.datasetId, { status: 'VALIDATING', run: { id: input.runId, startedAt, ...(input.eTag ? { objectETag: input.eTag } : {}) } });
+  const { key, versionId } = rawObject(input);
+  const run = {
+    id: input.runId,
+    startedAt: (deps.now?.() ?? new Date()).toISOString(),
+    ...(input.eTag ? { objectETag: input.eTag } : {}),
+    ...(versionId ? { objectVersion: versionId } : {}),
+    ...(input.order ? { order: input.order } : {}),
+  };
+  assertCurrent(await deps.datasets.takeOver(input.tenant, input.datasetId, run, { status: 'VALIDATING' }), input);
   await deps.datasets.clear(input.tenant, input.datasetId, ['failure'], { runId: input.runId });
-  const head = await deps.objects.head(input.key);
-  if (!head) throw new NotFoundError(`The uploaded file ${input.key} is no longer there.`);
+  const head = await deps.objects.head(key, versionId);
+  if (!head) throw new NotFoundError(`The uploaded file ${key} is no longer there.`);
+  const read = (start: number, end: number) => deps.objects.readRange(key, start, end, versionId);
   const single = (reason: string): PlanOutput => ({ chunked: false, size: head.size, reason, chunks: [] });
   if (head.size <= settings.splitBytes) return single(`${head.size} bytes: within the split size (${settings.splitBytes}), one function per step`);
-  const magic = await deps.objects.readRange(input.key, 0, 2);
+  const magic = await read(0, 2);
   if (magic[0] === GZIP[0] && magic[1] === GZIP[1]) return single('gzip cannot be cut at byte offsets: one function per step streams it');
-  const found = dataset.schema ?? (await inferSchema(deps, input.key, head.size));
+  const found = dataset.schema ?? (await inferSchema(read, head.size));
   if (!found) return single('the first rows do not read as a table: validating the whole file will say why');
   const schema = await schemaWithRanges(deps, input.tenant, found);
 
   const chunkBytes = Math.max(settings.chunkBytes, Math.ceil(head.size / settings.maxChunks));
-  const plan = await planChunks({ size: head.size, chunkBytes, haloBytes: settings.haloBytes }, (start, end) => deps.objects.readRange(input.key, start, end));
+  const plan = await planChunks({ size: head.size, chunkBytes, haloBytes: settings.haloBytes }, read);
+  const layout: ChunkLayout = { schema, schemaSource: dataset.schema ? 'declared' : 'inferred', format: plan.format, header: plan.header };
+  await deps.objects.put(datasetKeys(input.tenant, input.datasetId).work(input.runId).layout, JSON.stringify(layout), 'application/json');
   return {
     chunked: true,
     size: head.size,
     reason: `${head.size} bytes: over the split size (${settings.splitBytes}), ${plan.chunks.length} chunks of about ${chunkBytes} bytes`,
-    layout: { schema, schemaSource: dataset.schema ? 'declared' : 'inferred', format: plan.format, header: plan.header },
     chunks: plan.chunks,
   };
 }
@@ -120,8 +130,8 @@ export const chunkInput = z.object({
   tenant: z.string(),
   datasetId: z.string(),
   key: z.string(),
+  versionId: z.string().nullish(),
   runId: z.string(),
-  layout: chunkLayout,
   chunk: chunkRef,
 });
 export type ChunkInput = z.infer<typeof chunkInput>;
@@ -132,9 +142,10 @@ export type ChunkInput = z.infer<typeof chunkInput>;
  * preprocessed rows, read with the halo. Returns little: Step Functions keeps every item's output.
  */
 export async function chunkStep(deps: PipelineDeps, input: ChunkInput): Promise<{ index: number; fatal: boolean }> {
-  const { layout, chunk } = input;
+  const { chunk } = input;
   const work = datasetKeys(input.tenant, input.datasetId).work(input.runId);
-  const read = (start: number, end: number) => deps.objects.readRange(input.key, start, end);
+  const layout = chunkLayout.parse(await readJson(deps, work.layout));
+  const read = (start: number, end: number) => deps.objects.readRange(input.key, start, end, input.versionId ?? undefined);
   const plan = { format: layout.format, header: layout.header, chunks: [chunk] };
   const options = { schema: layout.schema };
 
@@ -173,7 +184,7 @@ export async function chunkStep(deps: PipelineDeps, input: ChunkInput): Promise<
 
 async function readJson(deps: PipelineDeps, key: string): Promise<unknown> {
   const text = await deps.objects.getText(key);
-  if (text === undefined) throw new Error(`The chunk result ${key} is missing: the Split step did not complete for this run.`);
+  if (text === undefined) throw new Error(`${key} is missing: the Plan or Split step did not complete for this run.`);
   return JSON.parse(text) as unknown;
 }
 

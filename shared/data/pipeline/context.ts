@@ -1,5 +1,6 @@
 /** What every step of the dataset pipeline shares: its ports, the state it carries, the preprocessing it applies. */
 import { z } from 'zod';
+import { ConflictError } from '../../platform/errors.js';
 import type { EventPublisher } from '../../platform/events.js';
 import type { DatasetSchema } from '../dataset-schema.js';
 import type { PreprocessRecipeInput } from '../preprocess-recipe.js';
@@ -22,7 +23,11 @@ export const pipelineInput = z.object({
   datasetId: z.string(),
   key: z.string(),
   eTag: z.string().optional(),
-  runId: z.string().describe('The execution name: one per (object, version)'),
+  /** The raw object's version every read pins; null where the store has none (an unversioned bucket, the local cloud's s3rver). */
+  versionId: z.string().nullish(),
+  /** When the run was asked for (see runOrder): a run takes the dataset over only from earlier ones. */
+  order: z.string().optional(),
+  runId: z.string().describe('The execution name: one per (object, version), or per re-run'),
   steps: z.record(z.string(), z.object({ output: z.unknown() })).optional(),
 });
 export type PipelineInput = z.infer<typeof pipelineInput>;
@@ -41,4 +46,31 @@ export const pipelineRecipe = (schema: DatasetSchema, inTimeOrder: boolean): Pre
 /** The schema with the expected ranges (and units) of the registered sensors its columns map to. */
 export async function schemaWithRanges(deps: PipelineDeps, tenant: string, schema: DatasetSchema): Promise<DatasetSchema> {
   return withRegistryRanges(schema, (id) => deps.sensors.get(tenant, id));
+}
+
+/** The raw object as this run reads it: its key, pinned to the version the run was started for. */
+export const rawObject = (input: PipelineInput) => ({ key: input.key, ...(input.versionId ? { versionId: input.versionId } : {}) });
+
+/**
+ * A newer run took the dataset over: this one stops, its compensations remove only its own
+ * objects, and its failure record is skipped (the record's run is the newer one).
+ */
+export class RunSupersededError extends ConflictError {
+  constructor(runId: string) {
+    super(`Run ${runId} was superseded by a newer run of the dataset; it stops without touching the newer run's state.`);
+  }
+}
+
+/** Throws RunSupersededError when a run-guarded update was skipped. */
+export function assertCurrent(applied: boolean, input: PipelineInput): void {
+  if (!applied) throw new RunSupersededError(input.runId);
+}
+
+/**
+ * The order of runs of one dataset: when the upload happened (the event's time, to the
+ * millisecond), then S3's sequencer (hex, left-padded: S3 says to compare them so) for uploads
+ * of the same second. Plain strings that compare as the runs happened.
+ */
+export function runOrder(at: Date | string, sequencer = ''): string {
+  return `${new Date(at).toISOString()}/${sequencer.toUpperCase().padStart(32, '0')}`;
 }

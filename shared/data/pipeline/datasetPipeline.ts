@@ -1,6 +1,10 @@
 import type { SagaDefinition } from '../../platform/saga.js';
 
-/** Child executions of the Distributed Map at once; each reads its chunk with ranged GETs. */
+/**
+ * Child executions of the Distributed Map at once, each one Lambda invocation reading its chunk
+ * with ranged GETs. A deployment sets its own (`-c datasetMapConcurrency=N`) to fit its account's
+ * Lambda concurrency, which the API shares.
+ */
 export const chunkConcurrency = 40;
 
 /**
@@ -25,8 +29,8 @@ export const datasetPipeline: SagaDefinition = {
           'tenant.$': '$.tenant',
           'datasetId.$': '$.datasetId',
           'key.$': '$.key',
+          'versionId.$': '$.versionId',
           'runId.$': '$.runId',
-          'layout.$': '$.steps.Plan.output.layout',
           'chunk.$': '$$.Map.Item.Value',
         },
         maxConcurrency: chunkConcurrency,

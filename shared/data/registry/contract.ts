@@ -38,3 +38,20 @@ export const getDatasetRoute = defineRoute({
   request: { path: z.object({ id: resourceId }) },
   responses: { 200: { description: 'The dataset', schema: dataset }, ...problemResponses(400, 401, 403, 404) },
 });
+
+export const rerunDatasetRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/datasets/{id}/runs',
+  operationId: 'rerunDataset',
+  summary: "Run the pipeline again on the dataset's current raw file",
+  tag: 'data',
+  scope: scopes.data,
+  request: { path: z.object({ id: resourceId }) },
+  responses: {
+    202: {
+      description: 'Accepted: a new run started; follow it with GET /datasets/{id}',
+      schema: z.object({ runId: z.string().describe('The new run (its execution name)'), datasetId: resourceId, status: z.literal('started') }),
+    },
+    ...problemResponses(400, 401, 403, 404, 409),
+  },
+});

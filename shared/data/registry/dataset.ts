@@ -53,7 +53,17 @@ export const dataset = z.object({
   processedKey: z.string().optional(),
   rows: z.object({ raw: z.number().int().optional(), valid: z.number().int().optional(), processed: z.number().int().optional() }).optional(),
   quality: qualitySummary.optional(),
-  run: z.object({ id: z.string(), startedAt: z.iso.datetime(), objectETag: z.string().optional() }).optional().describe('The latest pipeline run'),
+  run: z
+    .object({
+      id: z.string(),
+      startedAt: z.iso.datetime(),
+      objectETag: z.string().optional(),
+      objectVersion: z.string().optional().describe('Version of the raw object the run reads'),
+      order: z.string().optional().describe('When the run was asked for (upload time, then S3 sequencer): a run never takes the dataset over from a later one'),
+    })
+    .optional()
+    .describe('The latest pipeline run'),
+  publishedRunId: z.string().optional().describe('The run whose outputs (processed file, reports) are current; switched when a run publishes'),
   failure: pipelineFailure.optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
@@ -73,9 +83,21 @@ export const datasetKeys = (tenant: string, id: string) => {
   return {
     root,
     raw: (file: string) => `${root}/raw/${file}`,
-    processed: `${root}/processed/data.csv`,
-    validation: `${root}/reports/validation.json`,
-    quality: `${root}/reports/quality.json`,
+    /**
+     * What one run writes, under its own prefix: two runs of a dataset never write (or undo) the
+     * same object, and the dataset record's `publishedRunId` says whose outputs are current.
+     */
+    run: (runId: string) => {
+      const prefix = `${root}/runs/${runId}/`;
+      return {
+        prefix,
+        processed: `${prefix}processed/data.csv`,
+        validation: `${prefix}reports/validation.json`,
+        quality: `${prefix}reports/quality.json`,
+        /** The schema Validate settled on, with the registry's ranges: kept here, not in the state machine's 256 KiB state. */
+        schema: `${prefix}schema.json`,
+      };
+    },
     /**
      * Scratch space of one run's chunks (a Distributed Map over a large file), removed when the run
      * ends. It lives under the bucket's scratch prefix, outside the dataset's root, so that one
@@ -86,6 +108,8 @@ export const datasetKeys = (tenant: string, id: string) => {
       const chunk = (index: number) => `${prefix}chunk-${String(index).padStart(5, '0')}`;
       return {
         prefix,
+        /** What every chunk reads its bytes with (the schema among it), kept out of the state. */
+        layout: `${prefix}layout.json`,
         validation: (index: number) => `${chunk(index)}.validation.json`,
         profile: (index: number) => `${chunk(index)}.profile.json`,
         preprocess: (index: number) => `${chunk(index)}.preprocess.json`,

@@ -3,6 +3,7 @@ import type { DatasetObjects, DatasetRepository } from '../../data/registry/data
 import { getReadyDataset } from '../../data/registry/datasets.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { DetailType, EventPublisher } from '../../platform/events.js';
+import { timedOut, userFacingMessage } from '../../platform/failureCause.js';
 import { summariseReference } from '../drift/index.js';
 import { confusion, eventWindowScore, pointwiseMetrics, prAuc, rocAuc } from '../metrics/index.js';
 import { fitDetector, type DetectorOptions } from '../multivariate/detector.js';
@@ -310,21 +311,11 @@ export async function unregisterModel(deps: { models: ModelRepository; artifacts
   await deps.models.update(state.tenant, state.modelId, { status: 'REGISTERING' }, { jobId: state.jobId, allowedFrom: ['REGISTERING', 'READY'] }, ['artifact']);
 }
 
-/** Our typed errors carry messages meant for users; anything else is summarised, not leaked. */
-const userFacingErrors = new Set(['ValidationError', 'NotFoundError', 'ConflictError', 'UnprocessableError', 'DependencyError', 'DataValidationError', 'InvalidInputError', 'OnnxModelLoadError', 'OnnxSignatureMismatchError']);
-
-/** The failure's cause in words, from Step Functions' `{ Error, Cause }` of a Lambda task. */
+/** The failure's cause in words, from Step Functions' `{ Error, Cause }` of a Lambda task (our typed errors' messages only). */
 export function failureCause(failure: FailureInput): string {
   const name = failure.error?.Error ?? 'Unknown';
-  if (name === 'States.Timeout' || name === 'Sandbox.Timedout') return `The ${failure.failedStep} step ran out of time; train on fewer rows or features.`;
-  let message: string | undefined;
-  try {
-    const cause = JSON.parse(failure.error?.Cause ?? '{}') as { errorMessage?: unknown; errorType?: unknown };
-    if (typeof cause.errorMessage === 'string' && userFacingErrors.has(String(cause.errorType ?? name))) message = cause.errorMessage;
-  } catch {
-    // Cause is not JSON: not one of our errors.
-  }
-  return (message ?? `An internal error (${name}) stopped the ${failure.failedStep} step; retry with a new model id, or report the job id.`).slice(0, 1000);
+  if (timedOut(failure.error)) return `The ${failure.failedStep} step ran out of time; train on fewer rows or features.`;
+  return (userFacingMessage(failure.error) ?? `An internal error (${name}) stopped the ${failure.failedStep} step; retry with a new model id, or report the job id.`).slice(0, 1000);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runOrder } from '../../../../shared/data/pipeline/context.js';
 import { startDatasetPipeline } from '../../../../shared/data/pipeline/start.js';
 import type { Dataset } from '../../../../shared/data/registry/dataset.js';
 import type { DatasetRepository } from '../../../../shared/data/registry/datasetRepository.js';
@@ -12,7 +13,12 @@ function starter(): WorkflowStarter & { runs: string[] } {
   return { runs, start: async (name) => (runs.includes(name) ? 'duplicate' : (runs.push(name), 'started')) };
 }
 
-const event = (key: string, etag = '"abc"') => ({ 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: 'b' }, object: { key, etag } } });
+const event = (key: string, etag = '"abc"', versionId?: string, time = '2026-12-06T06:00:00Z', sequencer = '0062F1A3B4C5D6E7F8') => ({
+  'detail-type': 'Object Created',
+  source: 'aws.s3',
+  time,
+  detail: { bucket: { name: 'b' }, object: { key, etag, sequencer, ...(versionId ? { 'version-id': versionId } : {}) } },
+});
 
 describe('starting the dataset pipeline on an upload', () => {
   it('starts one run per object version, and a new run for a new version', async () => {
@@ -24,6 +30,33 @@ describe('starting the dataset pipeline on an upload', () => {
     expect([first.outcome, again.outcome, newer.outcome]).toEqual(['started', 'duplicate', 'started']);
     expect(first.runId).toBe(again.runId);
     expect(newer.runId).not.toBe(first.runId);
+  });
+
+  it('names the run after the object version: the same bytes uploaded again (same ETag, new version) start a new run', async () => {
+    const workflows = starter();
+    const first = await startDatasetPipeline({ datasets, workflows }, event('datasets/acme/ds-1/raw/data.csv', '"abc"', 'v1'));
+    const redelivered = await startDatasetPipeline({ datasets, workflows }, event('datasets/acme/ds-1/raw/data.csv', '"abc"', 'v1'));
+    const uploadedAgain = await startDatasetPipeline({ datasets, workflows }, event('datasets/acme/ds-1/raw/data.csv', '"abc"', 'v2'));
+
+    expect([first.outcome, redelivered.outcome, uploadedAgain.outcome]).toEqual(['started', 'duplicate', 'started']);
+    expect(uploadedAgain.runId).not.toBe(first.runId);
+  });
+
+  it('gives the run the version to pin and its order: upload time first, then the sequencer', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    const workflows: WorkflowStarter = { start: async (_name, input) => (inputs.push(input), 'started') };
+    await startDatasetPipeline({ datasets, workflows }, event('datasets/acme/ds-1/raw/data.csv', '"abc"', 'v1', '2026-12-06T06:00:01Z', '00AA'));
+    await startDatasetPipeline({ datasets, workflows }, event('datasets/acme/ds-1/raw/data.csv', '"abc"', 'v2', '2026-12-06T06:00:01Z', '00AB'));
+    await startDatasetPipeline({ datasets, workflows }, event('datasets/acme/ds-1/raw/data.csv', '"abc"', 'v3', '2026-12-06T06:00:02Z', '0000'));
+
+    expect(inputs.map((i) => i.versionId)).toEqual(['v1', 'v2', 'v3']);
+    const orders = inputs.map((i) => i.order as string);
+    expect([...orders].sort()).toEqual(orders);
+    expect(new Set(orders).size).toBe(3);
+  });
+
+  it('compares sequencers of different lengths as S3 says: left-padded', () => {
+    expect(runOrder('2026-12-06T06:00:00Z', 'FF') < runOrder('2026-12-06T06:00:00Z', '100')).toBe(true);
   });
 
   it('ignores objects outside raw/, of unknown datasets, with path tricks or undecodable keys', async () => {
