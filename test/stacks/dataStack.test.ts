@@ -67,6 +67,23 @@ describe('buckets', () => {
   });
 });
 
+describe('browser uploads', () => {
+  it('the datasets bucket answers the preflight of a PUT from the configured origins, and no bucket has CORS without origins', () => {
+    expect(Object.values(dataTemplate.findResources('AWS::S3::Bucket', { Properties: { CorsConfiguration: Match.anyValue() } }))).toHaveLength(0);
+    const withOrigins = buildTelltale({ corsOrigins: 'https://console.example.com,https://ops.example.com' });
+    try {
+      const cors = Object.values(withOrigins.dataTemplate.findResources('AWS::S3::Bucket', { Properties: { CorsConfiguration: Match.anyValue() } }));
+      expect(cors).toHaveLength(1);
+      expect(cors[0].Properties.LoggingConfiguration.LogFilePrefix).toBe('datasets/');
+      expect(cors[0].Properties.CorsConfiguration.CorsRules).toEqual([
+        expect.objectContaining({ AllowedOrigins: ['https://console.example.com', 'https://ops.example.com'], AllowedMethods: ['PUT'], AllowedHeaders: expect.arrayContaining(['content-type']) }),
+      ]);
+    } finally {
+      withOrigins.cleanup();
+    }
+  });
+});
+
 describe('queues and the bus', () => {
   it.each(Object.values(queues).map((q) => [q.name, q] as const))('%s has a dead-letter queue after its max receive count, SQS-managed encryption', (_name, q) => {
     dataTemplate.hasResourceProperties('AWS::SQS::Queue', {
