@@ -1,4 +1,4 @@
-import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute } from './data/registry/contract.js';
+import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute, requestUploadRoute, deleteDatasetRoute } from './data/registry/contract.js';
 import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
 import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
@@ -13,11 +13,13 @@ import type { SagaDefinition } from './platform/saga.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
+/** `purge`: list and delete every object version, to delete data for good (the buckets are versioned). */
+export type BucketAccess = Access | 'purge';
 
 /** What a function is allowed to touch. The CDK turns each entry into an env var plus a least-privilege grant. */
 export interface Bindings {
   tables?: Partial<Record<TableName, Access>>;
-  buckets?: Partial<Record<BucketName, Access>>;
+  buckets?: Partial<Record<BucketName, BucketAccess>>;
   queues?: Partial<Record<QueueName, 'send'>>;
   /** Put events on the bus. */
   bus?: boolean;
@@ -125,7 +127,11 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),
   api('getSensor', 'sensors', getSensorRoute, { tables: { sensors: 'read' } }),
   // data: datasets, inline checks, the quality report, and the pipeline's steps
-  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write', sensors: 'read' }, buckets: { datasets: 'write' } }),
+  // register reads back the record and the raw object when a retry repeats its request.
+  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: 'readWrite' } }),
+  // Signing an upload URL needs PutObject: S3 checks the signer's permissions when the PUT arrives.
+  api('requestDatasetUpload', 'data', requestUploadRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'write' } }),
+  api('deleteDataset', 'data', deleteDatasetRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: 'purge' } }, { timeoutSeconds: 29 }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
   api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../platform/page.js';
 import { dynamoDb } from './dynamoDbClient.js';
 import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
@@ -167,6 +167,10 @@ export function tenantItems(tableName: string) {
           throw error;
         }
       }),
+
+    /** Deletes an item; false when there was none. */
+    remove: (key: ItemKey): Promise<boolean> =>
+      unlessConditionFails(() => dynamoDb().send(new DeleteCommand({ TableName: tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' }))),
 
     /** Applies `changes` (see fieldUpdate); false when the item is missing or a guard did not hold. */
     update: (key: ItemKey, changes: FieldChanges): Promise<boolean> => unlessConditionFails(() => dynamoDb().send(new UpdateCommand(fieldUpdate(tableName, key, changes)))),

@@ -12,7 +12,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Access, Bindings, FunctionDeclaration } from '../../shared/catalog.js';
+import type { Access, Bindings, BucketAccess, FunctionDeclaration } from '../../shared/catalog.js';
 import { envNameOf } from '../../shared/platform/config.js';
 import { bus as busDeclaration, tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
 
@@ -51,11 +51,14 @@ const tableActions: Record<Access, readonly string[]> = {
 };
 tableActions.readWrite = [...new Set([...tableActions.read, ...tableActions.write])];
 
-const objectActions: Record<Access, readonly string[]> = {
+const objectActions: Record<BucketAccess, readonly string[]> = {
   read: ['s3:GetObject'],
   write: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
   readWrite: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+  purge: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
 };
+/** Bucket-level actions of an access (listing): reading lists keys, purging lists versions. */
+const bucketActions: Record<BucketAccess, readonly string[]> = { read: ['s3:ListBucket'], write: [], readWrite: ['s3:ListBucket'], purge: ['s3:ListBucket', 's3:ListBucketVersions'] };
 
 /**
  * The one construct for Telltale's functions: Node.js 24, an ESM bundle, source maps, active
@@ -130,10 +133,10 @@ export class TelltaleFunction extends NodejsFunction {
   }
 
   /** BUCKET_<NAME> plus object actions of `access` (and ListBucket to read, which HeadBucket needs too). */
-  bindBucket(name: BucketName, bucket: IBucket, access: Access): this {
+  bindBucket(name: BucketName, bucket: IBucket, access: BucketAccess): this {
     this.addEnvironment(envNameOf('BUCKET', name), bucket.bucketName);
     this.addToRolePolicy(new PolicyStatement({ actions: [...objectActions[access]], resources: [bucket.arnForObjects('*')] }));
-    if (access !== 'write') this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    if (bucketActions[access].length > 0) this.addToRolePolicy(new PolicyStatement({ actions: [...bucketActions[access]], resources: [bucket.bucketArn] }));
     Validations.of(this.role!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${this.nagReferenceOf(bucket, bucket.bucketArn, 'Arn')}/*]`,
       reason: 'Object keys start with the tenant and are only known at run time; the grant stays on this one bucket.',

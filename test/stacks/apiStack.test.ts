@@ -84,6 +84,15 @@ describe('every catalog function', () => {
     const registerSensor = deployed.find((d) => d.declaration.name === 'registerSensor')!;
     expect(policiesOf(registerSensor)).toMatch(/dynamodb:PutItem/);
   });
+
+  it('only deleteDataset may delete object versions (the buckets are versioned: deleting a key keeps its data)', () => {
+    const purging = deployed.filter((d) => /s3:DeleteObjectVersion|s3:ListBucketVersions/.test(policiesOf(d)));
+    expect(purging.map((d) => d.declaration.name)).toEqual(['deleteDataset']);
+    const policies = policiesOf(purging[0]);
+    expect(policies).toMatch(/s3:DeleteObjectVersion/);
+    expect(policies).toMatch(/s3:ListBucketVersions/);
+    expect(policies).not.toMatch(/s3:PutObject|s3:GetObject/);
+  });
 });
 
 describe('the HTTP API', () => {

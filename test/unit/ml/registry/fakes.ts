@@ -88,6 +88,7 @@ export function memoryDatasets(datasets: Dataset[]): DatasetRepository {
     get: async (_tenant, id) => datasets.find((d) => d.id === id),
     list: async () => ({ items: datasets }),
     update: async () => true,
+    remove: async () => true,
     clear: async () => undefined,
   };
 }
