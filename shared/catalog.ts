@@ -134,7 +134,8 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('deleteDataset', 'data', deleteDatasetRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: 'purge' } }, { timeoutSeconds: 29 }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
-  api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  // validate checks declared sensorIds against the registry, as registering a dataset does.
+  api('validateData', 'data', validateDataRoute, { tables: { sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: 'read' } }),
   fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, PayloadTooLargeError, UnprocessableError } from '../../platform/errors.js';
+import { ConflictError, NotFoundError, PayloadTooLargeError } from '../../platform/errors.js';
 import type { Page } from '../../platform/page.js';
 import { datasetKeys, type Dataset, type DatasetStatus, type NewDataset, type Upload } from './dataset.js';
 import type { SensorRepository } from '../../sensors/sensorRepository.js';
 import type { DatasetObjects, DatasetRepository } from './datasetRepository.js';
+import { assertKnownSensors } from './knownSensors.js';
 import { maxUploadBytesOf, type UploadLimits } from './uploadLimits.js';
 
 export interface DatasetDeps {
@@ -47,13 +48,7 @@ async function presignedUpload(deps: Pick<DatasetDeps, 'objects' | 'limits'>, te
  * (`replayed`), its file written if the first attempt did not; otherwise, 409.
  */
 export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date()): Promise<{ dataset: Dataset & { upload?: Upload }; replayed: boolean }> {
-  const declared = input.schema?.sensorColumns.flatMap((c) => (c.sensorId ? [c.sensorId] : [])) ?? [];
-  const unknown = (await Promise.all(declared.map(async (id) => ((await deps.sensors.get(tenant, id)) ? [] : [id])))).flat();
-  if (unknown.length > 0)
-    throw new UnprocessableError(
-      `Columns map to sensors your registry does not have: ${unknown.map((id) => `"${id}"`).join(', ')}. Register them first (POST /api/v1/sensors), or leave sensorId out.`,
-      { code: 'unknown_sensor', sensorIds: unknown },
-    );
+  await assertKnownSensors(deps.sensors, tenant, input.schema);
   const maxBytes = maxUploadBytesOf(deps.limits, tenant);
   if (input.sizeBytes !== undefined && input.sizeBytes > maxBytes) throw new PayloadTooLargeError(`The file is ${input.sizeBytes} bytes; uploads may be at most ${maxBytes} bytes.`, { maxBytes });
   const id = input.id ?? `ds-${randomUUID()}`;
