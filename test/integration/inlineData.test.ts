@@ -42,3 +42,26 @@ describe('POST /data/validate gives the verdict POST /datasets gives', () => {
     expect((await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'mapped', name: 'mapped', schema, content: csv }) })).status).toBe(201);
   });
 });
+
+describe('POST /data/preprocess bounds its output by its input', () => {
+  const sparse = (rows: number, seconds: number) =>
+    `time,temp\n${Array.from({ length: rows }, (_, i) => `${new Date(Date.UTC(2026, 0, 1) + i * seconds * 1000).toISOString()},${i}`).join('\n')}\n`;
+
+  it('a few sparse rows resampled to a second stay a few rows, and the answer says which empty buckets it refused', async () => {
+    const call = await local.client('bound-a');
+    const csv = sparse(20, 5000);
+    const response = await call('/data/preprocess', { method: 'POST', body: JSON.stringify({ csv, recipe: { resample: { intervalSeconds: 1 } } }) });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { result: Record<string, number>; records: unknown[] };
+    expect(body.records).toHaveLength(20);
+    expect(body.result).toMatchObject({ rowsIn: 20, rowsOut: 20, gapsLeft: 19, emptyBucketsRefused: 19 * 4999 });
+  });
+
+  it('refuses a recipe that lets one row become a million (400), and records over the byte cap (422 OUTPUT_TOO_LARGE)', async () => {
+    const call = await local.client('bound-b');
+    const csv = sparse(300, 1000);
+    await expectProblem(await call('/data/preprocess', { method: 'POST', body: JSON.stringify({ csv, recipe: { resample: { intervalSeconds: 1, maxEmptyBuckets: 1_000_000 } } }) }), 400);
+    const tooLarge = await expectProblem(await call('/data/preprocess', { method: 'POST', body: JSON.stringify({ csv, recipe: { resample: { intervalSeconds: 1, maxEmptyBuckets: 1000 } } }) }), 422);
+    expect(tooLarge.issues).toEqual([expect.objectContaining({ code: 'OUTPUT_TOO_LARGE' })]);
+  });
+});

@@ -27,9 +27,18 @@ export async function validateInline(sensors: Pick<SensorRepository, 'get'>, ten
   return report;
 }
 
-/** Validates, then preprocesses inline data with the recipe, returning records. */
-export async function preprocessInline(data: InlineData, recipe: PreprocessRecipeInput) {
+/**
+ * The most bytes of records POST /data/preprocess answers: Lambda returns at most 6 MB, and
+ * resampling can make many rows of few (each gap adds up to maxEmptyBuckets).
+ */
+export const maxPreprocessOutputBytes = 5 * 1024 * 1024;
+
+/**
+ * Validates, then preprocesses inline data with the recipe, returning records; records over
+ * `maxOutputBytes` are refused with OUTPUT_TOO_LARGE (422), never cut short.
+ */
+export async function preprocessInline(data: InlineData, recipe: PreprocessRecipeInput, maxOutputBytes = maxPreprocessOutputBytes) {
   const report = await validateDataset(sourceOf(data), { schema: data.schema, maxRowErrors: 0 });
   assertValid(report);
-  return preprocessToRecords(() => sourceOf(data), recipe, { schema: report.schema });
+  return preprocessToRecords(() => sourceOf(data), recipe, { schema: report.schema, maxOutputBytes });
 }
