@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import dynalite from 'dynalite';
 import S3rver, { type S3rverEvent } from 's3rver';
+import { presignedRequestIsValid } from './presignedUrls.js';
 
 /** An AWS service implementation running in this process. */
 export interface EmbeddedService {
@@ -66,6 +67,21 @@ function uploadPartCopy(store: S3rverStore) {
   };
 }
 
+/**
+ * S3's check of presigned URLs, which s3rver skips for SigV4: a request signed in its query is
+ * refused (403 SignatureDoesNotMatch) unless the signature holds for the request as it arrived,
+ * so an upload whose body is not the size its URL was signed for fails here as on AWS.
+ */
+function presignedSignatures(secret: string) {
+  return async (ctx: { method: string; href: string; headers: Record<string, string | string[] | undefined>; status: number; type: string; body: unknown }, next: () => Promise<void>) => {
+    const url = new URL(ctx.href);
+    if (url.searchParams.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || presignedRequestIsValid({ method: ctx.method, url, headers: ctx.headers }, secret)) return next();
+    ctx.status = 403;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`;
+  };
+}
+
 const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
@@ -102,7 +118,8 @@ export async function startS3(dataDir: string | null, onEvent: (event: S3rverEve
   await mkdir(directory, { recursive: true });
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   server.on('event', onEvent);
-  server.middleware.unshift(uploadPartCopy(server.store), listObjectVersions(server.store));
+  // s3rver's own key pair (S3RVER / S3RVER) signs the local cloud's presigned URLs.
+  server.middleware.unshift(presignedSignatures('S3RVER'), uploadPartCopy(server.store), listObjectVersions(server.store));
   const address = await server.run();
   let stopped: Promise<void> | undefined;
   const stop = async () => {

@@ -40,6 +40,13 @@ describe('upload URLs', () => {
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
     expect([...url.searchParams.keys()].filter((k) => k.toLowerCase().includes('checksum'))).toEqual([]);
 
+    // A body of another size than declared is refused, as S3 refuses it (the length is signed).
+    const larger = await fetch(upload.url, { method: 'PUT', body: `${skab}2026-01-01 00:00:00;1;1;1;1;1;1;1;1;0;0\n` });
+    expect(larger.status).toBe(403);
+    expect(await larger.text()).toContain('SignatureDoesNotMatch');
+    expect((await fetch(upload.url, { method: 'PUT', body: skab.slice(0, 1000) })).status).toBe(403);
+    expect(await objectKeys('datasets/up-a/later/')).toEqual([]);
+
     expect((await fetch(upload.url, { method: 'PUT', body: skab, headers: upload.headers })).status).toBe(200);
     expect(await local.settled(call, '/datasets/later')).toMatchObject({ status: 'READY', rows: { raw: 1147 } });
   });

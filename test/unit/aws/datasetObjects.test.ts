@@ -1,7 +1,7 @@
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createHash, createHmac } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { presignedRequestIsValid } from '../../../local/presignedUrls.js';
 import { s3DatasetObjects } from '../../../shared/aws/datasetObjects.js';
 
 const secret = 'test-secret-key';
@@ -9,26 +9,8 @@ beforeAll(() => {
   Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: secret });
 });
 
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const hmac = (key: string | Buffer, s: string) => createHmac('sha256', key).update(s).digest();
-
-/**
- * What S3 does with a presigned PUT that arrives with `headers`: recompute the SigV4 query
- * signature over the request as received (signed headers taken from the request) and compare.
- */
-function s3Accepts(presigned: string, headers: Record<string, string>): boolean {
-  const url = new URL(presigned);
-  const q = url.searchParams;
-  const signedHeaders = q.get('X-Amz-SignedHeaders')!.split(';');
-  const all: Record<string, string> = { host: url.host, ...headers };
-  const query = [...q.entries()].filter(([k]) => k !== 'X-Amz-Signature').map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).sort().join('&');
-  const canonical = ['PUT', url.pathname, query, ...signedHeaders.map((h) => `${h}:${(all[h] ?? '').trim()}`), '', signedHeaders.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
-  const [, date, region, service] = q.get('X-Amz-Credential')!.split('/');
-  const toSign = ['AWS4-HMAC-SHA256', q.get('X-Amz-Date')!, `${date}/${region}/${service}/aws4_request`, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-  return hmac(key, toSign).toString('hex') === q.get('X-Amz-Signature');
-}
+/** What S3 does with a PUT to the presigned URL that arrives with `headers` (the local cloud's S3 checks the same way). */
+const s3Accepts = (url: string, headers: Record<string, string>) => presignedRequestIsValid({ method: 'PUT', url: new URL(url), headers: { host: new URL(url).host, ...headers } }, secret);
 
 describe('dataset upload URLs', () => {
   it('sign the declared Content-Length, so S3 refuses a larger or smaller body, and carry no checksum', async () => {
@@ -41,6 +23,8 @@ describe('dataset upload URLs', () => {
     expect(s3Accepts(url, { 'content-length': '1234' })).toBe(true);
     expect(s3Accepts(url, { 'content-length': '1235' })).toBe(false);
     expect(s3Accepts(url, { 'content-length': String(5 * 1024 ** 3) })).toBe(false);
+    // Expired: 15 minutes after signing.
+    expect(presignedRequestIsValid({ method: 'PUT', url: new URL(url), headers: { host: new URL(url).host, 'content-length': '1234' } }, secret, Date.now() + 901_000)).toBe(false);
   });
 });
 
