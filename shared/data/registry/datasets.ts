@@ -29,10 +29,15 @@ function digestOf(input: NewDataset): string {
   return createHash('sha256').update(JSON.stringify({ ...declared, content: contentDigest })).digest('hex');
 }
 
+/** A declared upload size over the tenant's limit is a 413. */
+function assertUploadSize(limits: UploadLimits, tenant: string, sizeBytes: number): void {
+  const maxBytes = maxUploadBytesOf(limits, tenant);
+  if (sizeBytes > maxBytes) throw new PayloadTooLargeError(`The file is ${sizeBytes} bytes; uploads may be at most ${maxBytes} bytes.`, { maxBytes });
+}
+
 /** A presigned PUT for the dataset's raw file, of exactly `sizeBytes` within the tenant's limit. */
 async function presignedUpload(deps: Pick<DatasetDeps, 'objects' | 'limits'>, tenant: string, rawKey: string, sizeBytes: number, now: Date): Promise<Upload> {
-  const maxBytes = maxUploadBytesOf(deps.limits, tenant);
-  if (sizeBytes > maxBytes) throw new PayloadTooLargeError(`The file is ${sizeBytes} bytes; uploads may be at most ${maxBytes} bytes.`, { maxBytes });
+  assertUploadSize(deps.limits, tenant, sizeBytes);
   const signed = await deps.objects.presignUpload(rawKey, uploadUrlSeconds, sizeBytes);
   return { ...signed, method: 'PUT', sizeBytes, expiresAt: new Date(now.getTime() + uploadUrlSeconds * 1000).toISOString() };
 }
@@ -49,8 +54,7 @@ async function presignedUpload(deps: Pick<DatasetDeps, 'objects' | 'limits'>, te
  */
 export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date()): Promise<{ dataset: Dataset & { upload?: Upload }; replayed: boolean }> {
   await assertKnownSensors(deps.sensors, tenant, input.schema);
-  const maxBytes = maxUploadBytesOf(deps.limits, tenant);
-  if (input.sizeBytes !== undefined && input.sizeBytes > maxBytes) throw new PayloadTooLargeError(`The file is ${input.sizeBytes} bytes; uploads may be at most ${maxBytes} bytes.`, { maxBytes });
+  if (input.sizeBytes !== undefined) assertUploadSize(deps.limits, tenant, input.sizeBytes);
   const id = input.id ?? `ds-${randomUUID()}`;
   const keys = datasetKeys(tenant, id);
   const requestDigest = digestOf(input);
