@@ -82,7 +82,7 @@ interface Timed extends RunResult {
 /** Starts a child local cloud with `env`, uploads and polls each of its runs; resolves with what it measured. */
 function runConfiguration(config: string, env: NodeJS.ProcessEnv, file: string, size: number): Promise<Timed[]> {
   const helper = path.join(path.dirname(fileURLToPath(import.meta.url)), 'e2e-cloud.ts');
-  const request: ChildRequest = { tenant: TENANT, datasetIds: Array.from({ length: RUNS }, (_, i) => `pipeline-${i + 1}`), schema: SCHEMA };
+  const request: ChildRequest = { tenant: TENANT, datasetIds: Array.from({ length: RUNS }, (_, i) => `pipeline-${i + 1}`), schema: SCHEMA, sizeBytes: size };
   return new Promise((resolve, reject) => {
     // A plain tsx loader, as bench/http.bench.ts forks: the inherited execArgv of the tsx CLI can leave the child hanging.
     const child = fork(helper, ['--e2e-child', JSON.stringify(request)], { execArgv: ['--import', 'tsx', '--expose-gc'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

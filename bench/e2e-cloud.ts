@@ -20,6 +20,8 @@ export interface ChildRequest {
   /** One dataset per run, registered and processed one after the other in the same cloud. */
   datasetIds: string[];
   schema: unknown;
+  /** Size of the file each run uploads: the upload URL is signed for it. */
+  sizeBytes: number;
 }
 
 /** One function invocation as the state machine saw it, in epoch ms. */
@@ -136,7 +138,7 @@ async function runChild(request: ChildRequest): Promise<void> {
       const created = await fetch(`${cloud.url}/api/v1/datasets`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ id: datasetId, name: datasetId, schema: request.schema, fileName: 'data.csv' }),
+        body: JSON.stringify({ id: datasetId, name: datasetId, schema: request.schema, fileName: 'data.csv', sizeBytes: request.sizeBytes }),
       });
       const body = (await created.json()) as { upload?: { url: string; headers: Record<string, string> } };
       if (created.status !== 201 || !body.upload) throw new Error(`registering ${datasetId}: ${created.status} ${JSON.stringify(body)}`);

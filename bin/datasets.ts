@@ -116,6 +116,8 @@ export async function runDatasetsPush(values: Values, positionals: readonly stri
     ...(values.description !== undefined ? { description: optionalString(values, 'description') } : {}),
     ...(schema ? { schema } : {}),
     fileName: file.name,
+    // The upload URL is signed for exactly this many bytes.
+    sizeBytes: file.size,
   });
   io.log(`registered dataset "${registered.id}" (${registered.status})`);
   if (!registered.upload) throw new ApiError(`the API gave no upload URL for dataset "${registered.id}"`);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import dynalite from 'dynalite';
 import S3rver, { type S3rverEvent } from 's3rver';
+import { presignedRequestIsValid } from './presignedUrls.js';
 
 /** An AWS service implementation running in this process. */
 export interface EmbeddedService {
@@ -34,6 +35,10 @@ export async function startDynamoDb(dataDir: string | null): Promise<EmbeddedSer
 
 interface S3rverStore {
   getObject(bucket: string, key: string): Promise<{ content: NodeJS.ReadableStream } | null>;
+  listObjects(
+    bucket: string,
+    options: { prefix?: string; startAfter?: string; maxKeys?: number },
+  ): Promise<{ objects: { key: string; size: number; lastModifiedDate: Date; metadata: { etag?: string } }[]; isTruncated: boolean }>;
   putPart(bucket: string, uploadId: string, partNumber: number, content: NodeJS.ReadableStream): Promise<{ md5: string }>;
 }
 
@@ -63,6 +68,48 @@ function uploadPartCopy(store: S3rverStore) {
 }
 
 /**
+ * S3's check of presigned URLs, which s3rver skips for SigV4: a request signed in its query is
+ * refused (403 SignatureDoesNotMatch) unless the signature holds for the request as it arrived,
+ * so an upload whose body is not the size its URL was signed for fails here as on AWS.
+ */
+function presignedSignatures(secret: string) {
+  return async (ctx: { method: string; href: string; headers: Record<string, string | string[] | undefined>; status: number; type: string; body: unknown }, next: () => Promise<void>) => {
+    const url = new URL(ctx.href);
+    if (url.searchParams.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || presignedRequestIsValid({ method: ctx.method, url, headers: ctx.headers }, secret)) return next();
+    ctx.status = 403;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`;
+  };
+}
+
+const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * ListObjectVersions, which s3rver 3.7 refuses (405): its store keeps one version per key, so each
+ * object is answered as S3 answers an unversioned bucket's, the current version with id "null".
+ */
+function listObjectVersions(store: S3rverStore) {
+  return async (ctx: { method: string; path: string; query: Record<string, unknown>; status: number; type: string; body: unknown }, next: () => Promise<void>) => {
+    const bucket = ctx.path.split('/')[1];
+    if (ctx.method !== 'GET' || !('versions' in ctx.query) || ctx.path.split('/').filter(Boolean).length !== 1) return next();
+    const text = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : undefined);
+    const prefix = text('prefix') ?? '';
+    const maxKeys = Math.min(Number(text('max-keys') ?? 1000), 1000);
+    const { objects, isTruncated } = await store.listObjects(bucket, { prefix, startAfter: text('key-marker') ?? '', maxKeys });
+    const versions = objects.map(
+      (o) =>
+        `<Version><Key>${xmlText(o.key)}</Key><VersionId>null</VersionId><IsLatest>true</IsLatest><LastModified>${o.lastModifiedDate.toISOString()}</LastModified><ETag>${xmlText(o.metadata.etag ?? '')}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Version>`,
+    );
+    const last = objects.at(-1)?.key;
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlText(bucket)}</Name><Prefix>${xmlText(prefix)}</Prefix><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${isTruncated}</IsTruncated>${
+      isTruncated && last ? `<NextKeyMarker>${xmlText(last)}</NextKeyMarker><NextVersionIdMarker>null</NextVersionIdMarker>` : ''
+    }${versions.join('')}</ListVersionsResult>`;
+  };
+}
+
+/**
  * S3 served by s3rver on a free port: objects under `dataDir`, or under a temporary folder that
  * is removed on stop when it is null. `onEvent` receives s3rver's S3 notification records.
  */
@@ -71,7 +118,8 @@ export async function startS3(dataDir: string | null, onEvent: (event: S3rverEve
   await mkdir(directory, { recursive: true });
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   server.on('event', onEvent);
-  server.middleware.unshift(uploadPartCopy(server.store));
+  // s3rver's own key pair (S3RVER / S3RVER) signs the local cloud's presigned URLs.
+  server.middleware.unshift(presignedSignatures('S3RVER'), uploadPartCopy(server.store), listObjectVersions(server.store));
   const address = await server.run();
   let stopped: Promise<void> | undefined;
   const stop = async () => {

@@ -1,4 +1,4 @@
-import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute, rerunDatasetRoute } from './data/registry/contract.js';
+import { registerDatasetRoute, listDatasetsRoute, getDatasetRoute, rerunDatasetRoute, requestUploadRoute, deleteDatasetRoute } from './data/registry/contract.js';
 import { datasetKeys } from './data/registry/dataset.js';
 import { preprocessDataRoute, qualityReportRoute, validateDataRoute } from './data/api/contract.js';
 import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
@@ -19,8 +19,11 @@ export type Access = 'read' | 'write' | 'readWrite';
 /** Health probes only: the resource's name, DescribeTable or HeadBucket, and no item or object. */
 export type Probe = 'probe';
 
-/** What a function may do with objects: read them (and their versions), write them (multipart too), delete them. */
-export type ObjectAccess = 'read' | 'write' | 'delete';
+/**
+ * What a function may do with objects: read them (and their versions), write them (multipart too),
+ * delete them, or purge them (every version, listing versions: to delete data for good, the buckets being versioned).
+ */
+export type ObjectAccess = 'read' | 'write' | 'delete' | 'purge';
 /** Object actions on the keys that match `prefixes`, IAM patterns where `*` matches any run of characters (`/` included). */
 export interface ObjectGrant {
   access: readonly ObjectAccess[];
@@ -130,6 +133,8 @@ const task = { kind: 'task' } as const;
 const datasetKey = datasetKeys('*', '*');
 const modelKey = modelKeys('*', '*', '*' as unknown as number);
 const objects = {
+  /** Everything of a dataset under its root (raw files, runs' outputs). */
+  dataset: `${datasetKey.root}/*`,
   raw: datasetKey.raw('*'),
   processed: datasetKey.run('*').processed,
   validationReport: datasetKey.run('*').validation,
@@ -159,11 +164,16 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),
   api('getSensor', 'sensors', getSensorRoute, { tables: { sensors: 'read' } }),
   // data: datasets, inline checks, the quality report, and the pipeline's steps
-  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'write', sensors: 'read' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
+  // register reads back the raw object when a retry repeats its inline request.
+  api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read', 'write'], objects.raw)] } }),
+  // Signing an upload URL needs PutObject: S3 checks the signer's permissions when the PUT arrives.
+  api('requestDatasetUpload', 'data', requestUploadRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
+  api('deleteDataset', 'data', deleteDatasetRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['purge'], objects.dataset, objects.work)] } }, { timeoutSeconds: 29 }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
   api('rerunDataset', 'data', rerunDatasetRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['read'], objects.raw)] }, stateMachines: { datasetPipeline: 'start' } }),
-  api('validateData', 'data', validateDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
+  // validate checks declared sensorIds against the registry, as registering a dataset does.
+  api('validateData', 'data', validateDataRoute, { tables: { sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('preprocessData', 'data', preprocessDataRoute, {}, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getQualityReport', 'data', qualityReportRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['read'], objects.qualityReport)] } }),
   fn('startDatasetPipeline', 'data', 'functions/data/startDatasetPipeline.ts', 'Starts the dataset pipeline when a file lands under raw/ (one run per object version)',

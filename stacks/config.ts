@@ -43,6 +43,10 @@ export const telltaleConfig = z.object({
    * under what `aws lambda get-account-settings` reports (a new account may have only 10).
    */
   datasetMapConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
+  /** The largest file, in MiB, a tenant may declare for an upload URL (default 5120, S3's single PUT maximum). */
+  datasetMaxUploadMb: z.coerce.number().int().positive().max(5120).optional(),
+  /** Other upload limits for some tenants: `tenant=bytes` pairs, comma-separated. */
+  datasetTenantMaxUploadBytes: z.string().optional(),
 });
 export type TelltaleConfig = z.infer<typeof telltaleConfig> & { prod: boolean; serviceVersion: string; tenantClaim: string };
 
@@ -75,6 +79,8 @@ export const functionSettings = (config: TelltaleConfig): FunctionSettings => ({
     ...(config.corsOrigins.length > 0 ? { CORS_ORIGINS: config.corsOrigins.join(',') } : {}),
     ...(config.datasetSplitMb ? { DATASET_SPLIT_BYTES: String(config.datasetSplitMb * 1024 * 1024) } : {}),
     ...(config.datasetChunkMb ? { DATASET_CHUNK_BYTES: String(config.datasetChunkMb * 1024 * 1024) } : {}),
+    ...(config.datasetMaxUploadMb ? { DATASET_MAX_UPLOAD_BYTES: String(config.datasetMaxUploadMb * 1024 * 1024) } : {}),
+    ...(config.datasetTenantMaxUploadBytes ? { DATASET_TENANT_MAX_UPLOAD_BYTES: config.datasetTenantMaxUploadBytes } : {}),
     // LocalStack gives functions AWS_ENDPOINT_URL; S3 there wants path-style URLs, and there is no X-Ray daemon.
     ...(config.localstack ? { S3_FORCE_PATH_STYLE: 'true', POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
   },

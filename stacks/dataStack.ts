@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type CorsRule, type IBucket, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
@@ -36,6 +36,14 @@ const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 /** Scratch objects a run left behind (stopped by hand, timed out) expire; their old versions go with the rule above. */
 const scratchRules = (declaration: BucketDeclaration): LifecycleRule[] =>
   declaration.scratch ? [{ id: 'ExpireScratch', prefix: declaration.scratch.prefix, expiration: Duration.days(declaration.scratch.expireAfterDays) }] : [];
+/**
+ * Browsers PUT dataset files straight to the presigned URL, so the datasets bucket (the only one
+ * clients write to) answers their preflight for the API's origins; no origins, no CORS.
+ */
+const uploadCors = (name: BucketName, origins: readonly string[]): CorsRule[] | undefined =>
+  name === 'datasets' && origins.length > 0
+    ? [{ allowedOrigins: [...origins], allowedMethods: [HttpMethods.PUT], allowedHeaders: ['content-type', 'x-amz-*'], exposedHeaders: ['ETag', 'x-amz-version-id'], maxAge: 3600 }]
+    : undefined;
 const mapOf = <K extends string, V>(names: readonly K[], make: (name: K) => V) => Object.fromEntries(names.map((n) => [n, make(n)])) as Record<K, V>;
 
 /**
@@ -96,6 +104,7 @@ export class DataStack extends Stack {
         serverAccessLogsBucket: accessLogs,
         serverAccessLogsPrefix: `${name}/`,
         eventBridgeEnabled: buckets[name].eventBridge,
+        cors: uploadCors(name, config.corsOrigins),
         lifecycleRules: [
           { abortIncompleteMultipartUploadAfter: Duration.days(1) },
           // Versioning protects against a bad overwrite; old versions need not be kept for ever.

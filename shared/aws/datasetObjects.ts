@@ -1,6 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import type { DatasetObjects } from '../data/registry/datasetRepository.js';
 import { boundName } from '../platform/config.js';
@@ -17,10 +15,7 @@ export function s3DatasetObjects(bucket = boundName('BUCKET', buckets.datasets.n
       await new Upload({ client: s3(), params: { Bucket: bucket, Key: key, Body: Readable.from(body), ContentType: contentType }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
     });
   return {
-    async presignUpload(key, expiresIn) {
-      const url = await getSignedUrl(s3(), new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
-      return { url, headers: {} };
-    },
+    presignUpload: objects.presignPut,
 
     put: objects.put,
 
@@ -53,6 +48,10 @@ export function s3DatasetObjects(bucket = boundName('BUCKET', buckets.datasets.n
 
     async removePrefix(prefix) {
       for await (const keys of objects.keys(prefix)) await objects.remove(keys);
+    },
+
+    async purgePrefix(prefix) {
+      for await (const versions of objects.versions(prefix)) await objects.remove(versions);
     },
   };
 }

@@ -39,6 +39,10 @@ export function dynamoDatasetRepository(tableName = boundName('TABLE', tables.da
       return items.update(key(tenant, id), { set: { ...changes, run }, condition });
     },
 
+    async remove(tenant, id) {
+      return items.remove(key(tenant, id));
+    },
+
     async clear(tenant, id, fields, guard = {}) {
       if (fields.length === 0) return;
       // A compensation that lost to a newer run (or to a deleted record) has nothing left to undo.

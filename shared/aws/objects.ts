@@ -5,12 +5,14 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCopyCommand,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { s3 } from './s3Client.js';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { s3, s3Presigner } from './s3Client.js';
 import { DependencyError } from '../platform/errors.js';
 import { callAws, callAwsUnless } from './errors.js';
 
@@ -73,14 +75,39 @@ export function bucketObjects(bucket: string) {
     },
 
     /**
+     * A URL that PUTs exactly `sizeBytes` bytes to `key`: the Content-Length is a signed header, so
+     * S3 refuses a body of any other size (and the URL's reuse can never store more), and no
+     * checksum is signed (see s3Presigner).
+     */
+    presignPut: async (key: string, expiresIn: number, sizeBytes: number): Promise<{ url: string; headers: Record<string, string> }> => {
+      const url = await getSignedUrl(s3Presigner(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: sizeBytes }), { expiresIn });
+      return { url, headers: { 'content-length': String(sizeBytes) } };
+    },
+
+    /**
+     * Every version and delete marker under the prefix, a page at a time. Deleting these (with
+     * their version ids) removes the objects for good; deleting keys only adds delete markers.
+     */
+    async *versions(prefix: string): AsyncGenerator<{ Key: string; VersionId?: string }[]> {
+      let keyMarker: string | undefined;
+      let versionIdMarker: string | undefined;
+      do {
+        const page = await withS3Errors(() => s3().send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker })));
+        const found = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].flatMap((v) => (v.Key ? [{ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) }] : []));
+        if (found.length > 0) yield found;
+        [keyMarker, versionIdMarker] = page.IsTruncated ? [page.NextKeyMarker, page.NextVersionIdMarker] : [undefined, undefined];
+      } while (keyMarker);
+    },
+
+    /**
      * Deletes the keys. DeleteObjects reports refusals inside a 200; a key that was already gone is
      * not refused (compensations run more than once), any other refusal is an error, since
      * compensations must not believe a failed delete.
      */
-    remove: async (keys: readonly string[]): Promise<void> => {
+    remove: async (keys: readonly (string | { Key: string; VersionId?: string })[]): Promise<void> => {
       for (let i = 0; i < keys.length; i += 1000) {
-        const batch = keys.slice(i, i + 1000);
-        const out = await withS3Errors(() => s3().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
+        const batch = keys.slice(i, i + 1000).map((k) => (typeof k === 'string' ? { Key: k } : k));
+        const out = await withS3Errors(() => s3().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } })));
         const refused = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
         if (refused.length > 0) throw new DependencyError(`S3 could not delete ${refused.map((e) => `${e.Key} (${e.Code})`).join(', ')}; retry.`);
       }

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../platform/page.js';
 import { dynamoDb } from './dynamoDbClient.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 import { callAws, callAwsUnless } from './errors.js';
 
 /**
@@ -162,10 +162,22 @@ export function tenantItems(tableName: string) {
      */
     queryPage: <T>(tenant: string, query: PageQuery, page: { limit: number; cursor?: string }, partitionKeys: readonly string[], toRecord: (item: Item) => T): Promise<Page<T>> =>
       translated(async () => {
-        const exclusiveStartKey = decodeCursor(page.cursor, tenantKey(tenant), partitionKeys);
-        const result = await dynamoDb().send(new QueryCommand({ TableName: tableName, ...query, Limit: page.limit, ExclusiveStartKey: exclusiveStartKey }));
-        return { items: (result.Items ?? []).map(toRecord), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+        // Our tables key items by pk/sk, and index gsiN by gsiNpk/gsiNsk (resources.ts).
+        const keyAttributes = query.IndexName ? ['pk', 'sk', `${query.IndexName}pk`, `${query.IndexName}sk`] : ['pk', 'sk'];
+        const exclusiveStartKey = decodeCursor(page.cursor, tenantKey(tenant), partitionKeys, keyAttributes);
+        try {
+          const result = await dynamoDb().send(new QueryCommand({ TableName: tableName, ...query, Limit: page.limit, ExclusiveStartKey: exclusiveStartKey }));
+          return { items: (result.Items ?? []).map(toRecord), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+        } catch (error) {
+          // A well-shaped start key DynamoDB still refuses (one outside the query's key range) is the cursor's fault.
+          if (exclusiveStartKey && (error as { name?: string }).name === 'ValidationException') throw invalidCursor();
+          throw error;
+        }
       }),
+
+    /** Deletes an item; false when there was none. */
+    remove: (key: ItemKey): Promise<boolean> =>
+      unlessConditionFails(() => dynamoDb().send(new DeleteCommand({ TableName: tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' }))),
 
     /** Applies `changes` (see fieldUpdate); false when the item is missing or a guard did not hold. */
     update: (key: ItemKey, changes: FieldChanges): Promise<boolean> => unlessConditionFails(() => dynamoDb().send(new UpdateCommand(fieldUpdate(tableName, key, changes)))),

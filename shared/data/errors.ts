@@ -31,6 +31,7 @@ export const FatalIssueCode = z
     'NO_VALID_ROWS',
     'UNSORTED_BEYOND_WINDOW',
     'INVALID_RECIPE',
+    'OUTPUT_TOO_LARGE',
   ])
   .describe('Stable code of a problem that fails the whole dataset');
 export type FatalIssueCode = z.infer<typeof FatalIssueCode>;

@@ -18,7 +18,9 @@ import {
   CleanStage,
   COUNT_DROPPED,
   COUNT_EMPTY_BUCKETS,
+  COUNT_BUCKETS_REFUSED,
   COUNT_GAPS_LEFT,
+  COUNT_KINDS,
   COUNT_IMPUTED,
   DedupeStage,
   ImputeStage,
@@ -50,6 +52,12 @@ export interface PreprocessOptions {
   ownLines?: { from: number; to: number };
   /** Write the CSV header line (default true; false for the chunks after the first). */
   header?: boolean;
+}
+
+/** Options of preprocessToRecords: the records are held in memory, so their size is capped. */
+export interface RecordOptions extends PreprocessOptions {
+  /** About the most bytes the records may take as JSON; beyond, OUTPUT_TOO_LARGE (422). */
+  maxOutputBytes?: number;
 }
 
 /** Where output rows go: told the header first, then rows; flush() is awaited between input batches. */
@@ -146,7 +154,7 @@ class OwnedPart implements RowSink, SlotSink, CountLedger {
   /** The latest output time of the rows read so far. */
   private horizon = -Infinity;
   /** Counts noted, by kind, for owned times. */
-  readonly counts = new Float64Array(4);
+  readonly counts = new Float64Array(COUNT_KINDS);
   /** Counts not yet decided (all at the horizon for in-order input), by output time. */
   private readonly pending = new Map<number, Float64Array>();
   private readonly slotNext: SlotSink;
@@ -190,7 +198,7 @@ class OwnedPart implements RowSink, SlotSink, CountLedger {
     if (d > 0) this.counts[kind] += n;
     else if (d === 0) {
       let p = this.pending.get(o);
-      if (!p) this.pending.set(o, (p = new Float64Array(4)));
+      if (!p) this.pending.set(o, (p = new Float64Array(COUNT_KINDS)));
       p[kind] += n;
     }
   }
@@ -199,7 +207,7 @@ class OwnedPart implements RowSink, SlotSink, CountLedger {
     for (const [o, p] of this.pending) {
       const d = this.decide(o, final);
       if (d === 0) continue;
-      if (d > 0) for (let k = 0; k < 4; k++) this.counts[k] += p[k];
+      if (d > 0) for (let k = 0; k < COUNT_KINDS; k++) this.counts[k] += p[k];
       this.pending.delete(o);
     }
   }
@@ -265,8 +273,13 @@ export type PreprocessedRecord = Record<string, string | number | null>;
 class RecordSink implements OutputSink {
   readonly records: PreprocessedRecord[] = [];
   private columns: readonly string[] = [];
+  private bytes = 0;
+  private keyBytes = 0;
+  constructor(private readonly maxBytes = Infinity) {}
   start(columns: readonly string[]): void {
     this.columns = columns;
+    // Each record repeats the column names: "name":, and commas and braces.
+    this.keyBytes = columns.reduce((n, c) => n + JSON.stringify(c).length + 2, 2);
   }
   push(t: number, row: Float64Array): void {
     this.pushSlot(t, row, 0);
@@ -277,7 +290,18 @@ class RecordSink implements OutputSink {
       const x = data[base + i - 1];
       r[this.columns[i]] = x === x ? x : null;
     }
+    if (this.maxBytes !== Infinity) this.count(r);
     this.records.push(r);
+  }
+  /** Adds the record's JSON size (values at most 24 characters: 17 digits, sign, point, exponent). */
+  private count(r: PreprocessedRecord): void {
+    this.bytes += this.keyBytes + 26;
+    for (let i = 1; i < this.columns.length; i++) this.bytes += r[this.columns[i]] === null ? 4 : 24;
+    if (this.bytes > this.maxBytes)
+      throw DataValidationError.of(
+        'OUTPUT_TOO_LARGE',
+        `The processed records would take more than ${this.maxBytes} bytes (over ${this.records.length} rows): resample to a coarser interval, lower resample.maxEmptyBuckets, or send less data.`,
+      );
   }
   end(): void {}
   async flush(): Promise<void> {}
@@ -423,6 +447,7 @@ async function runPass(input: DataInput, recipe: PreprocessRecipe, options: Prep
       reordered: reorder ? (own ? ownReordered : reorder.reordered) : 0,
       emptyBuckets: owned(COUNT_EMPTY_BUCKETS, resample?.emptyBuckets),
       gapsLeft: owned(COUNT_GAPS_LEFT, resample?.gapsLeft),
+      emptyBucketsRefused: owned(COUNT_BUCKETS_REFUSED, resample?.bucketsRefused),
       imputed: owned(COUNT_IMPUTED, impute?.imputed),
       missingOut: tally.missing,
       ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
@@ -458,8 +483,8 @@ export async function preprocessDataset(input: DataInput, out: Writable, recipe:
 }
 
 /** Applies the recipe to inline data (e.g. sourceFromRecords or sourceFromText) and returns the rows as records. */
-export async function preprocessToRecords(input: DataInput, recipe: PreprocessRecipeInput, options: PreprocessOptions = {}): Promise<{ result: PreprocessResult; records: PreprocessedRecord[] }> {
-  const sink = new RecordSink();
+export async function preprocessToRecords(input: DataInput, recipe: PreprocessRecipeInput, options: RecordOptions = {}): Promise<{ result: PreprocessResult; records: PreprocessedRecord[] }> {
+  const sink = new RecordSink(options.maxOutputBytes);
   const result = await run(input, recipe, options, () => sink);
   return { result, records: sink.records };
 }

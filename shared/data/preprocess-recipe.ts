@@ -15,6 +15,12 @@ export type ScaleParams = z.infer<typeof ScaleParams>;
 export const WindowStat = z.enum(['mean', 'std', 'min', 'max']);
 export type WindowStat = z.infer<typeof WindowStat>;
 
+/**
+ * Each gap between two rows adds at most maxEmptyBuckets rows, so this caps how many rows one row
+ * in can become (a few hundred bytes must not turn into megabytes).
+ */
+export const maxEmptyBucketsLimit = 1_000;
+
 export const PreprocessRecipe = z
   .object({
     sort: z.boolean().default(true).describe('Sort rows by time. Rows may be out of order by at most reorderWindowRows rows; worse input fails with UNSORTED_BEYOND_WINDOW'),
@@ -23,7 +29,15 @@ export const PreprocessRecipe = z
     resample: z
       .object({
         intervalSeconds: z.number().positive().max(31_536_000).optional().describe("Bucket width; defaults to the schema's expectedIntervalSeconds"),
-        maxEmptyBuckets: z.number().int().min(0).max(1_000_000).default(10_000).describe('Longest run of empty buckets written as missing rows; longer gaps stay gaps'),
+        maxEmptyBuckets: z
+          .number()
+          .int()
+          .min(0)
+          .max(maxEmptyBucketsLimit)
+          .default(100)
+          .describe(
+            `Longest run of empty buckets written as missing rows; longer gaps stay gaps (counted in gapsLeft and emptyBucketsRefused). Bounds the output: rows out <= (1 + maxEmptyBuckets) x rows in. At most ${maxEmptyBucketsLimit}`,
+          ),
       })
       .optional()
       .describe('Resample to a fixed interval: the mean of each column within each bucket (the label: its maximum)'),
@@ -63,6 +77,7 @@ export const PreprocessResult = z
     reordered: z.number().int().nonnegative().describe('Rows that arrived earlier than a previous row and were moved'),
     emptyBuckets: z.number().int().nonnegative().describe('Resampling buckets with no data, written as missing rows'),
     gapsLeft: z.number().int().nonnegative().describe('Gaps longer than maxEmptyBuckets, left without rows'),
+    emptyBucketsRefused: z.number().int().nonnegative().default(0).describe('Empty buckets of those gaps: the missing rows maxEmptyBuckets kept out of the output'),
     imputed: z.number().int().nonnegative().describe('Values filled by imputation'),
     missingOut: z.number().int().nonnegative().describe('Sensor values still missing in the output'),
     scale: z.object({ method: z.enum(['zscore', 'minmax']), params: ScaleParams }).optional(),

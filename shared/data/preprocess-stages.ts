@@ -27,7 +27,9 @@ export const COUNT_DROPPED = 0;
 export const COUNT_EMPTY_BUCKETS = 1;
 export const COUNT_GAPS_LEFT = 2;
 export const COUNT_IMPUTED = 3;
-export type CountKind = typeof COUNT_DROPPED | typeof COUNT_EMPTY_BUCKETS | typeof COUNT_GAPS_LEFT | typeof COUNT_IMPUTED;
+export const COUNT_BUCKETS_REFUSED = 4;
+export type CountKind = typeof COUNT_DROPPED | typeof COUNT_EMPTY_BUCKETS | typeof COUNT_GAPS_LEFT | typeof COUNT_IMPUTED | typeof COUNT_BUCKETS_REFUSED;
+export const COUNT_KINDS = 5;
 
 /**
  * Where the stages also report their counts when only part of the output is kept (a chunk of a
@@ -248,6 +250,8 @@ export class ResampleStage implements RowSink {
   private readonly out: Float64Array;
   emptyBuckets = 0;
   gapsLeft = 0;
+  /** Empty buckets of the gaps left: the rows maxEmptyBuckets kept out of the output. */
+  bucketsRefused = 0;
   ledger: CountLedger | undefined;
 
   constructor(
@@ -285,7 +289,11 @@ export class ResampleStage implements RowSink {
           this.emptyBuckets += gap;
         } else if (gap > 0) {
           this.gapsLeft++;
-          if (this.ledger) this.ledger.note(COUNT_GAPS_LEFT, (this.cur + 1) * this.intervalMs, 1);
+          this.bucketsRefused += gap;
+          if (this.ledger) {
+            this.ledger.note(COUNT_GAPS_LEFT, (this.cur + 1) * this.intervalMs, 1);
+            this.ledger.note(COUNT_BUCKETS_REFUSED, (this.cur + 1) * this.intervalMs, gap);
+          }
         }
       }
       this.cur = bucket;
@@ -483,6 +491,8 @@ export class CleanStage implements RowSink, SlotSink {
   dropped = 0;
   emptyBuckets = 0;
   gapsLeft = 0;
+  /** Empty buckets of the gaps left: the rows maxEmptyBuckets kept out of the output. */
+  bucketsRefused = 0;
 
   constructor(
     next: SlotSink,
@@ -556,7 +566,11 @@ export class CleanStage implements RowSink, SlotSink {
           this.emptyBuckets += gap;
         } else if (gap > 0) {
           this.gapsLeft++;
-          if (this.countLedger) this.countLedger.note(COUNT_GAPS_LEFT, (this.cur + 1) * this.intervalMs, 1);
+          this.bucketsRefused += gap;
+          if (this.countLedger) {
+            this.countLedger.note(COUNT_GAPS_LEFT, (this.cur + 1) * this.intervalMs, 1);
+            this.countLedger.note(COUNT_BUCKETS_REFUSED, (this.cur + 1) * this.intervalMs, gap);
+          }
         }
       }
       this.cur = bucket;

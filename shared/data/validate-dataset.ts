@@ -391,7 +391,7 @@ export class ValidationMerger {
     const fatalErrors = [...this.fatalErrors];
     // No part had a data row: the file is empty or a header only, as a single pass says.
     if (fatalErrors.length === 0 && this.noData && (this.layout === undefined || counts.rows === 0))
-      return { valid: false, header: [], ignoredColumns: [], fatalErrors: [this.noData], rowErrors: [], rowErrorsTruncated: false, counts: emptyCounts(), outOfOrderRows: 0 };
+      return { valid: false, accepted: false, header: [], ignoredColumns: [], fatalErrors: [this.noData], rowErrors: [], rowErrorsTruncated: false, counts: emptyCounts(), outOfOrderRows: 0 };
     const layout = this.layout;
     if (layout) counts.lines = this.base;
     else Object.assign(counts, emptyCounts());
@@ -432,7 +432,8 @@ export class ValidationMerger {
     }
 
     return {
-      valid: fatalErrors.length === 0,
+      valid: fatalErrors.length === 0 && counts.rowsWithErrors === 0,
+      accepted: fatalErrors.length === 0,
       ...(layout ? { format: layout.format, ...(layout.delimiter ? { delimiter: layout.delimiter } : {}), schema: layout.schema, schemaSource: layout.schemaSource } : {}),
       header: layout?.header ?? [],
       ignoredColumns: layout?.ignoredColumns ?? [],
@@ -446,7 +447,10 @@ export class ValidationMerger {
   }
 }
 
-/** The report's fatal errors as the typed error an HTTP handler or a pipeline step throws. */
+/**
+ * The report's fatal errors as the typed error an HTTP handler or a pipeline step throws. Row
+ * errors do not fail a dataset (their cells read as missing): only what makes it not `accepted`.
+ */
 export function assertValid(report: ValidationReport): void {
-  if (!report.valid) throw new DataValidationError(report.fatalErrors);
+  if (!report.accepted) throw new DataValidationError(report.fatalErrors);
 }

@@ -40,7 +40,10 @@ export type ValidationCounts = z.infer<typeof ValidationCounts>;
 
 export const ValidationReport = z
   .object({
-    valid: z.boolean().describe('True when there is no fatal error'),
+    valid: z.boolean().describe('True when the data has no problem at all: no fatal error and no row error'),
+    accepted: z
+      .boolean()
+      .describe('True when there is no fatal error: the dataset pipeline takes the data, reading the cells of row errors as missing (POST /datasets gives the same verdict)'),
     format: z.enum(['csv', 'jsonl']).optional().describe('Format detected (after gzip, if any)'),
     delimiter: z.string().optional().describe('CSV delimiter used'),
     header: z.array(z.string()).describe('Column names as read'),

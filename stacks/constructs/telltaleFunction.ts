@@ -57,6 +57,7 @@ const objectActions: Record<ObjectAccess, readonly string[]> = {
   read: ['s3:GetObject', 's3:GetObjectVersion'],
   write: ['s3:PutObject', 's3:AbortMultipartUpload'],
   delete: ['s3:DeleteObject'],
+  purge: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
 };
 /** An Access on a whole bucket, as object grants on every key (write keeps its old meaning: put and delete). */
 const wholeBucket: Record<Access, readonly ObjectGrant[]> = {
@@ -160,8 +161,9 @@ export class TelltaleFunction extends NodejsFunction {
         });
       }
     }
-    const lists = access === 'probe' || grants.some((g) => g.access.includes('read') || g.access.includes('delete'));
-    if (lists) this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    const lists = access === 'probe' || grants.some((g) => g.access.includes('read') || g.access.includes('delete') || g.access.includes('purge'));
+    const purges = grants.some((g) => g.access.includes('purge'));
+    if (lists) this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket', ...(purges ? ['s3:ListBucketVersions'] : [])], resources: [bucket.bucketArn] }));
     return this;
   }
 

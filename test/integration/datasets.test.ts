@@ -77,7 +77,7 @@ describe('the dataset pipeline on the local cloud', () => {
 
   it('takes a file dropped through the presigned URL to READY, with its quality report as JSON and HTML', async () => {
     const call = await local.client('plant-a');
-    const created = await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'valve1-0', name: 'SKAB valve1 file 0', fileName: 'valve1-0.csv' }) });
+    const created = await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'valve1-0', name: 'SKAB valve1 file 0', fileName: 'valve1-0.csv', sizeBytes: Buffer.byteLength(skab) }) });
     expect(created.status).toBe(201);
     const { upload, status } = (await created.json()) as { upload: { url: string }; status: string };
     expect(status).toBe('PENDING');

@@ -86,6 +86,15 @@ describe('every catalog function', () => {
     const registerSensor = deployed.find((d) => d.declaration.name === 'registerSensor')!;
     expect(policiesOf(registerSensor)).toMatch(/dynamodb:PutItem/);
   });
+
+  it('only deleteDataset may delete object versions (the buckets are versioned: deleting a key keeps its data)', () => {
+    const purging = deployed.filter((d) => /s3:DeleteObjectVersion|s3:ListBucketVersions/.test(policiesOf(d)));
+    expect(purging.map((d) => d.declaration.name)).toEqual(['deleteDataset']);
+    const policies = policiesOf(purging[0]);
+    expect(policies).toMatch(/s3:DeleteObjectVersion/);
+    expect(policies).toMatch(/s3:ListBucketVersions/);
+    expect(policies).not.toMatch(/s3:PutObject|s3:GetObject/);
+  });
 });
 
 type Statement = { Action: string | string[]; Resource: unknown };
@@ -165,8 +174,16 @@ describe('least privilege', () => {
     );
   });
 
-  it('registering a dataset may only put raw files, never delete', () => {
-    expect(s3GrantsOf('registerDataset')).toEqual(['s3:AbortMultipartUpload datasets:datasets/*/*/raw/*', 's3:PutObject datasets:datasets/*/*/raw/*']);
+  it('registering a dataset may only put and read back raw files, never delete', () => {
+    expect(s3GrantsOf('registerDataset')).toEqual(
+      [
+        's3:AbortMultipartUpload datasets:datasets/*/*/raw/*',
+        's3:GetObject datasets:datasets/*/*/raw/*',
+        's3:GetObjectVersion datasets:datasets/*/*/raw/*',
+        's3:ListBucket datasets',
+        's3:PutObject datasets:datasets/*/*/raw/*',
+      ].sort(),
+    );
   });
 
   it('no function has an object grant on every key of a bucket', () => {

@@ -67,6 +67,28 @@ describe('buckets', () => {
   });
 });
 
+describe('browser uploads', () => {
+  it('the datasets bucket answers the preflight of a PUT from the configured origins, and no bucket has CORS without origins; upload limits reach the functions', () => {
+    expect(Object.values(dataTemplate.findResources('AWS::S3::Bucket', { Properties: { CorsConfiguration: Match.anyValue() } }))).toHaveLength(0);
+    const withOrigins = buildTelltale({ corsOrigins: 'https://console.example.com,https://ops.example.com', datasetMaxUploadMb: 100, datasetTenantMaxUploadBytes: 'acme=1000' });
+    try {
+      const cors = Object.values(withOrigins.dataTemplate.findResources('AWS::S3::Bucket', { Properties: { CorsConfiguration: Match.anyValue() } }));
+      expect(cors).toHaveLength(1);
+      expect(cors[0].Properties.LoggingConfiguration.LogFilePrefix).toBe('datasets/');
+      expect(cors[0].Properties.CorsConfiguration.CorsRules).toEqual([
+        expect.objectContaining({ AllowedOrigins: ['https://console.example.com', 'https://ops.example.com'], AllowedMethods: ['PUT'], AllowedHeaders: expect.arrayContaining(['content-type']) }),
+      ]);
+      // The upload limits of the deploy options reach the functions that sign upload URLs.
+      withOrigins.apiTemplate.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('fresh upload URL'),
+        Environment: { Variables: Match.objectLike({ DATASET_MAX_UPLOAD_BYTES: String(100 * 1024 * 1024), DATASET_TENANT_MAX_UPLOAD_BYTES: 'acme=1000' }) },
+      });
+    } finally {
+      withOrigins.cleanup();
+    }
+  });
+});
+
 describe('queues and the bus', () => {
   it.each(Object.values(queues).map((q) => [q.name, q] as const))('%s has a dead-letter queue after its max receive count, SQS-managed encryption', (_name, q) => {
     dataTemplate.hasResourceProperties('AWS::SQS::Queue', {

@@ -30,9 +30,9 @@ export const validateDataRoute = defineRoute({
     maxBodyBytes: inlineLimit,
   },
   responses: {
-    200: { description: 'The validation report: usable data, with any row errors', schema: ValidationReport },
+    200: { description: 'The validation report: data the pipeline accepts (`accepted`), `valid` when it has no row error either', schema: ValidationReport },
     ...problemResponses(400, 401, 403, 413, 415),
-    422: { description: 'Fatal problems (empty, garbage, wrong delimiter...): the problem lists each issue', schema: z.unknown() },
+    422: { description: 'Fatal problems (empty, garbage, wrong delimiter...), or declared sensorIds not in your registry (`unknown_sensor`): the problem lists each issue', schema: z.unknown() },
   },
 });
 

@@ -4,7 +4,7 @@ import { problemResponses } from '../../http/problemSchema.js';
 import { defineRoute } from '../../http/route.js';
 import { resourceId } from '../../platform/ids.js';
 import { pageOf, pageQuery } from '../../platform/page.js';
-import { dataset, maxInlineBytes, newDataset, registeredDataset } from './dataset.js';
+import { dataset, maxInlineBytes, newDataset, registeredDataset, uploadRequest, uploadTarget } from './dataset.js';
 
 export const registerDatasetRoute = defineRoute({
   method: 'POST',
@@ -14,7 +14,33 @@ export const registerDatasetRoute = defineRoute({
   tag: 'data',
   scope: scopes.data,
   request: { body: newDataset, maxBodyBytes: maxInlineBytes + 64 * 1024 },
-  responses: { 201: { description: 'Registered; the pipeline starts when the file lands under raw/', schema: registeredDataset }, ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
+  responses: {
+    201: { description: 'Registered; the pipeline starts when the file lands under raw/', schema: registeredDataset },
+    200: { description: 'A retry of the request that registered this dataset (same body): the dataset, its inline file written if it was not', schema: registeredDataset },
+    ...problemResponses(400, 401, 403, 409, 413, 415, 422),
+  },
+});
+
+export const requestUploadRoute = defineRoute({
+  method: 'POST',
+  path: '/api/v1/datasets/{id}/upload',
+  operationId: 'requestDatasetUpload',
+  summary: "A fresh upload URL for a dataset's raw file (a new file starts a new run)",
+  tag: 'data',
+  scope: scopes.data,
+  request: { path: z.object({ id: resourceId }), body: uploadRequest },
+  responses: { 200: { description: 'Where to PUT the file, for exactly the declared size', schema: uploadTarget }, ...problemResponses(400, 401, 403, 404, 409, 413, 415) },
+});
+
+export const deleteDatasetRoute = defineRoute({
+  method: 'DELETE',
+  path: '/api/v1/datasets/{id}',
+  operationId: 'deleteDataset',
+  summary: 'Delete a dataset: every version of its objects, its runs\' scratch space, and its record',
+  tag: 'data',
+  scope: scopes.data,
+  request: { path: z.object({ id: resourceId }) },
+  responses: { 204: { description: 'Deleted; a second DELETE answers 404' }, ...problemResponses(400, 401, 403, 404) },
 });
 
 export const listDatasetsRoute = defineRoute({

@@ -26,8 +26,30 @@ export const newDataset = z.strictObject({
     .max(maxInlineBytes)
     .optional()
     .describe('The file itself, for small files (CSV or JSON Lines text). Without it, upload to the returned URL.'),
+  sizeBytes: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Size in bytes of the file you will PUT, without `content`: the upload URL accepts exactly this many bytes. Without it no URL is returned; ask POST /datasets/{id}/upload for one.'),
 });
 export type NewDataset = z.infer<typeof newDataset>;
+
+/** What a client asks for a fresh upload URL with. */
+export const uploadRequest = z.strictObject({
+  sizeBytes: z.number().int().positive().describe('Size in bytes of the file you will PUT: the URL accepts exactly this many'),
+});
+
+export const upload = z
+  .object({
+    url: z.string(),
+    method: z.literal('PUT'),
+    expiresAt: z.iso.datetime(),
+    sizeBytes: z.number().int().describe('The only body size the URL accepts'),
+    headers: z.record(z.string(), z.string()).describe('Headers to send with the PUT (a browser sets content-length itself)'),
+  })
+  .describe('Where to PUT the file when it was not sent inline');
+export type Upload = z.infer<typeof upload>;
 
 export const pipelineFailure = z.object({
   step: z.string().describe('The pipeline step that failed'),
@@ -65,23 +87,24 @@ export const dataset = z.object({
     .describe('The latest pipeline run'),
   publishedRunId: z.string().optional().describe('The run whose outputs (processed file, reports) are current; switched when a run publishes'),
   failure: pipelineFailure.optional(),
+  requestDigest: z.string().optional().describe('sha256 of the registering request: a retry with the same body gets this dataset back, another body a 409'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
 export type Dataset = z.infer<typeof dataset>;
 
-export const registeredDataset = dataset.extend({
-  upload: z
-    .object({ url: z.string(), method: z.literal('PUT'), expiresAt: z.iso.datetime(), headers: z.record(z.string(), z.string()) })
-    .optional()
-    .describe('Where to PUT the file when it was not sent inline'),
-});
+export const registeredDataset = dataset.extend({ upload: upload.optional() });
+
+export const uploadTarget = z.object({ id: resourceId, rawKey: z.string(), upload });
 
 /** Where a dataset's objects live. The pipeline starts on objects under raw/. */
 export const datasetKeys = (tenant: string, id: string) => {
   const root = `datasets/${tenant}/${id}`;
+  /** Every run's scratch space of this dataset. */
+  const scratch = `${buckets.datasets.scratch.prefix}${tenant}/${id}/`;
   return {
     root,
+    scratch,
     raw: (file: string) => `${root}/raw/${file}`,
     /**
      * What one run writes, under its own prefix: two runs of a dataset never write (or undo) the
@@ -104,7 +127,7 @@ export const datasetKeys = (tenant: string, id: string) => {
      * lifecycle rule expires what a run stopped by hand left behind.
      */
     work: (runId: string) => {
-      const prefix = `${buckets.datasets.scratch.prefix}${tenant}/${id}/${runId}/`;
+      const prefix = `${scratch}${runId}/`;
       const chunk = (index: number) => `${prefix}chunk-${String(index).padStart(5, '0')}`;
       return {
         prefix,

@@ -19,13 +19,16 @@ export interface DatasetRepository {
    * it already; the same run again (a retry) takes it again. False when refused or missing.
    */
   takeOver(tenant: string, id: string, run: NonNullable<Dataset['run']>, changes: DatasetChanges): Promise<boolean>;
+  /** Deletes the record; false when there was none. */
+  remove(tenant: string, id: string): Promise<boolean>;
   /** Attribute removal, for compensations. */
   clear(tenant: string, id: string, fields: readonly ('processedKey' | 'quality' | 'rows' | 'schema' | 'failure')[], guard?: { runId?: string }): Promise<void>;
 }
 
 /** The port for dataset objects in S3; shared/aws has the adapter. */
 export interface DatasetObjects {
-  presignUpload(key: string, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
+  /** A URL that PUTs exactly `sizeBytes` bytes to `key` (the length is signed) until it expires. */
+  presignUpload(key: string, expiresInSeconds: number, sizeBytes: number): Promise<{ url: string; headers: Record<string, string> }>;
   put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   /** A streaming read, of the version `versionId` when given; memory stays bounded whatever the object's size. */
   read(key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
@@ -41,4 +44,6 @@ export interface DatasetObjects {
   remove(keys: readonly string[]): Promise<void>;
   /** Removes every object under the prefix (idempotent). */
   removePrefix(prefix: string): Promise<void>;
+  /** Removes every version and delete marker of every object under the prefix, for good (idempotent). */
+  purgePrefix(prefix: string): Promise<void>;
 }

@@ -94,7 +94,7 @@ function evenCuts(lines: number, parts: number, seed: number): number[] {
 /** The whole file's output, per file, schema and sort (the exhaustive test reuses it for every cut). */
 const wholeOutputs = new Map<string, Promise<{ out: Buffer; result: PreprocessResult }>>();
 
-const COUNTS = ['rowsIn', 'rowsOut', 'droppedInvalidTime', 'droppedDuplicates', 'reordered', 'emptyBuckets', 'gapsLeft', 'imputed', 'missingOut'] as const;
+const COUNTS = ['rowsIn', 'rowsOut', 'droppedInvalidTime', 'droppedDuplicates', 'reordered', 'emptyBuckets', 'gapsLeft', 'emptyBucketsRefused', 'imputed', 'missingOut'] as const;
 
 /** Preprocesses the chunks, checks the joined output and the summed counts against the whole file's. */
 async function expectChunksMatch(text: string, schema: DatasetSchema, sort: boolean, cuts: number[], halo: Halo): Promise<void> {

@@ -68,6 +68,39 @@ describe('preprocessToRecords', () => {
     expect(result).toMatchObject({ emptyBuckets: 2, rowsOut: 5, missingOut: 2, intervalSeconds: 10 });
   });
 
+  it('bounds the output by the input: rows out <= (1 + maxEmptyBuckets) x rows in, and reports the empty buckets refused', async () => {
+    // 20 readings 5,000 s apart, resampled to a second: filling every gap would write 95,000 rows.
+    const input = rows(Array.from({ length: 20 }, (_, i): [number, number] => [i * 5000, i]));
+    for (const recipe of [{ resample: { intervalSeconds: 1 } }, { resample: { intervalSeconds: 1, maxEmptyBuckets: 1000 } }, { resample: { intervalSeconds: 1 }, impute: {} }]) {
+      const { records, result } = await preprocessToRecords(sourceFromRecords(input), recipe);
+      const maxEmpty = recipe.resample.maxEmptyBuckets ?? 100;
+      expect(records.length).toBeLessThanOrEqual((1 + maxEmpty) * 20);
+      expect(result).toMatchObject({ rowsIn: 20, rowsOut: 20, emptyBuckets: 0, gapsLeft: 19, emptyBucketsRefused: 19 * 4999 });
+    }
+    // Short gaps are still filled: the bound refuses only what exceeds maxEmptyBuckets.
+    const near = rows([
+      [0, 1],
+      [100, 2],
+      [102, 3],
+    ]);
+    const { result } = await preprocessToRecords(sourceFromRecords(near), { resample: { intervalSeconds: 1 } });
+    expect(result).toMatchObject({ rowsOut: 103, emptyBuckets: 100, gapsLeft: 0, emptyBucketsRefused: 0 });
+  });
+
+  it('refuses a recipe that lets one row become more than 1,001', async () => {
+    await expect(preprocessToRecords(sourceFromRecords(rows([[0, 1]])), { resample: { intervalSeconds: 1, maxEmptyBuckets: 1001 } })).rejects.toThrow(/maxEmptyBuckets/);
+  });
+
+  it('refuses records over maxOutputBytes with OUTPUT_TOO_LARGE, never a silent cut', async () => {
+    const input = rows(Array.from({ length: 50 }, (_, i): [number, number] => [i * 1000, i]));
+    const error = await preprocessToRecords(sourceFromRecords(input), { resample: { intervalSeconds: 1, maxEmptyBuckets: 1000 } }, { maxOutputBytes: 100_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataValidationError);
+    expect((error as DataValidationError).issues).toEqual([expect.objectContaining({ code: 'OUTPUT_TOO_LARGE' })]);
+    // Under the cap, the same data is answered whole.
+    const { records } = await preprocessToRecords(sourceFromRecords(input), { resample: { intervalSeconds: 1, maxEmptyBuckets: 1000 } }, { maxOutputBytes: 10_000_000 });
+    expect(records).toHaveLength(49 * 1000 + 1);
+  });
+
   it('fills gaps of at most maxGapRows linearly in time and leaves longer ones missing', async () => {
     const input = rows([
       [0, 0],

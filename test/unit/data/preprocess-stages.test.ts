@@ -144,9 +144,9 @@ describe('CountLedger', () => {
     const interval = 1000;
     const rows = messyRows(6, 3000, width);
     const ledgerOf = () => {
-      const noted = [0, 0, 0, 0];
+      const noted = [0, 0, 0, 0, 0];
       const times: number[] = [];
-      return { noted, times, note: (kind: 0 | 1 | 2 | 3, t: number, n: number) => ((noted[kind] += n), times.push(kind === 0 ? Math.floor(t / interval) * interval : t)) };
+      return { noted, times, note: (kind: 0 | 1 | 2 | 3 | 4, t: number, n: number) => ((noted[kind] += n), times.push(kind === 0 ? Math.floor(t / interval) * interval : t)) };
     };
     const fused = ledgerOf();
     const clean = new CleanStage(new SlotToRow(new Collect(), width), width, sensors, interval, 12, 2, 'linear');
@@ -163,7 +163,8 @@ describe('CountLedger', () => {
     }
     clean.end();
     dedupe.end();
-    expect(fused.noted).toEqual([clean.dropped, clean.emptyBuckets, clean.gapsLeft, clean.imputed]);
+    expect(fused.noted).toEqual([clean.dropped, clean.emptyBuckets, clean.gapsLeft, clean.imputed, clean.bucketsRefused]);
+    expect(resample.bucketsRefused).toBe(clean.bucketsRefused);
     expect(split.noted).toEqual(fused.noted);
     expect(split.times).toEqual(fused.times);
     expect(fused.times.every((t) => t % interval === 0)).toBe(true);

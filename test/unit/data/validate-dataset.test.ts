@@ -14,7 +14,7 @@ describe('validateDataset', () => {
   it('accepts a good file and reports counts, schema and time range', async () => {
     const report = await validateDataset(chunked(good, 100));
     expect(ValidationReport.parse(report)).toEqual(report);
-    expect(report.valid).toBe(true);
+    expect(report).toMatchObject({ valid: true, accepted: true });
     expect(report.counts).toMatchObject({ rows: 50, validRows: 50, rowsWithErrors: 0, zonedTimestamps: 50 });
     expect(report.schema?.sensorColumns.map((c) => c.name)).toEqual(['a', 'b']);
     expect(report.timeRange).toEqual({ start: '2024-01-01T00:00:00.000Z', end: '2024-01-01T00:00:49.000Z' });
@@ -35,7 +35,8 @@ describe('validateDataset', () => {
     lines[5] = 'not-a-time,1,2';
     for (let i = 10; i < 30; i++) lines[i] = lines[i].replace(/,[^,]+$/, ',?x');
     const report = await validateDataset(sourceFromText(lines.join('\n')), { maxRowErrors: 5, maxBadTimestampRatio: 0.1 });
-    expect(report.valid).toBe(true);
+    // Accepted (the rows are kept, the bad cells read as missing), but not valid: it has errors.
+    expect(report).toMatchObject({ accepted: true, valid: false });
     expect(report.rowErrors[0]).toEqual({ line: 4, code: 'NON_NUMERIC_VALUE', column: 'b', value: 'abc', message: 'value is not a number' });
     expect(report.rowErrors[1]).toMatchObject({ line: 6, code: 'INVALID_TIMESTAMP', value: 'not-a-time' });
     expect(report.rowErrors).toHaveLength(5);

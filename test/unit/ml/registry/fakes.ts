@@ -89,6 +89,7 @@ export function memoryDatasets(datasets: Dataset[]): DatasetRepository {
     list: async () => ({ items: datasets }),
     update: async () => true,
     takeOver: async () => true,
+    remove: async () => true,
     clear: async () => undefined,
   };
 }
