@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { catalog, workflows, type FunctionDeclaration } from '../shared/catalog.js';
 import { sagaDefinition } from '../shared/platform/saga.js';
@@ -9,6 +8,8 @@ import { buildOpenApiDocument } from '../shared/http/openapi.js';
 import { envNameOf } from '../shared/platform/config.js';
 import { buckets, bus as busDeclaration, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
 import { createApiGateway, type LocalPages } from './apiGateway.js';
+import { lockDataDir } from './dataDirLock.js';
+import { repositoryRoot } from './paths.js';
 import { docsPage } from './docsPage.js';
 import { EventBus, type FailedEvent } from './eventBus.js';
 import { catalogFunctions, localRegion, type LocalFunction } from './lambdaRuntime.js';
@@ -19,7 +20,7 @@ import { knownStateMachines, LocalStateMachines, stateMachineArn } from './state
 import { startDynamoDb, startS3, type EmbeddedService } from './storage.js';
 import { createTokenVerifier, generateSigningKeys, loadSigningKeys, mintToken, type SigningKeys, type TokenRequest } from './tokens.js';
 
-export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { repositoryRoot };
 
 export interface LocalCloudOptions {
   /** Port of the API; 0 picks a free one. Default 0. */
@@ -145,6 +146,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (options.awsEndpoint) {
       dynamoDbEndpoint = s3Endpoint = options.awsEndpoint;
     } else {
+      // LevelDB and s3rver's folder take one process: say so, rather than dynalite's "Database is closed".
+      if (!options.memory) cleanups.push(await lockDataDir(dataDir));
       const dynamoDb = await startDynamoDb(options.memory ? null : path.join(dataDir, 'dynamodb'));
       services.set('dynamoDb', dynamoDb);
       cleanups.push(() => dynamoDb.stop());
