@@ -8,6 +8,7 @@ import { buildOpenApiDocument } from '../shared/http/openapi.js';
 import { envNameOf } from '../shared/platform/config.js';
 import { buckets, bus as busDeclaration, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
 import { createApiGateway, type LocalPages } from './apiGateway.js';
+import { baselineModelsDir } from './baselineModels.js';
 import { lockDataDir } from './dataDirLock.js';
 import { repositoryRoot } from './paths.js';
 import { docsPage } from './docsPage.js';
@@ -41,6 +42,8 @@ export interface LocalCloudOptions {
   logLevel?: string;
   /** Multiplies queue and retry durations; tests use a small factor. Default 1. */
   timeScale?: number;
+  /** Folder of the baseline models (MODELS_DIR); default: the layer build's, else trained once at start (./baselineModels.ts). */
+  modelsDir?: string;
   /** Load every handler at start (reporting those that fail) instead of on first use. */
   preload?: boolean;
   /** Tell about handler errors, failed batches and failed events (default: stderr). */
@@ -194,6 +197,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     );
 
     Object.assign(process.env, functionEnvironment(endpoints, credentials, options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'));
+    // The models layer's /opt/models on AWS (MODELS_DIR of the functions that use the layer).
+    process.env.MODELS_DIR = options.modelsDir ?? (await baselineModelsDir());
     // Only now: handlers read their configuration when they load (on first use, or here with preload).
     const functions = catalogFunctions(catalog, repositoryRoot);
     if (options.preload) {

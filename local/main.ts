@@ -53,6 +53,8 @@ const cloud = await startLocalCloud({
   memory: values.memory,
   dataDir,
   awsEndpoint,
+  // A folder of your own baseline models (layers/README.md), else the local cloud's.
+  ...(process.env.MODELS_DIR ? { modelsDir: process.env.MODELS_DIR } : {}),
   preload: true,
   logLevel: values.verbose ? 'INFO' : (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
 }).catch((error: NodeJS.ErrnoException) => {
