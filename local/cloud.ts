@@ -13,6 +13,8 @@ import { lockDataDir } from './dataDirLock.js';
 import { repositoryRoot } from './paths.js';
 import { docsPage } from './docsPage.js';
 import { EventBus, type FailedEvent } from './eventBus.js';
+import { startFaultProxy } from './faultProxy.js';
+import { FaultPlan, faultKinds, withFunctionFaults, type FaultRule, type FaultService } from './faults.js';
 import { catalogFunctions, localRegion, type LocalFunction } from './lambdaRuntime.js';
 import { createMessagingEndpoint } from './messagingEndpoint.js';
 import { provisionResources } from './provision.js';
@@ -46,6 +48,14 @@ export interface LocalCloudOptions {
   modelsDir?: string;
   /** Load every handler at start (reporting those that fail) instead of on first use. */
   preload?: boolean;
+  /**
+   * A fault plan (text form or rules, see ./faults.ts): the local services fail as AWS does.
+   * Given (even empty), DynamoDB and S3 are reached through a fault-injecting proxy, so
+   * `cloud.faults` can fail them later; without it only queues, the bus and functions can fail.
+   */
+  faults?: string | readonly FaultRule[];
+  /** Seed of the fault plan's draws. Default 1. */
+  faultSeed?: number;
   /** Tell about handler errors, failed batches and failed events (default: stderr). */
   onProblem?: (message: string, error?: unknown) => void;
 }
@@ -61,6 +71,8 @@ export interface LocalCloud {
   stateMachines: LocalStateMachines;
   queues: QueueDispatcher;
   bus: EventBus;
+  /** The live fault plan: change it while the cloud runs (`set`, `clear`), read what fired (`injected`). */
+  faults: FaultPlan;
   /** Messages of a queue that exhausted maxReceiveCount. */
   deadLetters(queue: string): DeadLetter[];
   /** Events whose target kept failing after its retries. */
@@ -133,13 +145,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dataDir = options.dataDir ?? path.join(repositoryRoot, '.telltale');
     const report = options.onProblem ?? ((message: string, error?: unknown) => console.error(`[local cloud] ${message}`, error ?? ''));
     const timeScale = options.timeScale ?? 1;
+    const proxied = options.faults !== undefined && !options.awsEndpoint;
+    const faultServices = (Object.keys(faultKinds) as FaultService[]).filter((service) => proxied || (service !== 'dynamodb' && service !== 's3'));
+    const faults = new FaultPlan(options.faults ?? [], options.faultSeed ?? 1, faultServices);
 
     const queues = new QueueDispatcher(
       Object.values(queueDeclarations).map((declaration) => ({ declaration, physicalName: physical(declaration.name) })),
-      { timeScale, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
+      { timeScale, faults, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
     );
     const bus = new EventBus({ name: physical(busDeclaration.name), timeScale, onDeliveryFailure: (f) => report(`rule ${f.rule} gave up on event ${f.event.id}: ${f.error}`) });
-    const stateMachines = new LocalStateMachines({ onFailure: (name, error) => report(`state machine execution ${name} failed`, error) });
+    const stateMachines = new LocalStateMachines({ timeScale, onFailure: (name, error) => report(`state machine execution ${name} failed`, error) });
     cleanups.push(() => queues.stop(), () => bus.stop());
 
     const services = new Map<'dynamoDb' | 's3', EmbeddedService>();
@@ -183,10 +198,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     }
 
-    const messaging = createMessagingEndpoint(queues, bus, stateMachines);
+    const messaging = createMessagingEndpoint(queues, bus, stateMachines, faults);
     const messagingEndpoint = await messaging.start();
     cleanups.push(() => messaging.stop());
     const endpoints = { dynamoDb: dynamoDbEndpoint, s3: s3Endpoint, messaging: messagingEndpoint };
+    if (proxied) {
+      // Functions (and presigned URLs) go through the proxies; provisioning below goes direct.
+      const [dynamoDbProxy, s3Proxy] = await Promise.all([startFaultProxy('dynamodb', dynamoDbEndpoint, faults), startFaultProxy('s3', s3Endpoint, faults)]);
+      cleanups.push(() => dynamoDbProxy.stop(), () => s3Proxy.stop());
+      Object.assign(endpoints, { dynamoDb: dynamoDbProxy.endpoint, s3: s3Proxy.endpoint });
+    }
 
     await provisionResources(
       { region: localRegion, credentials, dynamoDbEndpoint, s3Endpoint },
@@ -201,6 +222,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     process.env.MODELS_DIR = options.modelsDir ?? (await baselineModelsDir());
     // Only now: handlers read their configuration when they load (on first use, or here with preload).
     const functions = catalogFunctions(catalog, repositoryRoot);
+    for (const fn of functions.values()) fn.handler = withFunctionFaults(fn, faults);
     if (options.preload) {
       await Promise.all([...functions.values()].map((fn) => fn.load().catch((error: unknown) => report(`function ${fn.declaration.name} failed to load; its invocations fail`, error))));
     }
@@ -278,6 +300,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachines,
       queues,
       bus,
+      faults,
       deadLetters: (queue) => queues.deadLetters(queue),
       failedEvents: () => bus.failedEvents(),
       async drain(timeoutMs = 30_000) {

@@ -9,6 +9,7 @@
  * `#n` the n-th matching call (counted per rule, from 1); with neither, every call fails.
  */
 import { createRng } from '../shared/ml/multivariate/rng.js';
+import { LambdaTimeoutError, type LocalFunction } from './lambdaRuntime.js';
 
 /** Fault kinds per service; the operation is an API action (PutItem, GetObject, PutEvents), a queue or a function name. */
 export const faultKinds = {
@@ -16,7 +17,7 @@ export const faultKinds = {
   dynamodb: ['throttle', 'throttling', 'conditional'],
   /** InternalError (500), SlowDown (503), a body that ends early. */
   s3: ['500', '503', 'truncate'],
-  /** PutEvents answers FailedEntryCount > 0: each entry fails at the rate (at least one per faulted call). */
+  /** PutEvents answers FailedEntryCount > 0: each entry of a faulted call fails with chance `argument` (default 0.5), at least one. */
   events: ['partial'],
   /** The message is delivered twice; or it becomes visible `argument` seconds (default 10) later. */
   sqs: ['duplicate', 'delay'],
@@ -36,7 +37,7 @@ export interface FaultRule {
   rate?: number;
   /** Matching calls (1-based, counted per rule) that fail. */
   nth?: readonly number[];
-  /** Kind-specific number: the delay in seconds of `delay`. */
+  /** Kind-specific number: the delay in seconds of `delay`, the share of entries `partial` fails. */
   argument?: number;
 }
 
@@ -153,4 +154,28 @@ export class FaultPlan {
   describe(): string {
     return this.rules.map(({ rule }) => `${rule.service}:${rule.operation}=${rule.kind}${rule.argument !== undefined ? `:${rule.argument}` : ''}${rule.nth ? `#${rule.nth.join('+')}` : rule.rate !== undefined ? `@${rule.rate}` : ''}`).join(',');
   }
+}
+
+/** What Lambda reports when a function's runtime dies mid-invocation (an uncaught crash, out of memory). */
+export class RuntimeExitError extends Error {
+  override name = 'Runtime.ExitError';
+  constructor(requestId: string) {
+    super(`RequestId: ${requestId} Error: Runtime exited with error: exit status 1`);
+  }
+}
+
+/**
+ * A function's handler with `lambda:<name>=crash|timeout` faults: the handler does its work (its
+ * writes land), then the invocation fails as a crashed or timed-out one, so the caller sees an
+ * error and retries or compensates work that was in fact done, the hard case for idempotency.
+ */
+export function withFunctionFaults(fn: LocalFunction, plan: FaultPlan): LocalFunction['handler'] {
+  const handler = fn.handler;
+  return async (event, context) => {
+    const fault = plan.has('lambda') ? plan.draw('lambda', fn.spec.name) : undefined;
+    const result = await handler(event, context);
+    if (fault?.kind === 'crash') throw new RuntimeExitError(context.awsRequestId);
+    if (fault?.kind === 'timeout') throw new LambdaTimeoutError(fn.spec.name, fn.spec.timeoutSeconds);
+    return result;
+  };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FaultPlan, FaultPlanError, parseFaultRules } from '../../../local/faults.js';
+import { FaultPlan, FaultPlanError, parseFaultRules, withFunctionFaults } from '../../../local/faults.js';
+import { invokeFunction, LambdaTimeoutError, type LocalFunction } from '../../../local/lambdaRuntime.js';
 
 const draws = (plan: FaultPlan, calls: number, operation = 'PutItem') => Array.from({ length: calls }, () => plan.draw('dynamodb', operation)?.kind ?? '-');
 
@@ -53,5 +54,31 @@ describe('fault plan', () => {
     expect(plan.draw('sqs', 'ingest')?.kind).toBe('duplicate');
     expect(() => plan.set('s3:GetObject=500')).toThrow(/cannot inject s3 faults/);
     expect(plan.clear().draw('sqs', 'ingest')).toBeUndefined();
+  });
+});
+
+describe('function faults', () => {
+  const counter = () => {
+    const done: number[] = [];
+    const fn: LocalFunction = { spec: { name: 'validateDataset', memoryMb: 128, timeoutSeconds: 30 }, handler: async () => (done.push(done.length + 1), { ok: true }) };
+    return { fn, done };
+  };
+
+  it('crashes the n-th invocation after its work is done: the caller gets Runtime.ExitError', async () => {
+    const { fn, done } = counter();
+    const handler = withFunctionFaults(fn, new FaultPlan('lambda:validateDataset=crash#2'));
+    await expect(invokeFunction({ ...fn, handler }, {})).resolves.toEqual({ ok: true });
+    const crashed = await invokeFunction({ ...fn, handler }, {}).catch((error: unknown) => error as Error);
+    expect(crashed).toMatchObject({ name: 'Runtime.ExitError', message: expect.stringMatching(/Runtime exited with error/) });
+    await expect(invokeFunction({ ...fn, handler }, {})).resolves.toEqual({ ok: true });
+    expect(done).toEqual([1, 2, 3]);
+  });
+
+  it('times an invocation out as the runtime does, and leaves other functions alone', async () => {
+    const { fn } = counter();
+    const plan = new FaultPlan('lambda:validateDataset=timeout');
+    await expect(invokeFunction({ ...fn, handler: withFunctionFaults(fn, plan) }, {})).rejects.toBeInstanceOf(LambdaTimeoutError);
+    const other = { ...fn, spec: { ...fn.spec, name: 'profileDataset' } };
+    await expect(invokeFunction({ ...other, handler: withFunctionFaults(other, plan) }, {})).resolves.toEqual({ ok: true });
   });
 });
