@@ -24,9 +24,7 @@ export function s3DatasetObjects(bucket = boundName('BUCKET', buckets.datasets.n
 
     put: objects.put,
 
-    async read(key) {
-      return (await objects.body(key)) as Readable;
-    },
+    read: objects.stream,
 
     write,
 

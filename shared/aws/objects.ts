@@ -10,9 +10,10 @@ import {
   UploadPartCopyCommand,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { s3 } from './s3Client.js';
 import { DependencyError } from '../platform/errors.js';
-import { callAws, callAwsUnless } from './errors.js';
+import { callAws, callAwsUnless, translateAwsError } from './errors.js';
 
 export type ObjectBody = NonNullable<GetObjectCommandOutput['Body']>;
 
@@ -34,6 +35,25 @@ export function bucketObjects(bucket: string) {
 
     /** The object's body, or a translated error (a missing object included). */
     body: (key: string): Promise<GetObjectCommandOutput['Body']> => withS3Errors(async () => (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body),
+
+    /**
+     * The object's body as a byte stream read by the caller, long after the GET answered: a
+     * connection lost mid-body is translated there too (a retryable 503), not a bare "aborted".
+     */
+    stream: async (key: string): Promise<Readable> => {
+      const body = (await withS3Errors(async () => (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)) as Readable | undefined;
+      if (!body) return Readable.from([]);
+      return Readable.from(
+        (async function* () {
+          try {
+            yield* body;
+          } catch (error) {
+            throw translateAwsError('S3', error);
+          }
+        })(),
+        { objectMode: false },
+      );
+    },
 
     /**
      * The object read whole by `read`, or undefined when there is none. `read` runs inside the

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { s3DatasetObjects } from '../../../shared/aws/datasetObjects.js';
 import { translateAwsError } from '../../../shared/aws/errors.js';
 import { DependencyError } from '../../../shared/platform/errors.js';
 import { s3Operation, startFaultProxy, type FaultProxy } from '../../../local/faultProxy.js';
@@ -24,6 +25,8 @@ beforeAll(async () => {
   // The SDK's standard retries (3 attempts) with short waits, so a test sees retries without sleeping long.
   const retry = { maxAttempts: 3, retryMode: 'standard' as const };
   dynamoDb = new DynamoDBClient({ region, endpoint: dynamoDbProxy.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, ...retry });
+  // Our adapters' S3 client reads these once, on first use.
+  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3Proxy.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
   s3 = new S3Client({ region, endpoint: s3Proxy.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, ...retry });
   await dynamoDb.send(new CreateTableCommand({ TableName: 'items', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }));
   await s3.send(new CreateBucketCommand({ Bucket: 'objects' }));
@@ -103,6 +106,17 @@ describe('fault proxy: S3', () => {
     await expect(got.Body!.transformToString()).rejects.toThrow();
     const again = await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'a/data.csv' }));
     expect((await again.Body!.transformToString()).length).toBe(64 * 1024);
+  });
+
+  it('makes our dataset reader fail a truncated body with a retryable DependencyError, not a bare "aborted"', async () => {
+    plan.set('s3:GetObject=truncate#1');
+    const read = async () => {
+      let bytes = 0;
+      for await (const chunk of await s3DatasetObjects('objects').read('a/data.csv')) bytes += (chunk as Buffer).length;
+      return bytes;
+    };
+    await expect(read()).rejects.toBeInstanceOf(DependencyError);
+    expect(await read()).toBe(64 * 1024);
   });
 
   it('names path-style requests by their S3 action', () => {
