@@ -104,12 +104,13 @@ export class FaultPlan {
     this.set(rules, seed);
   }
 
-  /** Replaces the rules (and restarts the seeded draws and the per-rule call counts). */
+  /** Replaces the rules; restarts the seeded draws, the per-rule call counts and the list of injected faults. */
   set(rules: string | readonly FaultRule[], seed = this.seed): this {
     const parsed = typeof rules === 'string' ? parseFaultRules(rules) : rules.map(validRule);
     const unsupported = parsed.find((r) => !this.supported.includes(r.service));
     if (unsupported) throw new FaultPlanError(`This local cloud cannot inject ${unsupported.service} faults (${unsupported.service === 'dynamodb' || unsupported.service === 's3' ? 'it was started without a fault plan, so no fault proxy runs, or with an external endpoint' : 'not supported'})`);
     this.rules = parsed.map((rule) => ({ rule, calls: 0 }));
+    this.log.length = 0;
     this.seed = seed;
     this.random = createRng(seed);
     return this;
@@ -146,7 +147,7 @@ export class FaultPlan {
     return this.random();
   }
 
-  /** Faults injected so far, oldest first. */
+  /** Faults injected since the plan was last set, oldest first. */
   injected(service?: FaultService): InjectedFault[] {
     return this.log.filter((f) => service === undefined || f.service === service);
   }
