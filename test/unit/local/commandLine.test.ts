@@ -9,11 +9,11 @@ import { repositoryRoot } from '../../../local/paths.js';
 const bin = path.join(repositoryRoot, 'node_modules/.bin');
 
 /** Runs a local script as npm would (Node 24 from node_modules first on PATH); kills it after timeoutMs. */
-function run(script: string, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(script: string, args: string[], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(path.join(bin, 'tsx'), [path.join(repositoryRoot, 'local', script), ...args], {
       cwd: repositoryRoot,
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+      env: { ...process.env, ...env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
     });
     let stdout = '';
     let stderr = '';
@@ -68,6 +68,14 @@ describe('npm start and npm run token: command lines', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('Usage: npm run token');
     noStackTrace(missing.stderr);
+  });
+
+  it('npm start with a fault plan it cannot read (TELLTALE_FAULTS or --faults) is a usage error naming the rule', async () => {
+    const { code, stderr } = await run('main.ts', ['--memory', '--port', '0', '--no-seed'], 20_000, { TELLTALE_FAULTS: 's3:GetObject=teapot@0.1' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('Unknown s3 fault "teapot" (one of 500, 503, truncate)');
+    expect(stderr).toContain('--faults PLAN');
+    noStackTrace(stderr);
   });
 
   it('a second npm start on a data folder another instance holds says so and exits 1', async () => {
