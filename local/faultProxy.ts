@@ -151,7 +151,7 @@ export async function startFaultProxy(service: ProxiedService, upstream: string,
         const fault = plan.has('dynamodb') ? plan.draw('dynamodb', operation, (kind) => kind !== 'conditional' || conditional) : undefined;
         if (fault) return answer(response, dynamoDbError(fault.kind));
         pass(request, response, body, false);
-      });
+      }, () => response.socket?.destroy());
       return;
     }
     const url = new URL(request.url ?? '/', 'http://proxy');
