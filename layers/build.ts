@@ -76,12 +76,20 @@ export function writeBaselineModel(kind: DetectorKind, dir: string): string {
   return id;
 }
 
+/** The detectors the layer ships as baselines (model ids `baseline-<kind>`). */
+export const baselineKinds = ['pca', 'autoencoder'] as const satisfies readonly DetectorKind[];
+
+/** Writes every baseline model into `dir`; returns their ids. The layer and the local cloud both use it. */
+export function writeBaselineModels(dir: string): string[] {
+  return baselineKinds.map((kind) => writeBaselineModel(kind, dir));
+}
+
 /** Assembles the layer folder: the pruned onnxruntime addon and the baseline models. */
 export function buildModelsLayer(): void {
   const started = performance.now();
   rmSync(layerDir, { recursive: true, force: true });
   copyOnnxRuntime();
-  const ids = (['pca', 'autoencoder'] as const).map((kind) => writeBaselineModel(kind, layerModelsDir));
+  const ids = writeBaselineModels(layerModelsDir);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`models layer in ${path.relative(root, layerDir)} (${seconds} s)`);
   console.log(`  nodejs/node_modules/onnxruntime-node  ${mb(sizeOf(path.join(modulesDir, 'onnxruntime-node')))} (installed package: ${mb(sizeOf(path.join(root, 'node_modules/onnxruntime-node')))})`);

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { catalog, workflows, type FunctionDeclaration } from '../shared/catalog.js';
 import { sagaDefinition } from '../shared/platform/saga.js';
@@ -9,8 +8,13 @@ import { buildOpenApiDocument } from '../shared/http/openapi.js';
 import { envNameOf } from '../shared/platform/config.js';
 import { buckets, bus as busDeclaration, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
 import { createApiGateway, type LocalPages } from './apiGateway.js';
+import { baselineModelsDir } from './baselineModels.js';
+import { lockDataDir } from './dataDirLock.js';
+import { repositoryRoot } from './paths.js';
 import { docsPage } from './docsPage.js';
 import { EventBus, type FailedEvent } from './eventBus.js';
+import { startFaultProxy } from './faultProxy.js';
+import { FaultPlan, faultKinds, withFunctionFaults, type FaultRule, type FaultService } from './faults.js';
 import { catalogFunctions, localRegion, type LocalFunction } from './lambdaRuntime.js';
 import { createMessagingEndpoint } from './messagingEndpoint.js';
 import { provisionResources } from './provision.js';
@@ -19,7 +23,7 @@ import { knownStateMachines, LocalStateMachines, stateMachineArn } from './state
 import { startDynamoDb, startS3, type EmbeddedService } from './storage.js';
 import { createTokenVerifier, generateSigningKeys, loadSigningKeys, mintToken, type SigningKeys, type TokenRequest } from './tokens.js';
 
-export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { repositoryRoot };
 
 export interface LocalCloudOptions {
   /** Port of the API; 0 picks a free one. Default 0. */
@@ -40,8 +44,18 @@ export interface LocalCloudOptions {
   logLevel?: string;
   /** Multiplies queue and retry durations; tests use a small factor. Default 1. */
   timeScale?: number;
+  /** Folder of the baseline models (MODELS_DIR); default: the layer build's, else trained once at start (./baselineModels.ts). */
+  modelsDir?: string;
   /** Load every handler at start (reporting those that fail) instead of on first use. */
   preload?: boolean;
+  /**
+   * A fault plan (text form or rules, see ./faults.ts): the local services fail as AWS does.
+   * Given (even empty), DynamoDB and S3 are reached through a fault-injecting proxy, so
+   * `cloud.faults` can fail them later; without it only queues, the bus and functions can fail.
+   */
+  faults?: string | readonly FaultRule[];
+  /** Seed of the fault plan's draws. Default 1. */
+  faultSeed?: number;
   /** Tell about handler errors, failed batches and failed events (default: stderr). */
   onProblem?: (message: string, error?: unknown) => void;
 }
@@ -57,6 +71,8 @@ export interface LocalCloud {
   stateMachines: LocalStateMachines;
   queues: QueueDispatcher;
   bus: EventBus;
+  /** The live fault plan: change it while the cloud runs (`set`, `clear`), read what fired (`injected`). */
+  faults: FaultPlan;
   /** Messages of a queue that exhausted maxReceiveCount. */
   deadLetters(queue: string): DeadLetter[];
   /** Events whose target kept failing after its retries. */
@@ -129,15 +145,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dataDir = options.dataDir ?? path.join(repositoryRoot, '.telltale');
     const report = options.onProblem ?? ((message: string, error?: unknown) => console.error(`[local cloud] ${message}`, error ?? ''));
     const timeScale = options.timeScale ?? 1;
+    const proxied = options.faults !== undefined && !options.awsEndpoint;
+    const faultServices = (Object.keys(faultKinds) as FaultService[]).filter((service) => proxied || (service !== 'dynamodb' && service !== 's3'));
+    const faults = new FaultPlan(options.faults ?? [], options.faultSeed ?? 1, faultServices);
 
     const queues = new QueueDispatcher(
       Object.values(queueDeclarations).map((declaration) => ({ declaration, physicalName: physical(declaration.name) })),
-      { timeScale, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
+      { timeScale, faults, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
     );
     const bus = new EventBus({ name: physical(busDeclaration.name), timeScale, onDeliveryFailure: (f) => report(`rule ${f.rule} gave up on event ${f.event.id}: ${f.error}`) });
     // A saga that failed has recorded and logged why (its failure function): nothing to add. Any other
     // failed execution gets one line, its error and cause, not the runner's two stack traces.
     const stateMachines = new LocalStateMachines({
+      timeScale,
       onFailure: (name, error) => {
         const failed = (error as { cause?: { name?: string; message?: string } }).cause;
         if (failed?.name !== 'SagaFailed') report(`state machine execution ${name} failed: ${failed?.name ?? 'Error'}: ${failed?.message ?? String(error)}`);
@@ -152,6 +172,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (options.awsEndpoint) {
       dynamoDbEndpoint = s3Endpoint = options.awsEndpoint;
     } else {
+      // LevelDB and s3rver's folder take one process: say so, rather than dynalite's "Database is closed".
+      if (!options.memory) cleanups.push(await lockDataDir(dataDir));
       const dynamoDb = await startDynamoDb(options.memory ? null : path.join(dataDir, 'dynamodb'));
       services.set('dynamoDb', dynamoDb);
       cleanups.push(() => dynamoDb.stop());
@@ -194,10 +216,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     }
 
-    const messaging = createMessagingEndpoint(queues, bus, stateMachines);
+    const messaging = createMessagingEndpoint(queues, bus, stateMachines, faults);
     const messagingEndpoint = await messaging.start();
     cleanups.push(() => messaging.stop());
     const endpoints = { dynamoDb: dynamoDbEndpoint, s3: s3Endpoint, messaging: messagingEndpoint };
+    if (proxied) {
+      // Functions (and presigned URLs) go through the proxies; provisioning below goes direct.
+      const [dynamoDbProxy, s3Proxy] = await Promise.all([startFaultProxy('dynamodb', dynamoDbEndpoint, faults), startFaultProxy('s3', s3Endpoint, faults)]);
+      cleanups.push(() => dynamoDbProxy.stop(), () => s3Proxy.stop());
+      Object.assign(endpoints, { dynamoDb: dynamoDbProxy.endpoint, s3: s3Proxy.endpoint });
+    }
 
     await provisionResources(
       { region: localRegion, credentials, dynamoDbEndpoint, s3Endpoint },
@@ -208,8 +236,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     );
 
     Object.assign(process.env, functionEnvironment(endpoints, credentials, options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'));
+    // The models layer's /opt/models on AWS (MODELS_DIR of the functions that use the layer).
+    process.env.MODELS_DIR = options.modelsDir ?? (await baselineModelsDir());
     // Only now: handlers read their configuration when they load (on first use, or here with preload).
     const functions = catalogFunctions(catalog, repositoryRoot);
+    for (const fn of functions.values()) fn.handler = withFunctionFaults(fn, faults);
     if (options.preload) {
       await Promise.all([...functions.values()].map((fn) => fn.load().catch((error: unknown) => report(`function ${fn.declaration.name} failed to load; its invocations fail`, error))));
     }
@@ -287,6 +318,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachines,
       queues,
       bus,
+      faults,
       deadLetters: (queue) => queues.deadLetters(queue),
       failedEvents: () => bus.failedEvents(),
       async drain(timeoutMs = 30_000) {

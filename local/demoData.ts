@@ -32,7 +32,7 @@ export const demoDatasetId = 'pump-testbed-valve1';
 
 /**
  * Registers the demo dataset with its file inline, which drops it under raw/ and starts the
- * pipeline like any upload; a 409 means an earlier start already did.
+ * pipeline like any upload; a 200 or a 409 means an earlier start already did.
  */
 export async function seedDemoDataset(apiUrl: string, token: string): Promise<boolean> {
   const response = await fetch(`${apiUrl}/api/v1/datasets`, {
@@ -64,6 +64,7 @@ export async function seedDemoDataset(apiUrl: string, token: string): Promise<bo
     }),
   });
   if (response.status === 201) return true;
-  if (response.status === 409) return false;
+  // 200: the same registration again (an earlier start made it); 409: the id taken otherwise.
+  if (response.status === 200 || response.status === 409) return false;
   throw new Error(`Seeding dataset ${demoDatasetId} failed: ${response.status} ${await response.text()}`);
 }

@@ -1,42 +1,74 @@
 /**
- * `npm start`: the embedded local cloud. Options:
- *   --port N        API port (default 4000; 0 picks a free one)
- *   --memory        keep DynamoDB and S3 in memory instead of under .telltale/
- *   --endpoint URL  use this AWS endpoint (e.g. LocalStack, http://localhost:4566) for DynamoDB and S3;
- *                   the same as TELLTALE_AWS_ENDPOINT=URL
- *   --verbose       handler logs at INFO (default WARN)
- *   --no-seed       do not register the demo sensors and dataset
+ * `npm start`: the embedded local cloud. `npm start -- --help` lists the flags.
  */
-import { parseArgs } from 'node:util';
-import { scopes } from '../shared/gateway/scopes.js';
-import { startLocalCloud } from './cloud.js';
-import { demoDatasetId, demoTenant, seedDemoData, seedDemoDataset } from './demoData.js';
+import path from 'node:path';
+import { parseCommandLine, usageError } from './commandLine.js';
+import { DataDirLockedError } from './dataDirLock.js';
+import { FaultPlanError } from './faults.js';
+import { repositoryRoot } from './paths.js';
 
-const { values } = parseArgs({
-  options: {
+const usage = `Usage: npm start -- [options]
+
+Starts the embedded local cloud (API, DynamoDB, S3, queues, bus, state machines) in one process.
+
+Options:
+  --port N          API port (default 4000; 0 picks a free one)
+  --memory          keep DynamoDB and S3 in memory (a temporary folder for S3): nothing is kept
+  --data-dir DIR    keep data and the signing key under DIR (default .telltale/ in the repository)
+  --endpoint URL    use this AWS endpoint for DynamoDB and S3 (e.g. LocalStack, http://localhost:4566)
+                    instead of the embedded ones; the same as TELLTALE_AWS_ENDPOINT=URL
+  --faults PLAN     make the local services fail as AWS does, e.g. 'dynamodb:PutItem=throttle@0.3,s3:GetObject=500@0.1'
+                    (see "Faults" in the README); the same as TELLTALE_FAULTS=PLAN, seeded by TELLTALE_FAULTS_SEED (default 1)
+  --verbose         handler logs at INFO (default WARN, or POWERTOOLS_LOG_LEVEL)
+  --no-seed         do not register the demo sensors and dataset
+  -h, --help        this text`;
+
+const values = parseCommandLine(
+  {
     port: { type: 'string', default: '4000' },
     memory: { type: 'boolean', default: false },
+    'data-dir': { type: 'string' },
     endpoint: { type: 'string' },
+    faults: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     'no-seed': { type: 'boolean', default: false },
   },
-});
+  usage,
+);
 
 const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  console.error(`--port must be a port number, got ${values.port}`);
-  process.exit(2);
-}
+if (!/^\d+$/.test(values.port) || port > 65_535) usageError(`--port must be a port number, got ${values.port}`, usage);
+if (values.memory && values['data-dir']) usageError('--memory and --data-dir exclude each other', usage);
 const awsEndpoint = values.endpoint ?? process.env.TELLTALE_AWS_ENDPOINT;
+const faults = values.faults ?? process.env.TELLTALE_FAULTS;
+const faultSeed = Number(process.env.TELLTALE_FAULTS_SEED ?? 1);
+if (!Number.isInteger(faultSeed)) usageError(`TELLTALE_FAULTS_SEED must be an integer, got ${process.env.TELLTALE_FAULTS_SEED}`, usage);
+
+/** A path as the user would type it: relative when under the working folder. */
+const shown = (target: string) => (path.relative(process.cwd(), target).startsWith('..') ? target : path.relative(process.cwd(), target) || '.');
+const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : path.join(repositoryRoot, '.telltale');
+
+// Loaded once the command line is read: every handler's module comes with them, so --help stays quick.
+const [{ startLocalCloud }, { scopes }, { demoDatasetId, demoTenant, seedDemoData, seedDemoDataset }] = await Promise.all([
+  import('./cloud.js'),
+  import('../shared/gateway/scopes.js'),
+  import('./demoData.js'),
+]);
 
 const cloud = await startLocalCloud({
   port,
   memory: values.memory,
+  dataDir,
   awsEndpoint,
+  ...(faults ? { faults, faultSeed } : {}),
+  // A folder of your own baseline models (layers/README.md), else the local cloud's.
+  ...(process.env.MODELS_DIR ? { modelsDir: process.env.MODELS_DIR } : {}),
   preload: true,
   logLevel: values.verbose ? 'INFO' : (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
 }).catch((error: NodeJS.ErrnoException) => {
-  console.error(error.code === 'EADDRINUSE' ? `Port ${port} is in use; try --port 0 or another port.` : error);
+  if (error instanceof FaultPlanError) usageError(error.message, usage);
+  const known = error.code === 'EADDRINUSE' ? `Port ${port} is in use; try --port 0 or another port.` : error instanceof DataDirLockedError ? error.message : undefined;
+  console.error(known ?? error);
   process.exit(1);
 });
 
@@ -49,8 +81,8 @@ Telltale local cloud is up.
 
   API            ${cloud.url}/api/v1
   Reference      ${cloud.url}/docs
-  DynamoDB       ${cloud.endpoints.dynamoDb}${awsEndpoint ? ' (external)' : values.memory ? ' (dynalite, in memory)' : ' (dynalite, .telltale/dynamodb)'}
-  S3             ${cloud.endpoints.s3}${awsEndpoint ? ' (external)' : values.memory ? ' (s3rver, temporary folder)' : ' (s3rver, .telltale/s3)'}
+  DynamoDB       ${cloud.endpoints.dynamoDb}${awsEndpoint ? ' (external)' : values.memory ? ' (dynalite, in memory)' : ` (dynalite, ${shown(path.join(dataDir, 'dynamodb'))})`}
+  S3             ${cloud.endpoints.s3}${awsEndpoint ? ' (external)' : values.memory ? ' (s3rver, temporary folder)' : ` (s3rver, ${shown(path.join(dataDir, 's3'))})`}${faults ? `\n  Faults         ${cloud.faults.describe()} (seed ${faultSeed}; DynamoDB and S3 through fault proxies)` : ''}
   Queues, bus    ${cloud.endpoints.messaging} (in process)
   Demo data      tenant "${demoTenant}", ${seeded} sensor(s) registered now; dataset ${demoDatasetId} ${seededDataset ? 'registered, its pipeline is running' : 'already there'}
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SQSMessageAttribute, SQSMessageAttributes } from 'aws-lambda';
 import type { EventBus } from './eventBus.js';
+import type { FaultPlan } from './faults.js';
 import { md5Hex, type QueueDispatcher } from './queueDispatcher.js';
 import type { LocalStateMachines } from './stateMachines.js';
 
@@ -74,7 +75,7 @@ interface SendInput {
  * Step Functions (awsJson1_0: StartExecution, DescribeExecution),
  * so the handlers' SDK clients run unchanged against the in-process queues and bus.
  */
-export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, stateMachines: LocalStateMachines) {
+export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, stateMachines: LocalStateMachines, faults?: FaultPlan) {
   const queueOf = (input: { QueueUrl?: string; QueueName?: string }) => {
     const name = input.QueueName ?? input.QueueUrl?.split('/').pop() ?? '';
     const queue = queues.queue(name);
@@ -156,7 +157,15 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
     'AWSEvents.PutEvents': (input) => {
       const entries = (input.Entries ?? []) as { Source?: string; DetailType?: string; Detail?: string; EventBusName?: string; Resources?: string[]; Time?: number | string }[];
       if (entries.length === 0 || entries.length > 10) throw new AwsProtocolError('ValidationException', 'PutEvents takes 1 to 10 entries.');
-      const results = entries.map((entry) => {
+      // A partial failure (`events:PutEvents=partial`): some entries, at least one, are refused and never put on the bus.
+      const refused = new Set<number>();
+      const fault = faults?.has('events') ? faults.draw('events', 'PutEvents') : undefined;
+      if (fault) {
+        entries.forEach((_, i) => (faults!.chance() < (fault.argument ?? 0.5) ? refused.add(i) : undefined));
+        if (refused.size === 0) refused.add(Math.floor(faults!.chance() * entries.length));
+      }
+      const results = entries.map((entry, i) => {
+        if (refused.has(i)) return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error.' };
         if (!bus.isThisBus(entry.EventBusName)) return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Event bus ${entry.EventBusName ?? 'default'} does not exist.` };
         if (!entry.Source || !entry.DetailType || entry.Detail === undefined) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required.' };
         if (Buffer.byteLength(entry.Detail) + entry.DetailType.length + entry.Source.length > maxEventEntryBytes) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Entry is larger than 256 KB.' };

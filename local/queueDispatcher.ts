@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { QueueDeclaration } from '../shared/platform/resources.js';
+import type { FaultPlan } from './faults.js';
 import { invokeFunction, localAccount, localRegion, type LocalFunction } from './lambdaRuntime.js';
 
 /** A queue as the dispatcher runs it: its declaration and physical name. */
@@ -14,6 +15,8 @@ export interface QueueSubscription {
   fn: LocalFunction;
   batchSize: number;
   maxBatchingWindowSeconds: number;
+  /** Batches this consumer processes at once (Lambda's pollers run several). Default 5, as Lambda starts with. */
+  maxConcurrency?: number;
 }
 
 export interface OutgoingMessage {
@@ -30,8 +33,8 @@ interface StoredMessage {
   sentTimestamp: number;
   receiveCount: number;
   firstReceiveTimestamp?: number;
+  /** Invisible until then: delayed when sent, or received and not yet deleted. */
   visibleAt: number;
-  inFlight: boolean;
 }
 
 /** A message that went to the dead-letter queue after maxReceiveCount deliveries. */
@@ -51,7 +54,7 @@ export interface QueueStats {
 }
 
 interface Consumer extends QueueSubscription {
-  busy: boolean;
+  running: number;
   /** When this consumer started waiting for a fuller batch. */
   windowStartedAt?: number;
 }
@@ -65,6 +68,8 @@ interface QueueState extends LocalQueue {
   timer?: NodeJS.Timeout;
   timerAt?: number;
   pumpScheduled?: boolean;
+  /** Invocations of its consumers still running. */
+  running: number;
 }
 
 export interface QueueDispatcherOptions {
@@ -72,16 +77,29 @@ export interface QueueDispatcherOptions {
   timeScale?: number;
   /** Told about each failed batch (a thrown error or batchItemFailures). */
   onBatchFailure?: (queue: string, fn: string, failedIds: string[], error?: unknown) => void;
+  /** Duplicate and delayed deliveries (`sqs:<queue>=duplicate|delay`). */
+  faults?: FaultPlan;
 }
+
+/** Lambda's event source mapping starts with five concurrent batches per queue. */
+const defaultConcurrency = 5;
+/** Seconds a `delay` fault holds a message back when the rule gives none. */
+const defaultFaultDelaySeconds = 10;
+
+/** Received and not yet visible again. */
+const isInFlight = (m: StoredMessage, now: number) => m.receiveCount > 0 && m.visibleAt > now;
 
 export const md5Hex = (text: string | Buffer) => createHash('md5').update(text).digest('hex');
 
 /**
  * SQS queues and Lambda event source mappings in process, with the semantics handlers rely on:
- * batches up to batchSize gathered for up to the batching window; a thrown error leaves the
- * whole batch to come back after the visibility timeout; `batchItemFailures` leaves only those;
- * after maxReceiveCount deliveries a message moves to the dead-letter list. Each consumer
- * processes one batch at a time; several consumers of a queue compete for its messages.
+ * batches up to batchSize gathered for up to the batching window; a received message stays
+ * invisible for the queue's visibility timeout and comes back, with its receive count raised,
+ * unless it was deleted by then: when its batch succeeded, or was not named in
+ * `batchItemFailures`. So a thrown error leaves the whole batch to come back, and a consumer
+ * slower than the visibility timeout sees its message again while it still works on it, as on
+ * SQS. A message received maxReceiveCount times that comes back moves to the dead-letter list.
+ * Each consumer runs up to maxConcurrency batches at once; several consumers compete.
  */
 export class QueueDispatcher {
   private readonly queues = new Map<string, QueueState>();
@@ -101,6 +119,7 @@ export class QueueDispatcher {
         deadLetters: [],
         consumers: [],
         nextConsumer: 0,
+        running: 0,
       });
     }
   }
@@ -117,12 +136,14 @@ export class QueueDispatcher {
   }
 
   subscribe(queueName: string, subscription: QueueSubscription): void {
-    this.state(queueName).consumers.push({ ...subscription, busy: false });
+    this.state(queueName).consumers.push({ ...subscription, running: 0 });
   }
 
   send(queueName: string, message: OutgoingMessage): { messageId: string; md5OfBody: string } {
     const queue = this.state(queueName);
     const now = Date.now();
+    const delayFault = this.options.faults?.draw('sqs', queue.declaration.name, (kind) => kind === 'delay');
+    const faultDelaySeconds = delayFault ? (delayFault.argument ?? defaultFaultDelaySeconds) : 0;
     const stored: StoredMessage = {
       messageId: crypto.randomUUID(),
       body: message.body,
@@ -130,8 +151,7 @@ export class QueueDispatcher {
       messageAttributes: message.messageAttributes ?? {},
       sentTimestamp: now,
       receiveCount: 0,
-      visibleAt: now + (message.delaySeconds ?? 0) * 1000 * this.scale,
-      inFlight: false,
+      visibleAt: now + ((message.delaySeconds ?? 0) + faultDelaySeconds) * 1000 * this.scale,
     };
     queue.messages.push(stored);
     this.schedulePump(queue);
@@ -144,12 +164,13 @@ export class QueueDispatcher {
 
   stats(queueName: string): QueueStats {
     const queue = this.state(queueName);
-    return { pending: queue.messages.length, inFlight: queue.messages.filter((m) => m.inFlight).length, deadLetters: queue.deadLetters.length };
+    const now = Date.now();
+    return { pending: queue.messages.length, inFlight: queue.messages.filter((m) => isInFlight(m, now)).length, deadLetters: queue.deadLetters.length };
   }
 
-  /** True when no queue holds a message (dead letters aside). */
+  /** True when no queue holds a message (dead letters aside) and no consumer is still running. */
   idle(): boolean {
-    return [...this.queues.values()].every((q) => q.messages.length === 0);
+    return [...this.queues.values()].every((q) => q.messages.length === 0 && q.running === 0);
   }
 
   stop(): void {
@@ -170,31 +191,39 @@ export class QueueDispatcher {
   private pump(queue: QueueState): void {
     if (this.stopped || queue.consumers.length === 0) return;
     const now = Date.now();
-    // Messages received maxReceiveCount times and visible again go to the dead-letter list.
+    // A message received maxReceiveCount times that becomes visible again goes to the dead-letter list.
     queue.messages = queue.messages.filter((m) => {
-      if (m.inFlight || m.visibleAt > now || m.receiveCount < queue.declaration.maxReceiveCount) return true;
+      if (m.visibleAt > now || m.receiveCount < queue.declaration.maxReceiveCount) return true;
       queue.deadLetters.push({ messageId: m.messageId, body: m.body, messageAttributes: m.messageAttributes, receiveCount: m.receiveCount, sentTimestamp: m.sentTimestamp });
       return false;
     });
     let wakeAt = Number.POSITIVE_INFINITY;
-    for (let turn = 0; turn < queue.consumers.length; turn++) {
-      const consumer = queue.consumers[(queue.nextConsumer + turn) % queue.consumers.length];
-      if (consumer.busy) continue;
-      const visible = queue.messages.filter((m) => !m.inFlight && m.visibleAt <= now);
+    // Round robin over the consumers with room, one batch per turn, until nothing visible is left to give.
+    for (let idleTurns = 0; idleTurns < queue.consumers.length; ) {
+      const index = queue.nextConsumer;
+      const consumer = queue.consumers[index];
+      queue.nextConsumer = (index + 1) % queue.consumers.length;
+      const visible = queue.messages.filter((m) => m.visibleAt <= now);
       if (visible.length === 0) break;
+      if (consumer.running >= (consumer.maxConcurrency ?? defaultConcurrency)) {
+        idleTurns += 1;
+        continue;
+      }
       if (visible.length < consumer.batchSize && consumer.maxBatchingWindowSeconds > 0) {
         consumer.windowStartedAt ??= now;
         const windowEnds = consumer.windowStartedAt + consumer.maxBatchingWindowSeconds * 1000 * this.scale;
         if (windowEnds > now) {
           wakeAt = Math.min(wakeAt, windowEnds);
+          idleTurns += 1;
           continue;
         }
       }
       consumer.windowStartedAt = undefined;
-      queue.nextConsumer = (queue.nextConsumer + turn + 1) % queue.consumers.length;
+      idleTurns = 0;
       this.deliver(queue, consumer, visible.slice(0, consumer.batchSize), now);
     }
-    for (const m of queue.messages) if (!m.inFlight && m.visibleAt > now) wakeAt = Math.min(wakeAt, m.visibleAt);
+    // Wake for delayed messages and for those whose visibility timeout ends (received, not deleted).
+    for (const m of queue.messages) if (m.visibleAt > now) wakeAt = Math.min(wakeAt, m.visibleAt);
     this.wakeAt(queue, wakeAt);
   }
 
@@ -210,12 +239,14 @@ export class QueueDispatcher {
   }
 
   private deliver(queue: QueueState, consumer: Consumer, batch: StoredMessage[], now: number): void {
-    consumer.busy = true;
+    consumer.running += 1;
+    queue.running += 1;
     for (const m of batch) {
-      m.inFlight = true;
       m.receiveCount += 1;
       m.firstReceiveTimestamp ??= now;
-      m.visibleAt = now + queue.declaration.visibilityTimeoutSeconds * 1000 * this.scale;
+      // At-least-once delivery: a duplicate fault leaves the message visible, so it is received again at once.
+      const duplicated = this.options.faults?.draw('sqs', queue.declaration.name, (kind) => kind === 'duplicate');
+      m.visibleAt = duplicated ? now : now + queue.declaration.visibilityTimeoutSeconds * 1000 * this.scale;
     }
     const event: SQSEvent = { Records: batch.map((m) => this.record(queue, m)) };
     invokeFunction(consumer.fn, event)
@@ -230,8 +261,11 @@ export class QueueDispatcher {
         (error: unknown) => ({ failed: new Set(batch.map((m) => m.messageId)), error }),
       )
       .then(({ failed, error }: { failed: Set<string>; error?: unknown }) => {
-        consumer.busy = false;
-        for (const m of batch) m.inFlight = false;
+        consumer.running -= 1;
+        queue.running -= 1;
+        // The poller deletes what succeeded, even if it was received again meanwhile (as a
+        // DeleteMessage with an older receipt handle usually does); failed messages stay
+        // invisible until their visibility timeout ends.
         queue.messages = queue.messages.filter((m) => !batch.includes(m) || failed.has(m.messageId));
         if (failed.size > 0) this.options.onBatchFailure?.(queue.declaration.name, consumer.fn.spec.name, [...failed], error);
         this.pump(queue);

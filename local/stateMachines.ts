@@ -6,6 +6,7 @@ type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string
 
 interface AslState {
   Type: string;
+  Retry?: { IntervalSeconds?: number }[];
   Resource?: string;
   Parameters?: { FunctionName?: unknown };
   Branches?: { States: Record<string, AslState> }[];
@@ -49,7 +50,7 @@ function asLambdaError(error: unknown): never {
 export function localStateMachine(
   definition: StateMachineDefinition,
   functions: ReadonlyMap<string, LocalFunction>,
-  options: { taskFunctions?: Record<string, string> } = {},
+  options: { taskFunctions?: Record<string, string>; timeScale?: number } = {},
 ) {
   const states = (definition as unknown as { States: Record<string, AslState> }).States;
   const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
@@ -64,11 +65,19 @@ export function localStateMachine(
       return lambdaInvoke ? { Payload: result ?? null, StatusCode: 200 } : (result ?? null);
     };
   }
+  // Retry intervals scaled like the queues' durations (one interval per retrier: backoff is not scaled in).
+  const scaledRetries: Record<string, number[]> = {};
+  if (options.timeScale !== undefined && options.timeScale !== 1) {
+    for (const [stateName, state] of taskStates(states)) {
+      if (state.Retry) scaledRetries[stateName] = state.Retry.map((retrier) => (retrier.IntervalSeconds ?? 1) * 1000 * options.timeScale!);
+    }
+  }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
   return {
     /** Starts an execution; resolves with its output or rejects with its ExecutionError. */
     run(input: JsonValue, retryIntervalOverrides?: Record<string, number>): Promise<JsonValue> {
-      return machine.run(input, { overrides: { taskResourceLocalHandlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) } }).result as Promise<JsonValue>;
+      const overrides = { ...scaledRetries, ...retryIntervalOverrides };
+      return machine.run(input, { overrides: { taskResourceLocalHandlers, ...(Object.keys(overrides).length > 0 ? { retryIntervalOverrides: overrides } : {}) } }).result as Promise<JsonValue>;
     },
   };
 }
@@ -100,7 +109,7 @@ export class LocalStateMachines {
   private functions: ReadonlyMap<string, LocalFunction> = new Map();
   private running = 0;
 
-  constructor(private readonly options: { onFailure?: (execution: string, error: unknown) => void } = {}) {}
+  constructor(private readonly options: { onFailure?: (execution: string, error: unknown) => void; timeScale?: number } = {}) {}
 
   attach(functions: ReadonlyMap<string, LocalFunction>): void {
     this.functions = functions;
@@ -131,7 +140,7 @@ export class LocalStateMachines {
     if (registered) {
       this.running += 1;
       const functions = new Map([...this.functions, ...(registered.functions ?? [])]);
-      const machine = localStateMachine(registered.definition, functions, { taskFunctions: registered.taskFunctions });
+      const machine = localStateMachine(registered.definition, functions, { taskFunctions: registered.taskFunctions, timeScale: this.options.timeScale });
       setImmediate(() => {
         machine
           .run(JSON.parse(input) as JsonValue)

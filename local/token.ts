@@ -3,32 +3,42 @@
  * prints a bearer token signed with the local cloud's key (.telltale/keys), for the local API.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { scopes as knownScopes, tenantIdPattern } from '../shared/gateway/scopes.js';
-import { repositoryRoot } from './cloud.js';
+import { parseCommandLine, usageError } from './commandLine.js';
+import { repositoryRoot } from './paths.js';
 import { loadSigningKeys, mintToken } from './tokens.js';
 
-const { values } = parseArgs({
-  options: {
+const usage = `Usage: npm run token -- --tenant ID [options]
+
+Prints a bearer token for the local API, signed with the local cloud's key.
+
+Options:
+  --tenant ID       the tenant the token acts for (required)
+  --scope LIST      comma-separated scopes (default all: ${Object.values(knownScopes).join(',')})
+  --ttl SECONDS     lifetime (default 3600)
+  --subject NAME    the token's subject and client id (default local-client)
+  --data-dir DIR    the data folder of the local cloud, whose key signs (default .telltale/ in the repository)
+  -h, --help        this text`;
+
+const values = parseCommandLine(
+  {
     tenant: { type: 'string' },
     scope: { type: 'string', default: Object.values(knownScopes).join(',') },
     ttl: { type: 'string', default: '3600' },
     subject: { type: 'string' },
+    'data-dir': { type: 'string' },
   },
-});
+  usage,
+);
 
-const fail = (message: string): never => {
-  console.error(`${message}\nUsage: npm run token -- --tenant acme --scope ${Object.values(knownScopes).join(',')} [--ttl 3600]`);
-  process.exit(2);
-};
-
-if (!values.tenant) fail('--tenant is required');
-if (!tenantIdPattern.test(values.tenant!)) fail(`--tenant must match ${tenantIdPattern}`);
+const tenant = values.tenant ?? usageError('--tenant is required', usage);
+if (!tenantIdPattern.test(tenant)) usageError(`--tenant must match ${tenantIdPattern}`, usage);
 const requested = values.scope.split(/[,\s]+/).filter(Boolean);
 const unknown = requested.filter((s) => !(Object.values(knownScopes) as string[]).includes(s));
-if (unknown.length > 0) fail(`Unknown scope(s): ${unknown.join(', ')}`);
+if (unknown.length > 0) usageError(`Unknown scope(s): ${unknown.join(', ')}`, usage);
 const ttlSeconds = Number(values.ttl);
-if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) fail('--ttl must be a positive number of seconds');
+if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) usageError('--ttl must be a positive number of seconds', usage);
 
-const keys = await loadSigningKeys(path.join(repositoryRoot, '.telltale', 'keys'));
-console.log(await mintToken(keys, { tenant: values.tenant, scopes: requested, ttlSeconds, subject: values.subject }));
+const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : path.join(repositoryRoot, '.telltale');
+const keys = await loadSigningKeys(path.join(dataDir, 'keys'));
+console.log(await mintToken(keys, { tenant, scopes: requested, ttlSeconds, subject: values.subject }));

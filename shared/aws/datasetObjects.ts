@@ -19,9 +19,7 @@ export function s3DatasetObjects(bucket = boundName('BUCKET', buckets.datasets.n
 
     put: objects.put,
 
-    async read(key, versionId) {
-      return (await objects.body(key, versionId)) as Readable;
-    },
+    read: objects.stream,
 
     write,
 

@@ -12,9 +12,10 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Readable } from 'node:stream';
 import { s3, s3Presigner } from './s3Client.js';
 import { DependencyError } from '../platform/errors.js';
-import { callAws, callAwsUnless } from './errors.js';
+import { callAws, callAwsUnless, translateAwsError } from './errors.js';
 
 export type ObjectBody = NonNullable<GetObjectCommandOutput['Body']>;
 
@@ -37,6 +38,25 @@ export function bucketObjects(bucket: string) {
     /** The object's body, or a translated error (a missing object included). */
     body: (key: string, versionId?: string): Promise<GetObjectCommandOutput['Body']> =>
       withS3Errors(async () => (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).Body),
+
+    /**
+     * The object's body as a byte stream read by the caller, long after the GET answered: a
+     * connection lost mid-body is translated there too (a retryable 503), not a bare "aborted".
+     */
+    stream: async (key: string, versionId?: string): Promise<Readable> => {
+      const body = (await withS3Errors(async () => (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).Body)) as Readable | undefined;
+      if (!body) return Readable.from([]);
+      return Readable.from(
+        (async function* () {
+          try {
+            yield* body;
+          } catch (error) {
+            throw translateAwsError('S3', error);
+          }
+        })(),
+        { objectMode: false },
+      );
+    },
 
     /**
      * The object read whole by `read`, or undefined when there is none. `read` runs inside the

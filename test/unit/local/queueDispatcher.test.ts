@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../../local/lambdaRuntime.js';
+import { FaultPlan } from '../../../local/faults.js';
 import { QueueDispatcher } from '../../../local/queueDispatcher.js';
 
 // Durations are scaled by 1/1000: a 30 s visibility timeout lasts 30 ms.
@@ -132,5 +133,92 @@ describe('queue dispatcher', () => {
     await until(() => dispatcher.idle());
     expect(deliveredAt).toHaveLength(2);
     expect(deliveredAt[1] - deliveredAt[0]).toBeGreaterThanOrEqual(95);
+  });
+});
+
+describe('queue dispatcher: visibility timeout of in-flight messages', () => {
+  it('redelivers a message whose consumer is still running after the visibility timeout, with ApproximateReceiveCount raised', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    const running: string[] = [];
+    const overlapped: boolean[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const { fn, batches } = recordingFunction(async (event) => {
+      overlapped.push(running.length > 0);
+      running.push(event.Records[0].messageId);
+      // The first delivery outlives the 30 ms visibility timeout; the redelivery finishes at once.
+      if (batches.length === 1) await slow;
+      running.pop();
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'slow' });
+    await until(() => batches.length === 2);
+    expect(batches.map((b) => b.Records[0].attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
+    expect(batches[1].Records[0].messageId).toBe(batches[0].Records[0].messageId);
+    expect(overlapped).toEqual([false, true]);
+    release();
+    await until(() => dispatcher.idle());
+    expect(dispatcher.deadLetters('work')).toEqual([]);
+  });
+
+  it('counts the message as in flight only until its visibility timeout ends', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const { fn, batches } = recordingFunction(() => slow);
+    // One batch at a time: the redelivery waits, so the message shows visible again.
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 1 });
+    dispatcher.send('work', { body: 'x' });
+    await until(() => batches.length === 1);
+    expect(dispatcher.stats('work')).toMatchObject({ pending: 1, inFlight: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(dispatcher.stats('work')).toMatchObject({ pending: 1, inFlight: 0 });
+    release();
+    await until(() => dispatcher.idle());
+    expect(batches).toHaveLength(1);
+  });
+
+  it('moves a message whose consumer never finishes within the timeout to the dead letters after maxReceiveCount receives', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const { fn, batches } = recordingFunction(() => stuck);
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'stuck' });
+    await until(() => dispatcher.deadLetters('work').length === 1);
+    expect(batches.map((b) => b.Records[0].attributes.ApproximateReceiveCount)).toEqual(['1', '2', '3']);
+    expect(dispatcher.deadLetters('work')).toEqual([expect.objectContaining({ body: 'stuck', receiveCount: 3 })]);
+    release();
+    await until(() => dispatcher.idle());
+  });
+});
+
+describe('queue dispatcher: injected faults', () => {
+  it('delivers a message twice, with the same id, when a duplicate fault fires', async () => {
+    const faults = new FaultPlan('sqs:work=duplicate#1');
+    dispatcher = new QueueDispatcher([queue], { timeScale, faults });
+    const { fn, batches } = recordingFunction(() => undefined);
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'once' });
+    dispatcher.send('work', { body: 'other' });
+    await until(() => dispatcher.idle());
+    const once = batches.flatMap((b) => b.Records).filter((r) => r.body === 'once');
+    expect(once.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
+    expect(new Set(once.map((r) => r.messageId)).size).toBe(1);
+    expect(batches.flatMap((b) => b.Records).filter((r) => r.body === 'other')).toHaveLength(1);
+    expect(faults.injected('sqs')).toEqual([expect.objectContaining({ operation: 'work', kind: 'duplicate' })]);
+  });
+
+  it('holds a message back for the fault delay when a delay fault fires', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale, faults: new FaultPlan('sqs:work=delay:100#1') });
+    const deliveredAt = new Map<string, number>();
+    const { fn } = recordingFunction((event) => void event.Records.forEach((r) => deliveredAt.set(r.body, Date.now())));
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    const sentAt = Date.now();
+    dispatcher.send('work', { body: 'late' });
+    dispatcher.send('work', { body: 'on time' });
+    await until(() => dispatcher.idle());
+    expect(deliveredAt.get('late')! - sentAt).toBeGreaterThanOrEqual(95);
+    expect(deliveredAt.get('on time')! - sentAt).toBeLessThan(50);
   });
 });

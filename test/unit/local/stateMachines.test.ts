@@ -50,6 +50,29 @@ describe('local state machine runner', () => {
     expect(await machine.run({})).toEqual({ compensated: true, cause: 'DatasetInvalid' });
   });
 
+  it('scales Retry intervals by timeScale, as the queues and the bus scale theirs', async () => {
+    let calls = 0;
+    const flaky = fn('flakyStep', () => (++calls < 3 ? Promise.reject(Object.assign(new Error('throttled'), { name: 'DependencyError' })) : { ok: true }));
+    const definition: StateMachineDefinition = {
+      StartAt: 'Step',
+      States: {
+        Step: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: 'flakyStep', 'Payload.$': '$' },
+          Retry: [{ ErrorEquals: ['DependencyError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 3 }],
+          OutputPath: '$.Payload',
+          End: true,
+        },
+      },
+    };
+    const started = Date.now();
+    // 5 s and 15 s of waits at scale 1; 5 ms each at 0.001.
+    expect(await localStateMachine(definition, new Map([['flakyStep', flaky]]), { timeScale: 0.001 }).run({})).toEqual({ ok: true });
+    expect(calls).toBe(3);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('refuses a definition naming a function it does not have', () => {
     expect(() => localStateMachine({ StartAt: 'X', States: { X: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'nope' }, End: true } } }, functions)).toThrow(/nope/);
   });
