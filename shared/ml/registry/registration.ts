@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import { resourceId } from '../../platform/ids.js';
 import type { Page } from '../../platform/page.js';
 import { OnnxModelLoadError, OnnxSignatureMismatchError } from '../onnx/errors.js';
+import { OnnxModelRefusedError } from '../onnx/modelGuard.js';
 import type { ModelSignature } from '../onnx/manifest.js';
 import type { SignatureScorer } from './byoScorer.js';
 import { translated } from './errors.js';
@@ -85,6 +86,7 @@ async function checkedModel(deps: RegisterModelDeps, bytes: Uint8Array, signatur
     if (error instanceof OnnxSignatureMismatchError) {
       throw new UnprocessableError(`The model does not match the declared signature: ${error.mismatches.join('; ')}.`, { mismatches: error.mismatches });
     }
+    if (error instanceof OnnxModelRefusedError) throw new UnprocessableError(`The model is refused: ${error.reason}.`, { reason: error.reason });
     if (error instanceof OnnxModelLoadError) throw new UnprocessableError(`The model does not load: ${error.message}.`);
     throw error;
   }
