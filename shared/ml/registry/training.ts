@@ -264,22 +264,31 @@ export async function evaluateModel(deps: EvaluateDeps, state: TrainingState): P
   }
 }
 
+/** True when the record shows this run's register step committed: the version is READY with its artifact. */
+const committed = (record: ModelRecord | undefined, state: TrainingState): boolean =>
+  record?.jobId === state.jobId && record.version === state.version && record.status === 'READY' && record.artifact !== undefined;
+
 /**
  * Training step "register".
  * Primary course: copies the staged model to its final key, writes the final manifest (with the
- * metrics), marks the model READY with its artifact, deletes the staging objects and publishes
- * model.registered. A retry writes the same keys and the same record.
+ * metrics), marks the model READY with its artifact (the commit), deletes the staging objects and
+ * publishes model.registered.
+ * Alternative: a retry after the commit (the publish failed, or the function timed out) finds the
+ * model READY with this run's job id: the staging objects are gone by then, so it only finishes
+ * the clean-up and publishes the event.
  */
 export async function registerModel(deps: { models: ModelRepository; artifacts: ModelArtifacts; events: ModelEvents }, state: TrainingState): Promise<{ modelKey: string }> {
   const fit = state.steps?.fit?.output;
   if (!fit) throw new UnprocessableError('The register step needs the fit step output.');
   const keys = modelKeys(state.tenant, state.modelId, state.version);
-  const manifest = await stagedManifest(deps.artifacts, keys.stagingManifest);
   const metrics = state.steps?.evaluate?.output.metrics;
-  await deps.artifacts.copy(keys.stagingModel, keys.model);
-  await deps.artifacts.put(keys.manifest, JSON.stringify({ ...manifest, ...(metrics ? { metrics } : {}) }), 'application/json');
   const artifact = { modelKey: keys.model, manifestKey: keys.manifest, bytes: fit.bytes, sha256: fit.sha256 };
-  await advance(deps, state, { status: 'READY', artifact }, ['REGISTERING', 'READY'], ['staging']);
+  if (!committed(await deps.models.get(state.tenant, state.modelId), state)) {
+    const manifest = await stagedManifest(deps.artifacts, keys.stagingManifest);
+    await deps.artifacts.copy(keys.stagingModel, keys.model);
+    await deps.artifacts.put(keys.manifest, JSON.stringify({ ...manifest, ...(metrics ? { metrics } : {}) }), 'application/json');
+    await advance(deps, state, { status: 'READY', artifact }, ['REGISTERING', 'READY'], ['staging']);
+  }
   await deps.artifacts.remove([keys.stagingModel, keys.stagingManifest]);
   await deps.events.publish(modelEventTypes.registered, {
     tenant: state.tenant,
@@ -303,11 +312,16 @@ export async function discardStaging(deps: { models: ModelRepository; artifacts:
   await deps.models.update(state.tenant, state.modelId, {}, { jobId: state.jobId, allowedFrom: notReady }, ['staging']);
 }
 
-/** Compensation of "register": deletes the final objects and puts the record back as it was before (REGISTERING, no artifact). */
+/**
+ * Compensation of "register": deletes the final objects and puts the record back as it was before
+ * (REGISTERING, no artifact). A committed registration (READY) is never undone: only what failed
+ * before the commit is.
+ */
 export async function unregisterModel(deps: { models: ModelRepository; artifacts: ModelArtifacts }, state: TrainingState): Promise<void> {
+  if (committed(await deps.models.get(state.tenant, state.modelId), state)) return;
   const keys = modelKeys(state.tenant, state.modelId, state.version);
   await deps.artifacts.remove([keys.model, keys.manifest]);
-  await deps.models.update(state.tenant, state.modelId, { status: 'REGISTERING' }, { jobId: state.jobId, allowedFrom: ['REGISTERING', 'READY'] }, ['artifact']);
+  await deps.models.update(state.tenant, state.modelId, { status: 'REGISTERING' }, { jobId: state.jobId, allowedFrom: ['REGISTERING'] }, ['artifact']);
 }
 
 /** Our typed errors carry messages meant for users; anything else is summarised, not leaked. */
@@ -329,12 +343,14 @@ export function failureCause(failure: FailureInput): string {
 
 /**
  * The saga's failure function: marks the model FAILED with the step and cause, after the
- * compensations ran, and publishes pipeline.failed.
+ * compensations ran, and publishes pipeline.failed; nothing for a run whose model is READY.
  */
 export async function recordTrainingFailure(deps: { models: ModelRepository; events: ModelEvents }, failure: FailureInput, now = new Date()): Promise<void> {
   const cause = failureCause(failure);
   const record = { step: failure.failedStep, cause, at: now.toISOString() };
-  await deps.models.update(failure.tenant, failure.modelId, { status: 'FAILED', failure: record }, { jobId: failure.jobId, allowedFrom: notReady }, ['staging']);
+  const applied = await deps.models.update(failure.tenant, failure.modelId, { status: 'FAILED', failure: record }, { jobId: failure.jobId, allowedFrom: notReady }, ['staging']);
+  // The run committed (READY) or was superseded by another run: it has no failure to record.
+  if (!applied) return;
   await deps.events.publish(modelEventTypes.trainingFailed, { pipeline: 'training', tenant: failure.tenant, modelId: failure.modelId, version: failure.version, jobId: failure.jobId, ...record });
 }
 
