@@ -1,5 +1,5 @@
-import { detectorNames, multivariateDetectors, type DetectorName } from '../shared/ml/api/contract.js';
-import { multivariateKinds, scoreMatrix, scoreSeries, type DetectMode, type MultivariateDetectorName } from '../shared/ml/api/detect.js';
+import { scoreMatrix, scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
+import { deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { featureTable, readCsv, writeCsv, type FeatureTable } from './csv.js';
 import { CliError, usageError } from './errors.js';
 import { choiceOption, listOption, numberOption, optionalString, required, type Values } from './options.js';
@@ -41,7 +41,7 @@ export function readTables(values: Values, warn: (m: string) => void): { input: 
 /** telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in input order. */
 export function runDetect(values: Values, log: (m: string) => void): void {
   const output = required(values, 'output');
-  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca');
+  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca', deprecatedDetectorNames);
   const mode = choiceOption<DetectMode>(values, 'mode', ['batch', 'streaming'], 'batch');
   const sensitivity = numberOption(values, 'sensitivity', 0, 100) ?? 50;
   const trainRowsOption = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { multivariateDetectors } from '../shared/ml/api/contract.js';
-import { multivariateKinds, type MultivariateDetectorName } from '../shared/ml/api/detect.js';
+import { deprecatedDetectorNames, multivariateDetectors, multivariateKinds, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { fitDetector, sliceRows } from '../shared/ml/multivariate/index.js';
 // The export and the manifest only: the CLI writes models without loading onnxruntime.
 import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
@@ -17,7 +16,7 @@ export const manifestPathOf = (modelPath: string): string => `${modelPath.replac
 /** telltale train: fits a multivariate detector on the first N rows (default all) and writes the ONNX model and its manifest. */
 export function runTrain(values: Values, log: (m: string) => void): void {
   const output = required(values, 'output');
-  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, 'pca');
+  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, 'pca', deprecatedDetectorNames);
   const { input } = readTables(values, log);
   const trainRows = numberOption(values, 'train-rows', 10, Number.MAX_SAFE_INTEGER, true) ?? input.matrix.rows;
   if (trainRows > input.matrix.rows) throw new CliError(`--train-rows ${trainRows} is more than the ${input.matrix.rows} rows of the input`);

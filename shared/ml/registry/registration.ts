@@ -13,7 +13,7 @@ import { OnnxModelRefusedError } from '../onnx/modelGuard.js';
 import type { ModelSignature } from '../onnx/manifest.js';
 import type { SignatureScorer } from './byoScorer.js';
 import { translated } from './errors.js';
-import { byoSignature, modelKeys, type ByoLineage, type ByoManifest, type ModelRecord } from './model.js';
+import { byoSignature, modelKeys, withCurrentDetectorName, type ByoLineage, type ByoManifest, type ModelRecord } from './model.js';
 import type { ModelArtifacts, ModelRepository } from './modelRepository.js';
 import { rowsToMatrix } from './prediction.js';
 
@@ -216,8 +216,8 @@ export async function registerModelVersion(deps: RegisterModelDeps, tenant: stri
 /** A model's versions, newest first; 404 for an unknown model (or another tenant's). */
 export async function listModelVersions(models: ModelRepository, tenant: string, id: string, page: { limit: number; cursor?: string }): Promise<Page<ModelRecord>> {
   const listed = await models.listVersions(tenant, id, page);
-  if (listed.items.length > 0 || page.cursor) return listed;
+  if (listed.items.length > 0 || page.cursor) return { ...listed, items: listed.items.map(withCurrentDetectorName) };
   const current = await models.get(tenant, id);
   if (!current) throw new NotFoundError(`No model "${id}".`);
-  return { items: [current] };
+  return { items: [withCurrentDetectorName(current)] };
 }

@@ -10,7 +10,8 @@ import type { Matrix } from '../multivariate/matrix.js';
 import { exportDetectorToOnnx } from '../onnx/export.js';
 import { buildManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
-import { modelEventTypes, modelKeys, storedManifestSchema, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
+import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
+import { modelEventTypes, modelKeys, storedManifestSchema, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
 import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
 import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
@@ -41,7 +42,7 @@ export function trainingRunOf(tenant: string, model: ModelRecord): TrainingRun {
     datasetId: l.datasetId,
     processedKey: l.processedKey,
     columns: l.columns,
-    detector: model.detector,
+    detector: canonicalDetectorName(model.detector),
     parameters: l.parameters,
     split: { ...(l.trainRows !== undefined ? { trainRows: l.trainRows } : {}), ...(l.trainFraction !== undefined ? { trainFraction: l.trainFraction } : {}) },
     ...(l.sensitivity !== undefined ? { sensitivity: l.sensitivity } : {}),
@@ -103,9 +104,9 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
   } catch (error) {
     if (!(error instanceof ConflictError) || !input.modelId) throw error;
     const existing = await deps.models.get(tenant, id);
-    const same = existing && canonical([existing.detector, existing.name, existing.lineage]) === canonical([model.detector, model.name, model.lineage]);
+    const same = existing && canonical([canonicalDetectorName(existing.detector), existing.name, existing.lineage]) === canonical([model.detector, model.name, model.lineage]);
     if (!existing || !same) throw new ConflictError(`A model with id "${id}" already exists (trained from another request).`);
-    stored = existing;
+    stored = withCurrentDetectorName(existing);
   }
   // Same name and input as any earlier attempt: Step Functions runs it once.
   await deps.starter.start(stored.jobId, trainingRunOf(tenant, stored));
@@ -116,7 +117,7 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
 function detectorOptions(run: TrainingRun, features: string[]): DetectorOptions {
   const p = run.parameters;
   return {
-    detector: run.detector,
+    detector: multivariateKinds[run.detector],
     featureNames: features,
     inputWindow: p.inputWindow,
     scoreWindow: p.scoreWindow,
@@ -357,9 +358,10 @@ export async function recordTrainingFailure(deps: { models: ModelRepository; eve
 export async function getModel(models: ModelRepository, tenant: string, id: string): Promise<ModelRecord> {
   const found = await models.get(tenant, id);
   if (!found) throw new NotFoundError(`No model "${id}".`);
-  return found;
+  return withCurrentDetectorName(found);
 }
 
-export function listModels(models: ModelRepository, tenant: string, page: { limit: number; cursor?: string }) {
-  return models.list(tenant, page);
+export async function listModels(models: ModelRepository, tenant: string, page: { limit: number; cursor?: string }) {
+  const listed = await models.list(tenant, page);
+  return { ...listed, items: listed.items.map(withCurrentDetectorName) };
 }
