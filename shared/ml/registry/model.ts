@@ -193,7 +193,16 @@ export const modelRecord = z.object({
   detector: z.enum(modelDetectors).describe('external for a model brought by the user'),
   features: z.array(z.string()).optional().describe('In the order predict expects them; known once training has read the data'),
   lineage: z.union([trainedLineage, byoLineage]),
-  training: z.object({ rows: z.number().int(), droppedRows: z.number().int(), seconds: z.number(), threshold: z.number() }).optional(),
+  training: z
+    .object({
+      rows: z.number().int().describe('Rows the detector learnt from'),
+      droppedRows: z.number().int().describe('Rows of the file dropped for a missing feature'),
+      splitAt: z.number().int().optional().describe('The first splitAt usable rows are the training part, the rest the hold-out (by default 70%, or the rows before the first labelled anomaly when fewer)'),
+      labelledAnomaliesLeftOut: z.number().int().optional().describe('Rows of the training part labelled anomalous: left out, so the detector learns what normal looks like'),
+      seconds: z.number(),
+      threshold: z.number(),
+    })
+    .optional(),
   metrics: modelMetrics.optional(),
   lastEvaluation: lastEvaluation.optional().describe('The latest evaluation on a labelled dataset (POST /ml/evaluate)'),
   staging: modelArtifact.optional().describe('Where the trained artifact waits for registration'),

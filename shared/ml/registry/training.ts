@@ -14,6 +14,7 @@ import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
 import { modelEventTypes, modelKeys, storedManifestSchema, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
 import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
+import { defaultFeatures, labelFeatures } from '../features.js';
 import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
 import type { FailureInput, FitOutput, TrainingRun, TrainingState } from './trainingPipeline.js';
 
@@ -65,13 +66,22 @@ export interface StartTrainingDeps {
  * Primary course: the dataset is READY, the model is stored TRAINING with its job id, the
  * training state machine is started under that job id, and the record comes back at once.
  * Alternatives: no such dataset, 404; a dataset not READY (FAILED included), 409 with its status
- * and, when FAILED, the step and cause; the client's
+ * and, when FAILED, the step and cause; a dataset whose quality report finds errors (verdict
+ * not-trainable), or features that are label columns, 422; the client's
  * model id is taken by a different request, 409; the same request again (a client retry) starts
  * the same run once and answers as the first time did.
  */
 export async function startTraining(deps: StartTrainingDeps, tenant: string, input: NewTraining, now = new Date()): Promise<ModelRecord> {
   const dataset = await getReadyDataset(deps.datasets, tenant, input.datasetId, 'train');
   const schema = dataset.schema;
+  // The quality report's verdict is not-trainable exactly when it finds an error.
+  if (dataset.quality && dataset.quality.errors > 0) {
+    throw new UnprocessableError(
+      `Dataset "${dataset.id}" is not trainable: its quality report finds ${dataset.quality.errors} error(s) (${dataset.quality.checks.join(', ')}); see GET /api/v1/data/quality-report?datasetId=${dataset.id}, fix the data and upload it again.`,
+      { code: 'not_trainable', checks: dataset.quality.checks },
+    );
+  }
+  refuseLabelFeatures(input.features ?? [], schema?.labelColumn);
   const id = input.modelId ?? `mdl-${randomUUID()}`;
   const version = 1;
   const model: ModelRecord = {
@@ -87,7 +97,7 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
       ...(input.features ? { requestedFeatures: input.features } : {}),
       columns: {
         ...(schema ? { timestampColumn: schema.timestampColumn } : {}),
-        ...(input.features || schema ? { features: input.features ?? schema?.sensorColumns.map((c) => c.name) } : {}),
+        ...(input.features || schema ? { features: input.features ?? (schema ? defaultFeatures(schema) : undefined) } : {}),
         ...(schema?.labelColumn ? { labelColumn: schema.labelColumn } : {}),
       },
       parameters: input.parameters ?? {},
@@ -111,6 +121,14 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
   // Same name and input as any earlier attempt: Step Functions runs it once.
   await deps.starter.start(stored.jobId, trainingRunOf(tenant, stored));
   return stored;
+}
+
+/** Labels are never features: a request naming one is refused. */
+function refuseLabelFeatures(features: readonly string[], labelColumn: string | undefined): void {
+  const labels = labelFeatures(features, labelColumn);
+  if (labels.length > 0) {
+    throw new UnprocessableError(`${labels.map((l) => JSON.stringify(l)).join(', ')} ${labels.length === 1 ? 'is a label column' : 'are label columns'}; labels are never features: leave ${labels.length === 1 ? 'it' : 'them'} out of features.`);
+  }
 }
 
 /** The detector options of a run. */
@@ -155,8 +173,10 @@ async function advance(deps: Pick<StepDeps, 'models'>, run: TrainingRun, changes
  * the staging keys and moves the model to EVALUATING. A retry writes the same keys.
  */
 export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOutput> {
+  // A dataset without a schema has its columns inferred only now: its label columns are left out here.
+  if (run.columns.features) refuseLabelFeatures(run.columns.features, run.columns.labelColumn);
   const table = await readTable(deps, run);
-  const trainRows = trainingRowCount(table.matrix.rows, run.split);
+  const trainRows = trainingRowCount(table.matrix.rows, run.split, table.labels);
   const train = trainingMatrix(table, trainRows);
   const detector = await translated(() => fitDetector(train, detectorOptions(run, table.features)));
   const bytes = exportDetectorToOnnx(detector);
@@ -172,7 +192,14 @@ export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOut
   await advance(deps, run, {
     status: 'EVALUATING',
     features: table.features,
-    training: { rows: detector.training.rows, droppedRows: table.droppedRows, seconds: detector.training.seconds, threshold: detector.calibration.threshold },
+    training: {
+      rows: detector.training.rows,
+      droppedRows: table.droppedRows,
+      splitAt: trainRows,
+      labelledAnomaliesLeftOut: trainRows - train.rows,
+      seconds: detector.training.seconds,
+      threshold: detector.calibration.threshold,
+    },
     staging: { modelKey: keys.stagingModel, manifestKey: keys.stagingManifest, bytes: bytes.length, sha256: hash },
   }, ['TRAINING', 'EVALUATING']);
   return { features: table.features, trainRows, usableRows: table.matrix.rows, sha256: hash, bytes: bytes.length };

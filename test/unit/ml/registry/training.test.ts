@@ -14,6 +14,7 @@ import {
   trainingRunOf,
   unregisterModel,
 } from '../../../../shared/ml/registry/training.js';
+import { trainingRowCount } from '../../../../shared/ml/registry/trainingData.js';
 import { trainingSaga, trainingState, type TrainingRun, type TrainingState } from '../../../../shared/ml/registry/trainingPipeline.js';
 import { ConflictError, DependencyError, NotFoundError, UnprocessableError } from '../../../../shared/platform/errors.js';
 import { sagaDefinition } from '../../../../shared/platform/saga.js';
@@ -85,6 +86,55 @@ describe('POST /ml/train: starting a run', () => {
     expect(newTraining.safeParse({ datasetId: 'd', detector: 'pca', parameters: { epochs: 3 } }).success).toBe(false);
     expect(newTraining.safeParse({ datasetId: 'd', detector: 'pca', features: ['a', 'a'] }).success).toBe(false);
     expect(newTraining.safeParse({ datasetId: 'd', detector: 'lstm' }).success).toBe(false);
+  });
+});
+
+describe('labels and data quality', () => {
+  const startOn = (dataset: ReturnType<typeof readyDataset>, over: Partial<NewTraining> = {}) => {
+    const models = memoryModels();
+    const starter = recordingStarter();
+    return { models, starter, start: () => startTraining({ models, starter, datasets: memoryDatasets([dataset]) }, 'acme', request(over)) };
+  };
+
+  it('refuses a dataset whose quality verdict is not-trainable with 422 and the reason, and starts nothing', async () => {
+    const { models, starter, start } = startOn(readyDataset({ quality: { errors: 2, warnings: 0, infos: 0, checks: ['insufficient-data', 'missing-values'] } }));
+    const error = await start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnprocessableError);
+    expect((error as UnprocessableError).message).toMatch(/is not trainable: its quality report finds 2 error\(s\) \(insufficient-data, missing-values\)/);
+    expect((error as UnprocessableError).details).toMatchObject({ code: 'not_trainable' });
+    expect(models.items.size).toBe(0);
+    expect(starter.calls).toHaveLength(0);
+    // Warnings alone do not stop training.
+    await expect(startOn(readyDataset({ quality: { errors: 0, warnings: 3, infos: 1, checks: ['level-shift'] } })).start()).resolves.toMatchObject({ status: 'TRAINING' });
+  });
+
+  it('never takes a label column as a feature: left out of the defaults, refused when named', async () => {
+    const schema = { timestampColumn: 'time', sensorColumns: [{ name: 'a' }, { name: 'b' }, { name: 'changepoint' }], labelColumn: 'anomaly' };
+    const { start } = startOn(readyDataset({ schema }));
+    expect((await start()).lineage).toMatchObject({ columns: { features: ['a', 'b'], labelColumn: 'anomaly' } });
+
+    for (const features of [['a', 'anomaly'], ['a', 'changepoint']]) {
+      const { models, start: named } = startOn(readyDataset({ schema }), { features });
+      await expect(named()).rejects.toThrow(/is a label column; labels are never features/);
+      expect(models.items.size).toBe(0);
+    }
+  });
+
+  it('ends the default training part before the first labelled anomaly (when that leaves enough rows); an explicit split wins', () => {
+    const labels = (first: number, n = 1000) => Float64Array.from({ length: n }, (_, i) => (i >= first && i < first + 50 ? 1 : 0));
+    expect(trainingRowCount(1000, {}, labels(500))).toBe(500);
+    expect(trainingRowCount(1000, {}, labels(900))).toBe(700);
+    expect(trainingRowCount(1000, {}, labels(100))).toBe(700); // too early: 70%, the anomalies left out of the fit
+    expect(trainingRowCount(1000, {}, null)).toBe(700);
+    expect(trainingRowCount(1000, { trainFraction: 0.8 }, labels(500))).toBe(800);
+    expect(trainingRowCount(1000, { trainRows: 600 }, labels(500))).toBe(600);
+  });
+
+  it('fit leaves the training rows labelled anomalous out and says how many', async () => {
+    const { deps, run, models } = await started({ trainFraction: 0.8 });
+    await fitModel(deps, run);
+    // 480 training rows, of which rows 420-439 are labelled anomalous.
+    expect((await models.get('acme', 'pump-model'))?.training).toMatchObject({ splitAt: 480, labelledAnomaliesLeftOut: 20, rows: 460 });
   });
 });
 
