@@ -106,9 +106,10 @@ class ModelScan {
   constructor(private readonly limits: ModelLimits) {}
 
   model(buf: Uint8Array): void {
+    const graph = singular(buf, 7);
+    if (graph) this.graph(graph, 'the graph', 0);
     for (const f of fields(buf)) {
-      if (f.no === 7 && f.bytes) this.graph(f.bytes, 'the graph', 0);
-      else if (f.no === 20 && f.bytes) this.trainingInfo(f.bytes);
+      if (f.no === 20 && f.bytes) this.trainingInfo(f.bytes);
       else if (f.no === 25 && f.bytes) this.function(f.bytes);
     }
   }
@@ -129,7 +130,10 @@ class ModelScan {
   }
 
   private trainingInfo(buf: Uint8Array): void {
-    for (const f of fields(buf)) if ((f.no === 1 || f.no === 2) && f.bytes) this.graph(f.bytes, 'the training info', 1);
+    for (const no of [1, 2]) {
+      const graph = singular(buf, no);
+      if (graph) this.graph(graph, 'the training info', 1);
+    }
   }
 
   private function(buf: Uint8Array): void {
@@ -149,11 +153,17 @@ class ModelScan {
   /** Tensors (t, tensors), graphs (g, graphs) and sparse tensors of an attribute. */
   private attribute(buf: Uint8Array, where: string, depth: number): void {
     const here = `attribute "${named(buf, 1) ?? ''}" of ${where}`;
+    const t = singular(buf, 5);
+    if (t) this.tensor(t, here);
+    const g = singular(buf, 6);
+    if (g) this.graph(g, `the subgraph in ${here}`, depth + 1);
+    const sparse = singular(buf, 22);
+    if (sparse) this.sparseTensor(sparse, here);
     for (const f of fields(buf)) {
       if (!f.bytes) continue;
-      if (f.no === 5 || f.no === 10) this.tensor(f.bytes, here);
-      else if (f.no === 6 || f.no === 11) this.graph(f.bytes, `the subgraph in ${here}`, depth + 1);
-      else if (f.no === 22 || f.no === 23) this.sparseTensor(f.bytes, here);
+      if (f.no === 10) this.tensor(f.bytes, here);
+      else if (f.no === 11) this.graph(f.bytes, `the subgraph in ${here}`, depth + 1);
+      else if (f.no === 23) this.sparseTensor(f.bytes, here);
     }
   }
 
@@ -170,11 +180,13 @@ class ModelScan {
   }
 
   private sparseTensor(buf: Uint8Array, where: string): void {
-    for (const f of fields(buf)) {
-      if ((f.no === 1 || f.no === 2) && f.bytes) this.tensor(f.bytes, where);
-      // onnxruntime makes a sparse initialiser dense: its dense shape is what it allocates.
-      else if (f.no === 3) this.declared(int64s(f), 8, `the dense shape of ${where}`);
+    for (const no of [1, 2]) {
+      const part = singular(buf, no);
+      if (part) this.tensor(part, where);
     }
+    // onnxruntime makes a sparse initialiser dense: its dense shape is what it allocates.
+    const dense = [...fields(buf)].filter((f) => f.no === 3).flatMap(int64s);
+    if (dense.length > 0) this.declared(dense, 8, `the dense shape of ${where}`);
   }
 
   private declared(dims: bigint[], elementBytes: number, where: string): void {
@@ -186,20 +198,19 @@ class ModelScan {
   }
 
   private valueInfo(buf: Uint8Array, where: string): void {
-    const here = `value "${named(buf, 1) ?? ''}" of ${where}`;
-    for (const f of fields(buf)) if (f.no === 2 && f.bytes) this.type(f.bytes, here);
+    const type = singular(buf, 2);
+    if (type) this.type(type, `value "${named(buf, 1) ?? ''}" of ${where}`);
   }
 
-  /** TypeProto: tensor and sparse tensor shapes, through sequence, map and optional types. */
+  /** TypeProto: tensor and sparse tensor shapes, through sequence (4), map (5) and optional (9) types. */
   private type(buf: Uint8Array, where: string): void {
-    for (const f of fields(buf)) {
-      if (!f.bytes) continue;
-      if (f.no === 1 || f.no === 8) {
-        for (const t of fields(f.bytes)) if (t.no === 2 && t.bytes) this.shape(t.bytes, where);
-      } else if (f.no === 4 || f.no === 9 || f.no === 5) {
-        const inner = f.no === 5 ? 2 : 1;
-        for (const t of fields(f.bytes)) if (t.no === inner && t.bytes) this.type(t.bytes, where);
-      }
+    for (const no of [1, 8]) {
+      const shape = singular(singular(buf, no), 2);
+      if (shape) this.shape(shape, where);
+    }
+    for (const [no, inner] of [[4, 1], [5, 2], [9, 1]]) {
+      const element = singular(singular(buf, no), inner);
+      if (element) this.type(element, where);
     }
   }
 
@@ -207,10 +218,29 @@ class ModelScan {
     let elements = 1;
     for (const dim of fields(buf)) {
       if (dim.no !== 1 || !dim.bytes) continue;
-      for (const d of fields(dim.bytes)) if (d.no === 1 && d.int !== undefined) elements *= Math.max(0, Number(d.int));
+      let value: bigint | undefined;
+      for (const d of fields(dim.bytes)) if (d.no === 1 && d.int !== undefined) value = d.int;
+      if (value !== undefined) elements *= Math.max(0, Number(value));
     }
     if (elements > this.limits.maxValueElements) this.refuse(`${where} declares ${elements} elements, over ${this.limits.maxValueElements}`);
   }
+}
+
+/**
+ * A non-repeated message field: a parser merges every occurrence of it into one (their bytes
+ * concatenated), so it is checked merged, as onnxruntime will see it.
+ */
+function singular(buf: Uint8Array | undefined, no: number): Uint8Array | undefined {
+  if (!buf) return undefined;
+  const parts = [...fields(buf)].filter((f) => f.no === no && f.bytes).map((f) => f.bytes!);
+  if (parts.length <= 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** A string field of a message, for naming where a problem is. */

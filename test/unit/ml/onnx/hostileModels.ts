@@ -93,6 +93,15 @@ export const hostile = {
   hugeTensor: () => encode(scoring([], [{ name: 'w', dataType: T.FLOAT, dims: [100_000, 100_000] }])),
   /** An input declared as 10^10 values. */
   hugeInput: () => encode(scoring([], [{ name: 'w', dataType: T.FLOAT, dims: [3], floatData: [1, 1, 1] }], { input: [value('features', [100_000, 100_000])] })),
+  /** A Constant's tensor given twice, [100000] each time: a parser merges them into one of [100000, 100000] (40 GB). */
+  splitTensor: () => {
+    const half = (name: string) => onnx.TensorProto.encode(onnx.TensorProto.create({ name, dataType: T.FLOAT, dims: [100_000] })).finish();
+    const attribute = concat(onnx.AttributeProto.encode(onnx.AttributeProto.create({ name: 'value', type: A.TENSOR })).finish(), concat(field(5, half('w')), field(5, half(''))));
+    const node = concat(onnx.NodeProto.encode(onnx.NodeProto.create({ opType: 'Constant', output: ['w'] })).finish(), field(5, attribute));
+    const model = encode(scoring([], []));
+    // The node is appended to the graph (field 7 of the model, merged with the first occurrence).
+    return concat(model, field(7, field(1, node)));
+  },
   /** 50,001 Identity nodes in a chain. */
   tooManyNodes: () => {
     const chain: Node[] = Array.from({ length: 50_001 }, (_, i) => ({ opType: 'Identity', input: [i === 0 ? 'w0' : `w${i}`], output: [i === 50_000 ? 'w' : `w${i + 1}`] }));

@@ -52,6 +52,8 @@ describe('the model guard, before onnxruntime sees a model', () => {
     expect(refusal(hostile.hugeTensor()).reason).toMatch(/initializer "w" of the graph declares 40000000000 bytes, over 67108864/);
     expect(refusal(hostile.hugeInput()).reason).toMatch(/value "features" of the graph declares 10000000000 elements/);
     expect(refusal(hostile.tooManyNodes()).reason).toMatch(/more than 50000 nodes/);
+    // Split into two occurrences of the same field, which a parser merges: checked merged.
+    expect(refusal(hostile.splitTensor()).reason).toMatch(/attribute "value" of node Constant .* declares 40000000000 bytes/);
   });
 
   it('passes the models Telltale exports, of every family', () => {
