@@ -99,6 +99,8 @@ const text = (f: Field) => new TextDecoder().decode(f.bytes);
 /** Bytes per element of TensorProto.DataType; 8 where unknown so a new type is not under-counted. */
 const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 8: 1, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2, 17: 1, 18: 1, 19: 1, 20: 1, 21: 1, 22: 1, 23: 1 };
 
+const MAX_TYPE_DEPTH = 16;
+
 class ModelScan {
   private nodes = 0;
   private tensorBytes = 0;
@@ -203,14 +205,16 @@ class ModelScan {
   }
 
   /** TypeProto: tensor and sparse tensor shapes, through sequence (4), map (5) and optional (9) types. */
-  private type(buf: Uint8Array, where: string): void {
+  private type(buf: Uint8Array, where: string, depth = 0): void {
+    // Nesting is bounded so a crafted type cannot exhaust the stack.
+    if (depth > MAX_TYPE_DEPTH) this.refuse(`${where} nests types deeper than ${MAX_TYPE_DEPTH} levels`);
     for (const no of [1, 8]) {
       const shape = singular(singular(buf, no), 2);
       if (shape) this.shape(shape, where);
     }
     for (const [no, inner] of [[4, 1], [5, 2], [9, 1]]) {
       const element = singular(singular(buf, no), inner);
-      if (element) this.type(element, where);
+      if (element) this.type(element, where, depth + 1);
     }
   }
 

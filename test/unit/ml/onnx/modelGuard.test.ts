@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitDetector } from '../../../../shared/ml/multivariate/detector.js';
 import { OnnxModelLoadError } from '../../../../shared/ml/onnx/errors.js';
@@ -52,6 +53,11 @@ describe('the model guard, before onnxruntime sees a model', () => {
     expect(refusal(hostile.hugeTensor()).reason).toMatch(/initializer "w" of the graph declares 40000000000 bytes, over 67108864/);
     expect(refusal(hostile.hugeInput()).reason).toMatch(/value "features" of the graph declares 10000000000 elements/);
     expect(refusal(hostile.tooManyNodes()).reason).toMatch(/more than 50000 nodes/);
+    // A sequence of a sequence of ... 500 deep.
+    let type: object = { tensorType: { elemType: 1 } };
+    for (let i = 0; i < 500; i++) type = { sequenceType: { elemType: type } };
+    const deep = onnxProto.onnx.ModelProto.encode({ irVersion: 8, graph: { name: 'g', input: [{ name: 'x', type }] } }).finish();
+    expect(refusal(deep).reason).toMatch(/value "x" of the graph nests types deeper than 16 levels/);
     // Split into two occurrences of the same field, which a parser merges: checked merged.
     expect(refusal(hostile.splitTensor()).reason).toMatch(/attribute "value" of node Constant .* declares 40000000000 bytes/);
   });
