@@ -3,18 +3,18 @@ import type { DatasetObjects, DatasetRepository } from '../../data/registry/data
 import { getReadyDataset } from '../../data/registry/datasets.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { DetailType, EventPublisher } from '../../platform/events.js';
+import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
 import { summariseReference } from '../drift/index.js';
+import { defaultFeatures, labelFeatures } from '../features.js';
 import { confusion, eventWindowScore, pointwiseMetrics, prAuc, rocAuc } from '../metrics/index.js';
 import { fitDetector, type DetectorOptions } from '../multivariate/detector.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import { exportDetectorToOnnx } from '../onnx/export.js';
 import { buildManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
-import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
 import { modelEventTypes, modelKeys, storedManifestSchema, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
 import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
-import { defaultFeatures, labelFeatures } from '../features.js';
 import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
 import type { FailureInput, FitOutput, TrainingRun, TrainingState } from './trainingPipeline.js';
 
