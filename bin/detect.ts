@@ -1,6 +1,7 @@
-import { detectorNames, multivariateDetectors, type DetectorName } from '../shared/ml/api/contract.js';
-import { multivariateKinds, scoreMatrix, scoreSeries, type DetectMode, type MultivariateDetectorName } from '../shared/ml/api/detect.js';
-import { featureTable, readCsv, writeCsv, type FeatureTable } from './csv.js';
+import { scoreMatrix, scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
+import { deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
+import { labelFeatures } from '../shared/ml/features.js';
+import { featureTable, readCsv, writeCsv, type CsvFile, type FeatureTable } from './csv.js';
 import { CliError, usageError } from './errors.js';
 import { choiceOption, listOption, numberOption, optionalString, required, type Values } from './options.js';
 
@@ -29,19 +30,43 @@ export interface ScoredRows {
   scoredFrom: number;
 }
 
-/** Reads the input (and training) CSV the way every command does: same feature selection, training features matched by name. */
-export function readTables(values: Values, warn: (m: string) => void): { input: FeatureTable; train?: FeatureTable } {
-  const selection = { features: listOption(values, 'features'), ignore: listOption(values, 'ignore') };
-  const input = featureTable(readCsv(required(values, 'input')), selection, warn);
+/** The input's anomaly labels: the first column named like a label whose cells are all 0 or 1. */
+export interface RowLabels {
+  column: string;
+  anomalous: Uint8Array;
+}
+
+function rowLabels(csv: CsvFile, labels: readonly string[]): RowLabels | undefined {
+  for (const column of labels) {
+    const c = csv.header.indexOf(column);
+    const values = csv.rows.map((row) => Number(row[c].trim()));
+    if (values.every((v) => v === 0 || v === 1)) return { column, anomalous: Uint8Array.from(values) };
+  }
+  return undefined;
+}
+
+/**
+ * Reads the input (and training) CSV the way every command does: same feature selection, training
+ * features matched by name. Columns named like labels (anomaly, changepoint, ...) are never features.
+ */
+export function readTables(values: Values, warn: (m: string) => void): { input: FeatureTable; train?: FeatureTable; labels?: RowLabels } {
+  const csv = readCsv(required(values, 'input'));
+  const features = listOption(values, 'features');
+  const named = labelFeatures(features ?? [], undefined);
+  if (named.length > 0) throw usageError(`${named.join(', ')}: label columns are never features; leave them out of --features`);
+  const labels = labelFeatures(csv.header.slice(1), undefined);
+  if (!features && labels.length > 0) warn(`leaving out label column(s) ${labels.join(', ')}: labels are never features`);
+  const input = featureTable(csv, { features, ignore: [...new Set([...(listOption(values, 'ignore') ?? []), ...labels])] }, warn);
   const trainPath = optionalString(values, 'train');
   const train = trainPath ? featureTable(readCsv(trainPath), { features: input.featureNames }) : undefined;
-  return { input, train };
+  const anomalyLabels = rowLabels(csv, labels);
+  return { input, train, ...(anomalyLabels ? { labels: anomalyLabels } : {}) };
 }
 
 /** telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in input order. */
 export function runDetect(values: Values, log: (m: string) => void): void {
   const output = required(values, 'output');
-  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca');
+  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca', deprecatedDetectorNames);
   const mode = choiceOption<DetectMode>(values, 'mode', ['batch', 'streaming'], 'batch');
   const sensitivity = numberOption(values, 'sensitivity', 0, 100) ?? 50;
   const trainRowsOption = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);

@@ -32,8 +32,10 @@ export function listOption(values: Values, name: string): string[] | undefined {
   return list;
 }
 
-export function choiceOption<T extends string>(values: Values, name: string, choices: readonly T[], fallback: T): T {
-  const v = optionalString(values, name) ?? fallback;
+/** One of `choices`; `aliases` maps deprecated names to their current one. */
+export function choiceOption<T extends string>(values: Values, name: string, choices: readonly T[], fallback: T, aliases: Readonly<Record<string, T>> = {}): T {
+  const given = optionalString(values, name) ?? fallback;
+  const v = aliases[given] ?? given;
   if (!(choices as readonly string[]).includes(v)) throw usageError(`--${name} must be one of ${choices.join(', ')}, got "${v}"`);
   return v as T;
 }

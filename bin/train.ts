@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { multivariateDetectors } from '../shared/ml/api/contract.js';
-import { multivariateKinds, type MultivariateDetectorName } from '../shared/ml/api/detect.js';
-import { fitDetector, sliceRows } from '../shared/ml/multivariate/index.js';
+import { deprecatedDetectorNames, multivariateDetectors, multivariateKinds, type MultivariateDetectorName } from '../shared/ml/detectors.js';
+import { fitDetector } from '../shared/ml/multivariate/index.js';
 // The export and the manifest only: the CLI writes models without loading onnxruntime.
 import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
 import { buildManifest } from '../shared/ml/onnx/manifest.js';
+import { leadingNormalRows } from '../shared/ml/registry/trainingData.js';
 import { fitOptions, readTables } from './detect.js';
 import { CliError } from './errors.js';
 import { choiceOption, numberOption, required, type Values } from './options.js';
@@ -17,11 +17,13 @@ export const manifestPathOf = (modelPath: string): string => `${modelPath.replac
 /** telltale train: fits a multivariate detector on the first N rows (default all) and writes the ONNX model and its manifest. */
 export function runTrain(values: Values, log: (m: string) => void): void {
   const output = required(values, 'output');
-  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, 'pca');
-  const { input } = readTables(values, log);
+  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, 'pca', deprecatedDetectorNames);
+  const { input, labels } = readTables(values, log);
   const trainRows = numberOption(values, 'train-rows', 10, Number.MAX_SAFE_INTEGER, true) ?? input.matrix.rows;
   if (trainRows > input.matrix.rows) throw new CliError(`--train-rows ${trainRows} is more than the ${input.matrix.rows} rows of the input`);
-  const detector = fitDetector(sliceRows(input.matrix, 0, trainRows), {
+  const train = leadingNormalRows(input.matrix, labels?.anomalous, trainRows);
+  if (labels && train.rows < trainRows) log(`left out ${trainRows - train.rows} of the ${trainRows} training rows, labelled anomalous in column "${labels.column}"`);
+  const detector = fitDetector(train, {
     detector: multivariateKinds[name],
     featureNames: input.featureNames,
     sensitivity: numberOption(values, 'sensitivity', 0, 100) ?? 50,
@@ -38,5 +40,5 @@ export function runTrain(values: Values, log: (m: string) => void): void {
   } catch (error) {
     throw new CliError(`cannot write the model: ${(error as Error).message}`);
   }
-  log(`${name} on ${input.featureNames.length} feature(s), fitted on ${trainRows} rows in ${detector.training.seconds.toFixed(2)} s -> ${output}, ${manifestPath}`);
+  log(`${name} on ${input.featureNames.length} feature(s), fitted on ${train.rows} rows in ${detector.training.seconds.toFixed(2)} s -> ${output}, ${manifestPath}`);
 }

@@ -64,6 +64,9 @@ export interface SchemaSample {
 const TIME_NAME = /^(time|timestamp|datetime|date|ts|date_?time|time_?stamp|event_?time|created_?at)$|time|date/i;
 const LABEL_NAME = /^(label|labels|anomaly|is_?anomaly|target|class|fault|changepoint|outlier|y)$/i;
 
+/** A column named like a label (anomaly, changepoint, ...): inference makes it the label, and training and detection never take it as a feature. */
+export const isLabelColumnName = (name: string): boolean => LABEL_NAME.test(name);
+
 function share(rows: readonly (readonly unknown[])[], col: number, ok: (cell: unknown) => boolean): { hits: number; present: number } {
   let hits = 0;
   let present = 0;
@@ -109,7 +112,7 @@ export function inferSchema(sample: SchemaSample): { schema: DatasetSchema | nul
       const x = numberFromCell(cell);
       return lastCellStatus() === CELL_OK && (x === 0 || x === 1);
     });
-    if (LABEL_NAME.test(name) && (binary.present === 0 || mostly(binary, 1))) {
+    if (isLabelColumnName(name) && (binary.present === 0 || mostly(binary, 1))) {
       if (labelIndex < 0) labelIndex = i;
       else ignored.push(name);
       return;

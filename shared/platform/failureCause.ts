@@ -20,6 +20,7 @@ const userFacingErrors = new Set([
   'InvalidInputError',
   'OnnxModelLoadError',
   'OnnxSignatureMismatchError',
+  'OnnxModelRefusedError',
 ]);
 
 const maxCauseChars = 1000;

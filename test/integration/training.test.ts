@@ -37,6 +37,32 @@ describe('training and prediction on the local cloud', () => {
     expect(fault.contributions.indexOf(Math.max(...fault.contributions))).toBe(features.length - 1);
   });
 
+  it('by default learns from the normal rows only and never from the label columns: the hold-out F1 on SKAB valve1/0 is far above 0.01', async () => {
+    const call = await local.client('plant-l');
+    // No schema declared: the pipeline infers anomaly as the label and leaves changepoint out.
+    await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'skab', name: 'skab', content: skab }) });
+    expect((await local.settled(call, '/datasets/skab')).status).toBe('READY');
+
+    await call('/ml/train', { method: 'POST', body: JSON.stringify({ modelId: 'default', datasetId: 'skab', detector: 'pca' }) });
+    const model = (await local.settled(call, '/ml/models/default')) as { status: string; features: string[]; training: Record<string, number>; metrics: { labelled: { f1: number; anomalies: number } } };
+    expect(model.status).toBe('READY');
+    expect(model.features).toEqual(features);
+    // The training part ends before the first labelled anomaly: the hold-out holds all 401 of them.
+    expect(model.training).toMatchObject({ labelledAnomaliesLeftOut: 0 });
+    expect(model.metrics.labelled.anomalies).toBe(401);
+    expect(model.metrics.labelled.f1).toBeGreaterThan(0.5);
+
+    // With a split that takes labelled rows into the training part, they are left out, and counted.
+    await call('/ml/train', { method: 'POST', body: JSON.stringify({ modelId: 'late', datasetId: 'skab', detector: 'pca', trainFraction: 0.8 }) });
+    const late = (await local.settled(call, '/ml/models/late')) as { training: { rows: number; splitAt: number; labelledAnomaliesLeftOut: number } };
+    expect(late.training.labelledAnomaliesLeftOut).toBeGreaterThan(300);
+    expect(late.training.rows).toBe(late.training.splitAt - late.training.labelledAnomaliesLeftOut);
+
+    // A label column named as a feature is refused.
+    const named = await call('/ml/train', { method: 'POST', body: JSON.stringify({ datasetId: 'skab', detector: 'pca', features: [...features, 'anomaly'] }) });
+    expect(String((await expectProblem(named, 422)).detail)).toMatch(/"anomaly" is a label column/);
+  });
+
   it('refuses training on a dataset that is not READY or not the tenant\'s, and predict with an unknown model', async () => {
     const call = await local.client('plant-u');
     const other = await local.client('plant-v');

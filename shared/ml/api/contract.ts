@@ -3,6 +3,7 @@ import { scopes } from '../../gateway/scopes.js';
 import { problemResponses } from '../../http/problemSchema.js';
 import { defineRoute } from '../../http/route.js';
 import { resourceId } from '../../platform/ids.js';
+import { DETECTOR_ALIAS_NOTE, detectorNames, detectorNameSchema, multivariateDetectors, univariateDetectors } from '../detectors.js';
 import { referenceSummarySchema } from '../drift/index.js';
 import { anomalyKinds } from '../streaming/index.js';
 
@@ -67,11 +68,6 @@ export const timedMatrix = z
 
 // ---------------------------------------------------------------- detect
 
-export const univariateDetectors = ['streaming'] as const;
-export const multivariateDetectors = ['pca', 'isolation_forest', 'autoencoder', 'mset'] as const;
-export const detectorNames = [...univariateDetectors, ...multivariateDetectors] as const;
-export type DetectorName = (typeof detectorNames)[number];
-
 export const multivariateOptions = z.strictObject({
   inputWindow: z.number().int().min(1).max(1_000).optional().describe('Causal trailing mean of the inputs over this many rows (1 = off)'),
   scoreWindow: z.number().int().min(1).max(1_000).optional().describe('Causal trailing mean of the raw score over this many rows (1 = off)'),
@@ -102,7 +98,7 @@ export const detectRequest = z
       .optional()
       .describe('A stored dataset by id; give exactly one of series, matrix and dataset. One feature (or detector streaming) is a series, several a matrix'),
     mode: z.enum(['batch', 'streaming']).default('batch').describe('batch: whole series at once; streaming: each score uses only earlier points'),
-    detector: z.enum(detectorNames).optional().describe('streaming for a series (default); pca (default), isolation_forest, autoencoder or mset for a matrix'),
+    detector: detectorNameSchema(detectorNames).optional().describe(`streaming for a series (default); pca (default), isolation_forest, autoencoder or mset for a matrix. ${DETECTOR_ALIAS_NOTE}`),
     sensitivity: z.number().min(0).max(100).default(50).describe('0 (fewest alarms) to 100 (most)'),
     trainRows: z.number().int().min(16).max(ML_LIMITS.points).optional().describe('Fit on the first N points; default: all rows (matrix, batch) or min(400, half the points)'),
     period: z.number().int().min(1).max(5_000).optional().describe('Season length of a series in points (1 = none); default detected'),

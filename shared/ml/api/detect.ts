@@ -2,14 +2,12 @@ import { detectChangePointsOffline, detectChangePointsOnline, type ChangePoint }
 import { fitDetector, matrixFromRows, scoreDetector, sliceRows, type DetectorKind, type DetectorOptions, type FittedDetector, type Matrix } from '../multivariate/index.js';
 import { ConstantSeriesError, detectSeries, SeriesTooShortError, type AnomalyKind } from '../streaming/index.js';
 import { ValidationError } from '../../platform/errors.js';
-import { ML_LIMITS, type AnomalySegment, type ChangePointOut, type DetectRequest, type DetectResponse, type multivariateDetectors } from './contract.js';
+import { multivariateKinds, type MultivariateDetectorName } from '../detectors.js';
+import { ML_LIMITS, type AnomalySegment, type ChangePointOut, type DetectRequest, type DetectResponse } from './contract.js';
 import { epochMillis, isoOf } from './timestamps.js';
 
 export type DetectMode = 'batch' | 'streaming';
-export type MultivariateDetectorName = (typeof multivariateDetectors)[number];
 
-/** API and CLI names of the multivariate families. */
-export const multivariateKinds: Record<MultivariateDetectorName, DetectorKind> = { pca: 'pca', isolation_forest: 'iforest', autoencoder: 'autoencoder', mset: 'mset' };
 
 /** Points learnt from when the caller does not say: half the data, at least 16, at most 400, and 2.5 seasons when a season is known. */
 export function defaultTrainRows(n: number, period = 1): number {

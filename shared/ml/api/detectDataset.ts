@@ -9,6 +9,7 @@ import type { DatasetSchema } from '../../data/dataset-schema.js';
 import type { DatasetObjects, DatasetRepository } from '../../data/registry/datasetRepository.js';
 import { openTable } from '../../data/table-reader.js';
 import { UnprocessableError, ValidationError } from '../../platform/errors.js';
+import { defaultFeatures, labelFeatures } from '../features.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import { ML_LIMITS, type DatasetInput, type DetectResponse } from './contract.js';
 import { detectInMatrix, detectInSeries, type DetectSettings } from './detect.js';
@@ -55,17 +56,24 @@ export async function readDetectionRows(
       { pointer: 'body.dataset.features', message: `Unknown column ${names}` },
     ]);
   };
+  const labels = labelFeatures(columns.features ?? [], columns.schema?.labelColumn);
+  if (labels.length > 0) {
+    const names = labels.map((m) => JSON.stringify(m)).join(', ');
+    throw new ValidationError(`${names} ${labels.length === 1 ? 'is a label column' : 'are label columns'} of dataset "${columns.datasetId}"; labels are never features.`, [
+      { pointer: 'body.dataset.features', message: `Label column ${names}` },
+    ]);
+  }
   // The record's schema names the sensor columns: check the request against it before reading anything.
   if (columns.schema) unknownFeatures(columns.schema.sensorColumns.map((c) => c.name));
   const declared: DatasetSchema | undefined = columns.schema && {
     format: 'csv',
     timestampColumn: columns.schema.timestampColumn,
-    sensorColumns: (columns.features ?? columns.schema.sensorColumns.map((c) => c.name)).map((name) => ({ name })),
+    sensorColumns: (columns.features ?? defaultFeatures(columns.schema)).map((name) => ({ name })),
   };
   const table = await openTable(source, { schema: declared });
   const sensors = table.layout.schema.sensorColumns.map((c) => c.name);
   unknownFeatures(sensors);
-  const features = columns.features ? [...columns.features] : sensors;
+  const features = columns.features ? [...columns.features] : defaultFeatures(table.layout.schema);
   const cols = features.length;
   const index = features.map((f) => sensors.indexOf(f));
   const data = new Float64Array(bounds.maxRows * cols);

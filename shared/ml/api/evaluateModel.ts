@@ -7,6 +7,7 @@ import { getReadyDataset } from '../../data/registry/datasets.js';
 import type { Dataset } from '../../data/registry/dataset.js';
 import type { DatasetObjects, DatasetRepository } from '../../data/registry/datasetRepository.js';
 import { UnprocessableError } from '../../platform/errors.js';
+import { canonicalDetectorName } from '../detectors.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import { evaluationId, storeEvaluation } from '../registry/evaluation.js';
 import type { ModelArtifacts, ModelRepository } from '../registry/modelRepository.js';
@@ -120,7 +121,7 @@ export async function evaluateModelOnDataset(deps: EvaluateModelDeps, tenant: st
     ...metrics,
     evaluationId: id,
     evaluatedAt,
-    model: { id: model.id, version: model.version, detector: model.manifest.detector, source: model.source },
+    model: { id: model.id, version: model.version, detector: canonicalDetectorName(model.manifest.detector), source: model.source },
     dataset: {
       id: dataset.id,
       labelColumn: columns.labelColumn,

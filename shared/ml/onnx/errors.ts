@@ -1,6 +1,6 @@
 /** onnxruntime could not load or run the model bytes (corrupt file, unsupported operator, ...). */
 export class OnnxModelLoadError extends Error {
-  override readonly name = 'OnnxModelLoadError';
+  override readonly name: string = 'OnnxModelLoadError';
   constructor(
     message: string,
     override readonly cause?: unknown,

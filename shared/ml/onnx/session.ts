@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { OnnxModelLoadError } from './errors.js';
+import { assertSafeModel } from './modelGuard.js';
 
 export type ModelSource = Uint8Array | string;
 
@@ -14,7 +15,10 @@ export async function readModelBytes(source: ModelSource): Promise<Uint8Array> {
   }
 }
 
+/** Every session starts here, so registration, predict and training all refuse what modelGuard refuses. */
 export async function loadSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  // Always from bytes, never a path: onnxruntime then has no model folder to resolve anything against.
+  assertSafeModel(bytes);
   try {
     // One intra-op thread: Lambda gives a fraction of a core and small batches gain nothing from more.
     return await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });

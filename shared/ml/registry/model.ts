@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resourceId } from '../../platform/ids.js';
 import { referenceSummarySchema } from '../drift/index.js';
-import { DETECTOR_KINDS } from '../multivariate/detector.js';
+import { canonicalDetectorName, DETECTOR_ALIAS_NOTE, detectorNameSchema, multivariateDetectors } from '../detectors.js';
 import { modelManifestSchema, modelSignatureSchema } from '../onnx/manifest.js';
 
 export const modelStatuses = ['TRAINING', 'EVALUATING', 'REGISTERING', 'READY', 'FAILED'] as const;
@@ -51,7 +51,7 @@ export const newTraining = z
     modelId: resourceId.optional().describe('Chosen by the client: a retried request with the same id starts one run; generated when absent'),
     name: z.string().trim().min(1).max(200).optional(),
     datasetId: resourceId.describe('A READY dataset of this tenant'),
-    detector: z.enum(DETECTOR_KINDS),
+    detector: detectorNameSchema(multivariateDetectors).describe(`The detector to train. ${DETECTOR_ALIAS_NOTE}`),
     features: featureList.optional().describe('Columns of the processed dataset to train on, in order; default all sensor columns'),
     parameters: trainingParameters.optional(),
     trainRows: z.number().int().min(10).max(10_000_000).optional().describe('Fit on the first N rows; the rest are held out for evaluation'),
@@ -100,7 +100,10 @@ const finite = z.number().refine(Number.isFinite, 'must be finite');
 const ioName = z.string().trim().min(1).max(200);
 
 /** What a model version may be: one of our detectors, or a user's own ONNX model. */
-export const modelDetectors = [...DETECTOR_KINDS, 'external'] as const;
+export const modelDetectors = [...multivariateDetectors, 'external'] as const;
+
+/** A record as the API answers it: records stored before the rename say `iforest`. */
+export const withCurrentDetectorName = (record: ModelRecord): ModelRecord => ({ ...record, detector: canonicalDetectorName(record.detector) });
 
 /** How predict turns a BYO model's raw score into the score it reports. */
 export const scoreRange = z
@@ -190,7 +193,16 @@ export const modelRecord = z.object({
   detector: z.enum(modelDetectors).describe('external for a model brought by the user'),
   features: z.array(z.string()).optional().describe('In the order predict expects them; known once training has read the data'),
   lineage: z.union([trainedLineage, byoLineage]),
-  training: z.object({ rows: z.number().int(), droppedRows: z.number().int(), seconds: z.number(), threshold: z.number() }).optional(),
+  training: z
+    .object({
+      rows: z.number().int().describe('Rows the detector learnt from'),
+      droppedRows: z.number().int().describe('Rows of the file dropped for a missing feature'),
+      splitAt: z.number().int().optional().describe('The first splitAt usable rows are the training part, the rest the hold-out (by default 70%, or the rows before the first labelled anomaly when fewer)'),
+      labelledAnomaliesLeftOut: z.number().int().optional().describe('Rows of the training part labelled anomalous: left out, so the detector learns what normal looks like'),
+      seconds: z.number(),
+      threshold: z.number(),
+    })
+    .optional(),
   metrics: modelMetrics.optional(),
   lastEvaluation: lastEvaluation.optional().describe('The latest evaluation on a labelled dataset (POST /ml/evaluate)'),
   staging: modelArtifact.optional().describe('Where the trained artifact waits for registration'),

@@ -4,6 +4,7 @@ import { resourceId } from '../../platform/ids.js';
 import { deploymentRoles } from '../../mlops/deployment.js';
 import type { DeploymentRepository } from '../../mlops/deploymentRepository.js';
 import { routeToDeployment, type RoutedModel } from '../../mlops/deployments.js';
+import { canonicalDetectorName } from '../detectors.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import type { ModelManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
@@ -152,7 +153,7 @@ export async function predict(loader: ModelLoader, tenant: string, request: Pred
     };
   }
   return {
-    model: { id: model.id, version: model.version, detector: manifest.detector, source: model.source },
+    model: { id: model.id, version: model.version, detector: canonicalDetectorName(manifest.detector), source: model.source },
     ...(chosen.deployment ? { deployment: chosen.deployment } : {}),
     features,
     threshold,

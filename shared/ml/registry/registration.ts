@@ -9,10 +9,11 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import { resourceId } from '../../platform/ids.js';
 import type { Page } from '../../platform/page.js';
 import { OnnxModelLoadError, OnnxSignatureMismatchError } from '../onnx/errors.js';
+import { OnnxModelRefusedError } from '../onnx/modelGuard.js';
 import type { ModelSignature } from '../onnx/manifest.js';
 import type { SignatureScorer } from './byoScorer.js';
 import { translated } from './errors.js';
-import { byoSignature, modelKeys, type ByoLineage, type ByoManifest, type ModelRecord } from './model.js';
+import { byoSignature, modelKeys, withCurrentDetectorName, type ByoLineage, type ByoManifest, type ModelRecord } from './model.js';
 import type { ModelArtifacts, ModelRepository } from './modelRepository.js';
 import { rowsToMatrix } from './prediction.js';
 
@@ -85,6 +86,7 @@ async function checkedModel(deps: RegisterModelDeps, bytes: Uint8Array, signatur
     if (error instanceof OnnxSignatureMismatchError) {
       throw new UnprocessableError(`The model does not match the declared signature: ${error.mismatches.join('; ')}.`, { mismatches: error.mismatches });
     }
+    if (error instanceof OnnxModelRefusedError) throw new UnprocessableError(`The model is refused: ${error.reason}.`, { reason: error.reason });
     if (error instanceof OnnxModelLoadError) throw new UnprocessableError(`The model does not load: ${error.message}.`);
     throw error;
   }
@@ -214,8 +216,8 @@ export async function registerModelVersion(deps: RegisterModelDeps, tenant: stri
 /** A model's versions, newest first; 404 for an unknown model (or another tenant's). */
 export async function listModelVersions(models: ModelRepository, tenant: string, id: string, page: { limit: number; cursor?: string }): Promise<Page<ModelRecord>> {
   const listed = await models.listVersions(tenant, id, page);
-  if (listed.items.length > 0 || page.cursor) return listed;
+  if (listed.items.length > 0 || page.cursor) return { ...listed, items: listed.items.map(withCurrentDetectorName) };
   const current = await models.get(tenant, id);
   if (!current) throw new NotFoundError(`No model "${id}".`);
-  return { items: [current] };
+  return { items: [withCurrentDetectorName(current)] };
 }

@@ -4,14 +4,16 @@ import { getReadyDataset } from '../../data/registry/datasets.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { DetailType, EventPublisher } from '../../platform/events.js';
 import { timedOut, userFacingMessage } from '../../platform/failureCause.js';
+import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
 import { summariseReference } from '../drift/index.js';
+import { defaultFeatures, labelFeatures } from '../features.js';
 import { confusion, eventWindowScore, pointwiseMetrics, prAuc, rocAuc } from '../metrics/index.js';
 import { fitDetector, type DetectorOptions } from '../multivariate/detector.js';
 import type { Matrix } from '../multivariate/matrix.js';
 import { exportDetectorToOnnx } from '../onnx/export.js';
 import { buildManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
-import { modelEventTypes, modelKeys, storedManifestSchema, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
+import { modelEventTypes, modelKeys, storedManifestSchema, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
 import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
 import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
@@ -42,7 +44,7 @@ export function trainingRunOf(tenant: string, model: ModelRecord): TrainingRun {
     datasetId: l.datasetId,
     processedKey: l.processedKey,
     columns: l.columns,
-    detector: model.detector,
+    detector: canonicalDetectorName(model.detector),
     parameters: l.parameters,
     split: { ...(l.trainRows !== undefined ? { trainRows: l.trainRows } : {}), ...(l.trainFraction !== undefined ? { trainFraction: l.trainFraction } : {}) },
     ...(l.sensitivity !== undefined ? { sensitivity: l.sensitivity } : {}),
@@ -65,13 +67,22 @@ export interface StartTrainingDeps {
  * Primary course: the dataset is READY, the model is stored TRAINING with its job id, the
  * training state machine is started under that job id, and the record comes back at once.
  * Alternatives: no such dataset, 404; a dataset not READY (FAILED included), 409 with its status
- * and, when FAILED, the step and cause; the client's
+ * and, when FAILED, the step and cause; a dataset whose quality report finds errors (verdict
+ * not-trainable), or features that are label columns, 422; the client's
  * model id is taken by a different request, 409; the same request again (a client retry) starts
  * the same run once and answers as the first time did.
  */
 export async function startTraining(deps: StartTrainingDeps, tenant: string, input: NewTraining, now = new Date()): Promise<ModelRecord> {
   const dataset = await getReadyDataset(deps.datasets, tenant, input.datasetId, 'train');
   const schema = dataset.schema;
+  // The quality report's verdict is not-trainable exactly when it finds an error.
+  if (dataset.quality && dataset.quality.errors > 0) {
+    throw new UnprocessableError(
+      `Dataset "${dataset.id}" is not trainable: its quality report finds ${dataset.quality.errors} error(s) (${dataset.quality.checks.join(', ')}); see GET /api/v1/data/quality-report?datasetId=${dataset.id}, fix the data and upload it again.`,
+      { code: 'not_trainable', checks: dataset.quality.checks },
+    );
+  }
+  refuseLabelFeatures(input.features ?? [], schema?.labelColumn);
   const id = input.modelId ?? `mdl-${randomUUID()}`;
   const version = 1;
   const model: ModelRecord = {
@@ -87,7 +98,7 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
       ...(input.features ? { requestedFeatures: input.features } : {}),
       columns: {
         ...(schema ? { timestampColumn: schema.timestampColumn } : {}),
-        ...(input.features || schema ? { features: input.features ?? schema?.sensorColumns.map((c) => c.name) } : {}),
+        ...(input.features || schema ? { features: input.features ?? (schema ? defaultFeatures(schema) : undefined) } : {}),
         ...(schema?.labelColumn ? { labelColumn: schema.labelColumn } : {}),
       },
       parameters: input.parameters ?? {},
@@ -104,20 +115,28 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
   } catch (error) {
     if (!(error instanceof ConflictError) || !input.modelId) throw error;
     const existing = await deps.models.get(tenant, id);
-    const same = existing && canonical([existing.detector, existing.name, existing.lineage]) === canonical([model.detector, model.name, model.lineage]);
+    const same = existing && canonical([canonicalDetectorName(existing.detector), existing.name, existing.lineage]) === canonical([model.detector, model.name, model.lineage]);
     if (!existing || !same) throw new ConflictError(`A model with id "${id}" already exists (trained from another request).`);
-    stored = existing;
+    stored = withCurrentDetectorName(existing);
   }
   // Same name and input as any earlier attempt: Step Functions runs it once.
   await deps.starter.start(stored.jobId, trainingRunOf(tenant, stored));
   return stored;
 }
 
+/** Labels are never features: a request naming one is refused. */
+function refuseLabelFeatures(features: readonly string[], labelColumn: string | undefined): void {
+  const labels = labelFeatures(features, labelColumn);
+  if (labels.length > 0) {
+    throw new UnprocessableError(`${labels.map((l) => JSON.stringify(l)).join(', ')} ${labels.length === 1 ? 'is a label column' : 'are label columns'}; labels are never features: leave ${labels.length === 1 ? 'it' : 'them'} out of features.`);
+  }
+}
+
 /** The detector options of a run. */
 function detectorOptions(run: TrainingRun, features: string[]): DetectorOptions {
   const p = run.parameters;
   return {
-    detector: run.detector,
+    detector: multivariateKinds[run.detector],
     featureNames: features,
     inputWindow: p.inputWindow,
     scoreWindow: p.scoreWindow,
@@ -155,8 +174,10 @@ async function advance(deps: Pick<StepDeps, 'models'>, run: TrainingRun, changes
  * the staging keys and moves the model to EVALUATING. A retry writes the same keys.
  */
 export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOutput> {
+  // A dataset without a schema has its columns inferred only now: its label columns are left out here.
+  if (run.columns.features) refuseLabelFeatures(run.columns.features, run.columns.labelColumn);
   const table = await readTable(deps, run);
-  const trainRows = trainingRowCount(table.matrix.rows, run.split);
+  const trainRows = trainingRowCount(table.matrix.rows, run.split, table.labels);
   const train = trainingMatrix(table, trainRows);
   const detector = await translated(() => fitDetector(train, detectorOptions(run, table.features)));
   const bytes = exportDetectorToOnnx(detector);
@@ -172,7 +193,14 @@ export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOut
   await advance(deps, run, {
     status: 'EVALUATING',
     features: table.features,
-    training: { rows: detector.training.rows, droppedRows: table.droppedRows, seconds: detector.training.seconds, threshold: detector.calibration.threshold },
+    training: {
+      rows: detector.training.rows,
+      droppedRows: table.droppedRows,
+      splitAt: trainRows,
+      labelledAnomaliesLeftOut: trainRows - train.rows,
+      seconds: detector.training.seconds,
+      threshold: detector.calibration.threshold,
+    },
     staging: { modelKey: keys.stagingModel, manifestKey: keys.stagingManifest, bytes: bytes.length, sha256: hash },
   }, ['TRAINING', 'EVALUATING']);
   return { features: table.features, trainRows, usableRows: table.matrix.rows, sha256: hash, bytes: bytes.length };
@@ -265,22 +293,31 @@ export async function evaluateModel(deps: EvaluateDeps, state: TrainingState): P
   }
 }
 
+/** True when the record shows this run's register step committed: the version is READY with its artifact. */
+const committed = (record: ModelRecord | undefined, state: TrainingState): boolean =>
+  record?.jobId === state.jobId && record.version === state.version && record.status === 'READY' && record.artifact !== undefined;
+
 /**
  * Training step "register".
  * Primary course: copies the staged model to its final key, writes the final manifest (with the
- * metrics), marks the model READY with its artifact, deletes the staging objects and publishes
- * model.registered. A retry writes the same keys and the same record.
+ * metrics), marks the model READY with its artifact (the commit), deletes the staging objects and
+ * publishes model.registered.
+ * Alternative: a retry after the commit (the publish failed, or the function timed out) finds the
+ * model READY with this run's job id: the staging objects are gone by then, so it only finishes
+ * the clean-up and publishes the event.
  */
 export async function registerModel(deps: { models: ModelRepository; artifacts: ModelArtifacts; events: ModelEvents }, state: TrainingState): Promise<{ modelKey: string }> {
   const fit = state.steps?.fit?.output;
   if (!fit) throw new UnprocessableError('The register step needs the fit step output.');
   const keys = modelKeys(state.tenant, state.modelId, state.version);
-  const manifest = await stagedManifest(deps.artifacts, keys.stagingManifest);
   const metrics = state.steps?.evaluate?.output.metrics;
-  await deps.artifacts.copy(keys.stagingModel, keys.model);
-  await deps.artifacts.put(keys.manifest, JSON.stringify({ ...manifest, ...(metrics ? { metrics } : {}) }), 'application/json');
   const artifact = { modelKey: keys.model, manifestKey: keys.manifest, bytes: fit.bytes, sha256: fit.sha256 };
-  await advance(deps, state, { status: 'READY', artifact }, ['REGISTERING', 'READY'], ['staging']);
+  if (!committed(await deps.models.get(state.tenant, state.modelId), state)) {
+    const manifest = await stagedManifest(deps.artifacts, keys.stagingManifest);
+    await deps.artifacts.copy(keys.stagingModel, keys.model);
+    await deps.artifacts.put(keys.manifest, JSON.stringify({ ...manifest, ...(metrics ? { metrics } : {}) }), 'application/json');
+    await advance(deps, state, { status: 'READY', artifact }, ['REGISTERING', 'READY'], ['staging']);
+  }
   await deps.artifacts.remove([keys.stagingModel, keys.stagingManifest]);
   await deps.events.publish(modelEventTypes.registered, {
     tenant: state.tenant,
@@ -304,11 +341,16 @@ export async function discardStaging(deps: { models: ModelRepository; artifacts:
   await deps.models.update(state.tenant, state.modelId, {}, { jobId: state.jobId, allowedFrom: notReady }, ['staging']);
 }
 
-/** Compensation of "register": deletes the final objects and puts the record back as it was before (REGISTERING, no artifact). */
+/**
+ * Compensation of "register": deletes the final objects and puts the record back as it was before
+ * (REGISTERING, no artifact). A committed registration (READY) is never undone: only what failed
+ * before the commit is.
+ */
 export async function unregisterModel(deps: { models: ModelRepository; artifacts: ModelArtifacts }, state: TrainingState): Promise<void> {
+  if (committed(await deps.models.get(state.tenant, state.modelId), state)) return;
   const keys = modelKeys(state.tenant, state.modelId, state.version);
   await deps.artifacts.remove([keys.model, keys.manifest]);
-  await deps.models.update(state.tenant, state.modelId, { status: 'REGISTERING' }, { jobId: state.jobId, allowedFrom: ['REGISTERING', 'READY'] }, ['artifact']);
+  await deps.models.update(state.tenant, state.modelId, { status: 'REGISTERING' }, { jobId: state.jobId, allowedFrom: ['REGISTERING'] }, ['artifact']);
 }
 
 /** The failure's cause in words, from Step Functions' `{ Error, Cause }` of a Lambda task (our typed errors' messages only). */
@@ -320,21 +362,24 @@ export function failureCause(failure: FailureInput): string {
 
 /**
  * The saga's failure function: marks the model FAILED with the step and cause, after the
- * compensations ran, and publishes pipeline.failed.
+ * compensations ran, and publishes pipeline.failed; nothing for a run whose model is READY.
  */
 export async function recordTrainingFailure(deps: { models: ModelRepository; events: ModelEvents }, failure: FailureInput, now = new Date()): Promise<void> {
   const cause = failureCause(failure);
   const record = { step: failure.failedStep, cause, at: now.toISOString() };
-  await deps.models.update(failure.tenant, failure.modelId, { status: 'FAILED', failure: record }, { jobId: failure.jobId, allowedFrom: notReady }, ['staging']);
+  const applied = await deps.models.update(failure.tenant, failure.modelId, { status: 'FAILED', failure: record }, { jobId: failure.jobId, allowedFrom: notReady }, ['staging']);
+  // The run committed (READY) or was superseded by another run: it has no failure to record.
+  if (!applied) return;
   await deps.events.publish(modelEventTypes.trainingFailed, { pipeline: 'training', tenant: failure.tenant, modelId: failure.modelId, version: failure.version, jobId: failure.jobId, ...record });
 }
 
 export async function getModel(models: ModelRepository, tenant: string, id: string): Promise<ModelRecord> {
   const found = await models.get(tenant, id);
   if (!found) throw new NotFoundError(`No model "${id}".`);
-  return found;
+  return withCurrentDetectorName(found);
 }
 
-export function listModels(models: ModelRepository, tenant: string, page: { limit: number; cursor?: string }) {
-  return models.list(tenant, page);
+export async function listModels(models: ModelRepository, tenant: string, page: { limit: number; cursor?: string }) {
+  const listed = await models.list(tenant, page);
+  return { ...listed, items: listed.items.map(withCurrentDetectorName) };
 }

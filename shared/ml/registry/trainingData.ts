@@ -5,6 +5,7 @@
  */
 import type { ByteSource } from '../../data/byte-source.js';
 import type { DatasetSchema } from '../../data/dataset-schema.js';
+import { defaultFeatures } from '../features.js';
 import { openTable } from '../../data/table-reader.js';
 import { UnprocessableError } from '../../platform/errors.js';
 import type { Matrix } from '../multivariate/matrix.js';
@@ -69,7 +70,7 @@ function declaredSchema(columns: TrainingColumns): DatasetSchema | undefined {
 export async function readTrainingTable(source: ByteSource, columns: TrainingColumns, maxCells = MAX_TRAINING_CELLS): Promise<TrainingTable> {
   const table = await openTable(source, { schema: declaredSchema(columns) });
   const sensors = table.layout.schema.sensorColumns.map((c) => c.name);
-  const features = columns.features ? [...columns.features] : sensors;
+  const features = columns.features ? [...columns.features] : defaultFeatures(table.layout.schema);
   const missing = features.filter((f) => !sensors.includes(f));
   if (missing.length > 0) {
     throw new UnprocessableError(`The processed dataset has no column ${missing.map((m) => JSON.stringify(m)).join(', ')} (columns: ${sensors.join(', ')}).`);
@@ -98,9 +99,18 @@ export async function readTrainingTable(source: ByteSource, columns: TrainingCol
   return { features, matrix: { rows, cols, data: values.trimmed() }, labels: labels?.trimmed() ?? null, droppedRows };
 }
 
-/** How many leading rows are the training part. */
-export function trainingRowCount(total: number, split: Split): number {
-  const n = split.trainRows ?? Math.floor(total * (split.trainFraction ?? DEFAULT_TRAIN_FRACTION));
+/** Below this share of the rows, a first labelled anomaly is too early to end the training part at. */
+const MIN_CLEAN_SHARE = 0.2;
+
+/**
+ * How many leading rows are the training part. Unless the request says, 70%; with labels, the rows
+ * before the first labelled anomaly when there are fewer (and at least a fifth of all rows), so the
+ * detector learns from a clean stretch and the hold-out holds every labelled anomaly.
+ */
+export function trainingRowCount(total: number, split: Split, labels: Float64Array | null = null): number {
+  const firstAnomaly = labels ? labels.indexOf(1) : -1;
+  const clean = firstAnomaly >= Math.max(MIN_TRAIN_ROWS, MIN_CLEAN_SHARE * total) ? firstAnomaly : total;
+  const n = split.trainRows ?? (split.trainFraction !== undefined ? Math.floor(total * split.trainFraction) : Math.min(clean, Math.floor(total * DEFAULT_TRAIN_FRACTION)));
   if (n < MIN_TRAIN_ROWS) throw new UnprocessableError(`Training needs at least ${MIN_TRAIN_ROWS} rows; the split leaves ${n} of ${total}.`);
   if (n > total) throw new UnprocessableError(`trainRows is ${n} but the dataset has ${total} usable rows.`);
   return n;
@@ -108,8 +118,12 @@ export function trainingRowCount(total: number, split: Split): number {
 
 /** The training rows, without the ones labelled anomalous: detectors learn what normal looks like. */
 export function trainingMatrix(table: TrainingTable, trainRows: number): Matrix {
-  const { cols, data } = table.matrix;
-  const labels = table.labels;
+  return leadingNormalRows(table.matrix, table.labels, trainRows);
+}
+
+/** The first `trainRows` rows of a matrix, less those labelled 1 (the CLI's train shares it). */
+export function leadingNormalRows(matrix: Matrix, labels: ArrayLike<number> | null | undefined, trainRows: number): Matrix {
+  const { cols, data } = matrix;
   if (!labels) return { rows: trainRows, cols, data: data.slice(0, trainRows * cols) };
   const kept: number[] = [];
   for (let r = 0; r < trainRows; r++) if (labels[r] !== 1) kept.push(r);

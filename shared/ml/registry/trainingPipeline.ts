@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { SagaDefinition } from '../../platform/saga.js';
-import { DETECTOR_KINDS } from '../multivariate/detector.js';
+import { detectorNameSchema, multivariateDetectors } from '../detectors.js';
 import { modelMetrics, trainingParameters } from './model.js';
 
 /** Catalog names of the pipeline's functions. */
@@ -41,7 +41,8 @@ export const trainingRun = z.object({
   datasetId: z.string(),
   processedKey: z.string(),
   columns: z.object({ timestampColumn: z.string().optional(), features: z.array(z.string()).optional(), labelColumn: z.string().optional() }),
-  detector: z.enum(DETECTOR_KINDS),
+  // Executions started before the rename carry `iforest`.
+  detector: detectorNameSchema(multivariateDetectors),
   parameters: trainingParameters,
   split: z.object({ trainRows: z.number().int().optional(), trainFraction: z.number().optional() }),
   sensitivity: z.number().optional(),

@@ -88,6 +88,22 @@ describe('detect by dataset id', () => {
     expect(result.points.labels.slice(FAULT[0], FAULT[1]).filter(Boolean).length).toBeGreaterThanOrEqual(15);
   });
 
+  it('never takes a label column as a feature: a declared sensor column named like a label is left out, and naming one is a 400', async () => {
+    // The declared schema lists changepoint among the sensors; the file has it, always 0 but at the fault.
+    const csv = processedCsv(plant).split('\n').map((line, i) => (line === '' ? line : `${line},${i === 0 ? 'changepoint' : i - 1 === FAULT[0] ? 1 : 0}`)).join('\n');
+    const schema = { ...dataset().schema!, sensorColumns: [...dataset().schema!.sensorColumns, { name: 'changepoint' }] };
+    const { deps } = setup([dataset({ schema })], csv);
+    const request = parsed({ dataset: { id: 'plant' }, trainRows: 200 });
+
+    expect((await detectInDataset(deps, 'acme', request.dataset!, request)).features).toEqual(plant.features);
+    for (const label of ['changepoint', 'anomaly']) {
+      const named = parsed({ dataset: { id: 'plant', features: ['flow', label] }, trainRows: 200 });
+      const error = await refusal(detectInDataset(deps, 'acme', named.dataset!, named));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues).toEqual([{ pointer: 'body.dataset.features', message: `Label column "${label}"` }]);
+    }
+  });
+
   it('takes one feature as a series for the streaming detector, named after the column', async () => {
     const series = seasonalSeries(400, 3, (i, v) => (i === 300 ? v + 5 : v));
     const csv = `time,flow\n${series.map((p) => `${p.timestamp},${p.value}`).join('\n')}\n`;

@@ -18,6 +18,7 @@ import { registerModelVersion } from '../../../../shared/ml/registry/registratio
 import { ConflictError } from '../../../../shared/platform/errors.js';
 import { claimsFor, httpEvent, lambdaContext } from '../../../fixtures/lambda.js';
 import { plantRows } from '../multivariate/synthetic.js';
+import { hostile, hostileSignature } from '../onnx/hostileModels.js';
 import { memoryArtifacts, memoryModels } from './fakes.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -206,7 +207,7 @@ describe('POST /api/v1/mlops/models (bring your own ONNX model), then predict wi
   it('refuses bytes that do not load with 422 and the loader\'s words, and a body that is not base64 with 400', async () => {
     const garbage = await registerAs({ id: 'bad', onnx: b64(new TextEncoder().encode('this is not an onnx model')), signature: sumSignature, threshold: 1 });
     expect(garbage.status).toBe(422);
-    expect(String(garbage.body.detail)).toMatch(/^The model does not load: onnxruntime cannot load the model/);
+    expect(String(garbage.body.detail)).toMatch(/^The model does not load: .*cannot load the model/);
 
     const truncated = await registerAs({ id: 'bad', onnx: b64(pca.subarray(0, pca.length / 2)), signature: pcaSignature, threshold: 1 });
     expect(truncated.status).toBe(422);
@@ -215,6 +216,32 @@ describe('POST /api/v1/mlops/models (bring your own ONNX model), then predict wi
     expect(notBase64.status).toBe(400);
     expect(notBase64.body.errors).toEqual([expect.objectContaining({ pointer: 'body.onnx' })]);
     expect(table.size).toBe(0);
+  });
+
+  it('refuses with 422 and the reason a model that reads external data or declares sizes that exhaust memory, and stores nothing', async () => {
+    const attacks = {
+      initializer: hostile.initializer('.telltale/keys/signing-key.jwk.json'),
+      constant: hostile.constantAttribute('.telltale/keys/signing-key.jwk.json'),
+      subgraph: hostile.nestedSubgraph('.telltale/keys/signing-key.jwk.json'),
+      huge: hostile.hugeTensor(),
+      nodes: hostile.tooManyNodes(),
+    };
+    for (const [name, bytes] of Object.entries(attacks)) {
+      const refused = await registerAs({ id: `attack-${name}`, onnx: b64(bytes), signature: hostileSignature, threshold: 1 });
+      expect(refused.status, name).toBe(422);
+      expect(String(refused.body.detail), name).toMatch(/^The model is refused: /);
+      expect(String(refused.body.reason), name).toMatch(name === 'huge' ? /declares 40000000000 bytes/ : name === 'nodes' ? /more than 50000 nodes/ : /reads external data/);
+    }
+    expect(table.size).toBe(0);
+    expect(objects.size).toBe(0);
+  });
+
+  it('never loads such a model in predict either, though one was stored before the check existed (422)', async () => {
+    await registerAs({ id: 'swapped', onnx: b64(summingModel()), signature: sumSignature, threshold: 5 });
+    objects.set('models/acme/swapped/1/model.onnx', hostile.subgraph('.telltale/keys/signing-key.jwk.json'));
+    const predicted = await predictAs({ modelId: 'swapped', rows: [[1, 2, 3]] });
+    expect(predicted.status).toBe(422);
+    expect(String(predicted.body.detail)).toMatch(/the model is refused: .*reads external data/);
   });
 
   it('refuses malformed, oversized and unauthorised requests', async () => {

@@ -14,8 +14,9 @@ import {
   trainingRunOf,
   unregisterModel,
 } from '../../../../shared/ml/registry/training.js';
+import { trainingRowCount } from '../../../../shared/ml/registry/trainingData.js';
 import { trainingSaga, trainingState, type TrainingRun, type TrainingState } from '../../../../shared/ml/registry/trainingPipeline.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../../../../shared/platform/errors.js';
+import { ConflictError, DependencyError, NotFoundError, UnprocessableError } from '../../../../shared/platform/errors.js';
 import { sagaDefinition } from '../../../../shared/platform/saga.js';
 import { memoryArtifacts, memoryDatasets, memoryModels, readyDataset, recordingEvents, recordingStarter } from './fakes.js';
 
@@ -88,6 +89,55 @@ describe('POST /ml/train: starting a run', () => {
   });
 });
 
+describe('labels and data quality', () => {
+  const startOn = (dataset: ReturnType<typeof readyDataset>, over: Partial<NewTraining> = {}) => {
+    const models = memoryModels();
+    const starter = recordingStarter();
+    return { models, starter, start: () => startTraining({ models, starter, datasets: memoryDatasets([dataset]) }, 'acme', request(over)) };
+  };
+
+  it('refuses a dataset whose quality verdict is not-trainable with 422 and the reason, and starts nothing', async () => {
+    const { models, starter, start } = startOn(readyDataset({ quality: { errors: 2, warnings: 0, infos: 0, checks: ['insufficient-data', 'missing-values'] } }));
+    const error = await start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnprocessableError);
+    expect((error as UnprocessableError).message).toMatch(/is not trainable: its quality report finds 2 error\(s\) \(insufficient-data, missing-values\)/);
+    expect((error as UnprocessableError).details).toMatchObject({ code: 'not_trainable' });
+    expect(models.items.size).toBe(0);
+    expect(starter.calls).toHaveLength(0);
+    // Warnings alone do not stop training.
+    await expect(startOn(readyDataset({ quality: { errors: 0, warnings: 3, infos: 1, checks: ['level-shift'] } })).start()).resolves.toMatchObject({ status: 'TRAINING' });
+  });
+
+  it('never takes a label column as a feature: left out of the defaults, refused when named', async () => {
+    const schema = { timestampColumn: 'time', sensorColumns: [{ name: 'a' }, { name: 'b' }, { name: 'changepoint' }], labelColumn: 'anomaly' };
+    const { start } = startOn(readyDataset({ schema }));
+    expect((await start()).lineage).toMatchObject({ columns: { features: ['a', 'b'], labelColumn: 'anomaly' } });
+
+    for (const features of [['a', 'anomaly'], ['a', 'changepoint']]) {
+      const { models, start: named } = startOn(readyDataset({ schema }), { features });
+      await expect(named()).rejects.toThrow(/is a label column; labels are never features/);
+      expect(models.items.size).toBe(0);
+    }
+  });
+
+  it('ends the default training part before the first labelled anomaly (when that leaves enough rows); an explicit split wins', () => {
+    const labels = (first: number, n = 1000) => Float64Array.from({ length: n }, (_, i) => (i >= first && i < first + 50 ? 1 : 0));
+    expect(trainingRowCount(1000, {}, labels(500))).toBe(500);
+    expect(trainingRowCount(1000, {}, labels(900))).toBe(700);
+    expect(trainingRowCount(1000, {}, labels(100))).toBe(700); // too early: 70%, the anomalies left out of the fit
+    expect(trainingRowCount(1000, {}, null)).toBe(700);
+    expect(trainingRowCount(1000, { trainFraction: 0.8 }, labels(500))).toBe(800);
+    expect(trainingRowCount(1000, { trainRows: 600 }, labels(500))).toBe(600);
+  });
+
+  it('fit leaves the training rows labelled anomalous out and says how many', async () => {
+    const { deps, run, models } = await started({ trainFraction: 0.8 });
+    await fitModel(deps, run);
+    // 480 training rows, of which rows 420-439 are labelled anomalous.
+    expect((await models.get('acme', 'pump-model'))?.training).toMatchObject({ splitAt: 480, labelledAnomaliesLeftOut: 20, rows: 460 });
+  });
+});
+
 describe('training steps', () => {
   it('fit writes the ONNX model and manifest (with the drift reference) to the staging keys only', async () => {
     const { deps, run, models } = await started();
@@ -145,12 +195,19 @@ describe('training steps', () => {
     expect(manifest.metrics?.rows).toBe(300);
   });
 
-  it('compensations delete exactly what their step wrote and restore the record', async () => {
+  it('compensations delete exactly what their step wrote and restore the record, and never undo a committed registration', async () => {
     const { deps, run, models } = await started();
     const state = await fitAndEvaluate(deps, run);
     await registerModel({ ...deps, events: recordingEvents() }, state);
     const keys = modelKeys('acme', 'pump-model', 1);
 
+    // READY is the commit: the compensation leaves the model and its objects alone.
+    await unregisterModel(deps, state);
+    expect(await models.get('acme', 'pump-model')).toMatchObject({ status: 'READY', artifact: { modelKey: keys.model } });
+    expect([...deps.artifacts.objects.keys()].sort()).toEqual([keys.manifest, keys.model]);
+
+    // Before the commit (the step failed after writing the version objects), it deletes them.
+    await models.update('acme', 'pump-model', { status: 'REGISTERING' }, { jobId: run.jobId }, ['artifact']);
     await unregisterModel(deps, state);
     expect(deps.artifacts.removed.at(-1)).toEqual([keys.model, keys.manifest]);
     expect(await models.get('acme', 'pump-model')).toMatchObject({ status: 'REGISTERING' });
@@ -190,9 +247,22 @@ async function fitAndEvaluate(deps: Parameters<typeof evaluateModel>[0], run: Tr
 }
 
 describe('the training saga (the ASL that Step Functions runs)', () => {
-  async function runSaga(failRegistration: boolean) {
+  type Fault = 'none' | 'publish fails once' | 'publish always fails' | 'copy fails';
+  async function runSaga(fault: Fault) {
     const { deps, run, models } = await started();
-    const events = recordingEvents(failRegistration ? new Error('EventBridge refused the model.registered event.') : undefined);
+    let publishes = 0;
+    const published = recordingEvents();
+    // After the commit: EventBridge refuses (a DependencyError, which the saga retries), once or every time.
+    const events = {
+      ...published,
+      async publish(type: Parameters<typeof published.publish>[0], detail: Record<string, unknown>) {
+        publishes++;
+        if (fault === 'publish always fails' || (fault === 'publish fails once' && publishes === 1)) throw new DependencyError('EventBridge refused the model.registered event.');
+        return published.publish(type, detail);
+      },
+    };
+    // Before the commit: the copy to the version key fails.
+    const artifacts = fault === 'copy fails' ? { ...deps.artifacts, copy: async () => Promise.reject(new Error('S3 copy failed')) } : deps.artifacts;
     const failureEvents = recordingEvents();
     const payload = (input: unknown) => (input as { Payload: unknown }).Payload;
     const state = (input: unknown) => trainingState.parse(payload(input));
@@ -201,7 +271,7 @@ describe('the training saga (the ASL that Step Functions runs)', () => {
     const handlers = {
       fit: task((i) => fitModel(deps, state(i))),
       evaluate: task((i) => evaluateModel(deps, state(i))),
-      register: task((i) => registerModel({ ...deps, events }, state(i))),
+      register: task((i) => registerModel({ ...deps, artifacts, events }, state(i))),
       'Undo fit': task((i) => discardStaging(deps, trainingState.parse((payload(i) as { input: unknown }).input))),
       'Undo register': task((i) => unregisterModel(deps, trainingState.parse((payload(i) as { input: unknown }).input))),
       'Record failure': task((i) => {
@@ -209,20 +279,39 @@ describe('the training saga (the ASL that Step Functions runs)', () => {
         return recordTrainingFailure({ models, events: failureEvents }, { ...trainingState.parse(p), failedStep: p.failedStep, error: p.error });
       }),
     };
-    const execution = machine.run(run as never, { overrides: { taskResourceLocalHandlers: handlers as never } });
+    const execution = machine.run(run as never, { overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: { register: 0 } } });
     const outcome = await execution.result.then(() => 'succeeded', () => 'failed');
-    return { outcome, artifacts: deps.artifacts, record: await models.get('acme', 'pump-model'), failureEvents };
+    return { outcome, artifacts: deps.artifacts, record: await models.get('acme', 'pump-model'), published: published.published, failureEvents, publishes };
   }
+  const versionObjects = ['models/acme/pump-model/1/manifest.json', 'models/acme/pump-model/1/model.onnx'];
 
   it('runs fit, evaluate and register to a READY model with its version objects only', async () => {
-    const { outcome, artifacts, record } = await runSaga(false);
+    const { outcome, artifacts, record } = await runSaga('none');
     expect(outcome).toBe('succeeded');
     expect(record?.status).toBe('READY');
-    expect([...artifacts.objects.keys()].sort()).toEqual(['models/acme/pump-model/1/manifest.json', 'models/acme/pump-model/1/model.onnx']);
+    expect([...artifacts.objects.keys()].sort()).toEqual(versionObjects);
   });
 
-  it('a failed registration leaves no artifact at all and a FAILED model naming the step and cause', async () => {
-    const { outcome, artifacts, record, failureEvents } = await runSaga(true);
+  it('a register step retried after its commit (the event publish failed once) succeeds: READY, the artifact kept, the event published', async () => {
+    const { outcome, artifacts, record, published, publishes, failureEvents } = await runSaga('publish fails once');
+    expect(outcome).toBe('succeeded');
+    expect(record).toMatchObject({ status: 'READY', artifact: { modelKey: 'models/acme/pump-model/1/model.onnx' } });
+    expect([...artifacts.objects.keys()].sort()).toEqual(versionObjects);
+    expect(publishes).toBe(2);
+    expect(published).toEqual([expect.objectContaining({ type: 'model.registered', detail: expect.objectContaining({ modelId: 'pump-model', version: 1 }) })]);
+    expect(failureEvents.published).toHaveLength(0);
+  });
+
+  it('when the compensation is reached after the commit (the publish never succeeds), the READY model and its artifact stay', async () => {
+    const { outcome, artifacts, record, failureEvents } = await runSaga('publish always fails');
+    expect(outcome).toBe('failed');
+    expect(record).toMatchObject({ status: 'READY', artifact: { modelKey: 'models/acme/pump-model/1/model.onnx' } });
+    expect([...artifacts.objects.keys()].sort()).toEqual(versionObjects);
+    expect(failureEvents.published).toHaveLength(0);
+  });
+
+  it('a registration that fails before its commit leaves no artifact at all and a FAILED model naming the step and cause', async () => {
+    const { outcome, artifacts, record, failureEvents } = await runSaga('copy fails');
     expect(outcome).toBe('failed');
     expect(artifacts.objects.size).toBe(0);
     expect(record).toMatchObject({ status: 'FAILED', failure: { step: 'register' } });

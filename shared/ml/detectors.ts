@@ -1,0 +1,31 @@
+/**
+ * The detectors' public names, the same in the API, the CLI and the model records, declared once.
+ * The multivariate library calls the isolation forest `iforest` inside; users see `isolation_forest`.
+ */
+import { z } from 'zod';
+import type { DetectorKind } from './multivariate/detector.js';
+
+export const univariateDetectors = ['streaming'] as const;
+export const multivariateDetectors = ['pca', 'isolation_forest', 'autoencoder', 'mset'] as const;
+export const detectorNames = [...univariateDetectors, ...multivariateDetectors] as const;
+export type DetectorName = (typeof detectorNames)[number];
+export type MultivariateDetectorName = (typeof multivariateDetectors)[number];
+
+/** The multivariate library's kind of each public name. */
+export const multivariateKinds: Record<MultivariateDetectorName, DetectorKind> = { pca: 'pca', isolation_forest: 'iforest', autoencoder: 'autoencoder', mset: 'mset' };
+
+/** Older names, accepted for one more release and answered with the current name. */
+export const deprecatedDetectorNames: Readonly<Record<string, MultivariateDetectorName>> = { iforest: 'isolation_forest' };
+
+export const DETECTOR_ALIAS_NOTE = '`iforest` is a deprecated alias of `isolation_forest`, accepted until the next release';
+
+/** The current name of a detector named by a request, a stored record or an older client. */
+export function canonicalDetectorName<T extends string>(name: T | keyof typeof deprecatedDetectorNames): T {
+  return (deprecatedDetectorNames[name] ?? name) as T;
+}
+
+/** One of `names`, or a deprecated alias of one of them, parsed into the current name. */
+export function detectorNameSchema<const T extends readonly [string, ...string[]]>(names: T) {
+  const aliases = Object.keys(deprecatedDetectorNames).filter((alias) => names.includes(deprecatedDetectorNames[alias]));
+  return z.enum([...names, ...aliases] as [string, ...string[]]).transform((name) => canonicalDetectorName<T[number]>(name));
+}
