@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { FunctionDeclaration } from '../shared/catalog.js';
+import { withFunctionEnv } from '../shared/platform/config.js';
 
 /** A Lambda handler as the runtime calls it. */
 export type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
@@ -59,23 +60,37 @@ export async function invokeFunction(fn: LocalFunction, event: unknown, requestI
   }
 }
 
+export interface CatalogFunctionOptions {
+  /** A function's own environment, as its stack deploys it; set around its load and each invocation. */
+  environmentOf(declaration: FunctionDeclaration): Record<string, string>;
+  /** The module a function is loaded from: its synthesized bundle. Default: its TypeScript entry. */
+  moduleOf?(declaration: FunctionDeclaration): string;
+}
+
 /**
- * The catalog's functions, each loaded from its entry file on its first invocation, as a Lambda
- * cold start would: handlers read their configuration at load, so the environment must be set
- * first. A function whose module fails to load fails every invocation, like a broken deployment,
- * without taking the others down.
+ * The catalog's functions, each loaded on its first invocation, as a Lambda cold start would:
+ * handlers read their configuration at load, so each loads and runs inside its own environment
+ * (shared/platform/config.ts): a variable its catalog entry does not bind is unset, as on AWS. A
+ * function whose module fails to load fails every invocation, like a broken deployment, without
+ * taking the others down.
  */
-export function catalogFunctions(declarations: readonly FunctionDeclaration[], root: string): Map<string, LocalFunction & { declaration: FunctionDeclaration; load(): Promise<void> }> {
+export function catalogFunctions(
+  declarations: readonly FunctionDeclaration[],
+  root: string,
+  options: CatalogFunctionOptions,
+): Map<string, LocalFunction & { declaration: FunctionDeclaration; load(): Promise<void> }> {
   return new Map(
     declarations.map((declaration) => {
+      const env = options.environmentOf(declaration);
+      const file = options.moduleOf?.(declaration) ?? path.join(root, declaration.entry);
       let loaded: LambdaHandler | undefined;
       let loading: Promise<LambdaHandler> | undefined;
       const load = () =>
-        (loading ??= import(pathToFileURL(path.join(root, declaration.entry)).href).then((module: { handler?: LambdaHandler }) => {
-          if (typeof module.handler !== 'function') throw new Error(`${declaration.entry} does not export a handler`);
+        (loading ??= withFunctionEnv(env, () => import(pathToFileURL(file).href)).then((module: { handler?: LambdaHandler }) => {
+          if (typeof module.handler !== 'function') throw new Error(`${file} does not export a handler`);
           return (loaded = module.handler);
         }));
-      const handler: LambdaHandler = async (event, context) => (loaded ?? (await load()))(event, context);
+      const handler: LambdaHandler = (event, context) => withFunctionEnv(env, async () => (loaded ?? (await load()))(event, context));
       return [declaration.name, { spec: declaration, handler, declaration, load: async () => void (await load()) }] as const;
     }),
   );

@@ -12,9 +12,9 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Access, Bindings, FunctionDeclaration } from '../../shared/catalog.js';
-import { envNameOf } from '../../shared/platform/config.js';
-import { bus as busDeclaration, tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
+import type { Access, Bindings, FunctionDeclaration, WorkflowName } from '../../shared/catalog.js';
+import { bindingEnvironment, settingsEnvironment, type EnvironmentSettings, type PhysicalNames } from '../../shared/platform/functionEnvironment.js';
+import { tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
 
 /** The stateful resources a function can be bound to, as the data stack exposes them. */
 export interface TelltaleResources {
@@ -25,15 +25,9 @@ export interface TelltaleResources {
 }
 
 /** Settings every function of a deployment shares. */
-export interface FunctionSettings {
-  stage: string;
-  serviceVersion: string;
-  /** Name of the JWT claim that carries the tenant. */
-  tenantClaim: string;
+export interface FunctionSettings extends EnvironmentSettings {
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
-  /** Extra environment for every function (e.g. CORS_ORIGINS). */
-  environment?: Record<string, string>;
 }
 
 export interface TelltaleFunctionProps extends FunctionSettings {
@@ -86,15 +80,8 @@ export class TelltaleFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: `telltale-${fn.context}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Telltale',
-        SERVICE_VERSION: props.serviceVersion,
-        STAGE: props.stage,
-        TENANT_CLAIM: props.tenantClaim,
-        ...props.environment,
-      },
+      // The same declaration gives the local cloud's functions their environment (bindings: bind*() below).
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...settingsEnvironment(fn, props) },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',
@@ -122,7 +109,7 @@ export class TelltaleFunction extends NodejsFunction {
 
   /** TABLE_<NAME> plus the item actions of `access` on the table and its declared indexes only. */
   bindTable(name: TableName, table: ITable, access: Access): this {
-    this.addEnvironment(envNameOf('TABLE', name), table.tableName);
+    this.addBindingEnvironment({ tables: { [name]: access } }, { table: () => table.tableName });
     const reads = access !== 'write';
     const indexes = reads ? tables[name].indexes.map((index) => `${table.tableArn}/index/${index.name}`) : [];
     this.addToRolePolicy(new PolicyStatement({ actions: [...tableActions[access]], resources: [table.tableArn, ...indexes] }));
@@ -131,7 +118,7 @@ export class TelltaleFunction extends NodejsFunction {
 
   /** BUCKET_<NAME> plus object actions of `access` (and ListBucket to read, which HeadBucket needs too). */
   bindBucket(name: BucketName, bucket: IBucket, access: Access): this {
-    this.addEnvironment(envNameOf('BUCKET', name), bucket.bucketName);
+    this.addBindingEnvironment({ buckets: { [name]: access } }, { bucket: () => bucket.bucketName });
     this.addToRolePolicy(new PolicyStatement({ actions: [...objectActions[access]], resources: [bucket.arnForObjects('*')] }));
     if (access !== 'write') this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     Validations.of(this.role!).acknowledge({
@@ -143,14 +130,14 @@ export class TelltaleFunction extends NodejsFunction {
 
   /** QUEUE_<NAME> plus SendMessage on that queue. */
   bindQueue(name: QueueName, queue: IQueue): this {
-    this.addEnvironment(envNameOf('QUEUE', name), queue.queueUrl);
+    this.addBindingEnvironment({ queues: { [name]: 'send' } }, { queue: () => queue.queueUrl });
     queue.grantSendMessages(this);
     return this;
   }
 
   /** BUS_<NAME> plus PutEvents on that bus. */
   bindBus(bus: IEventBus): this {
-    this.addEnvironment(envNameOf('BUS', busDeclaration.name), bus.eventBusName);
+    this.addBindingEnvironment({ bus: true }, { bus: () => bus.eventBusName });
     bus.grantPutEventsTo(this);
     return this;
   }
@@ -169,10 +156,15 @@ export class TelltaleFunction extends NodejsFunction {
   }
 
   /** STATE_MACHINE_<NAME> plus StartExecution on that state machine. */
-  bindStateMachine(name: string, stateMachine: IStateMachine): this {
-    this.addEnvironment(envNameOf('STATE_MACHINE', name), stateMachine.stateMachineArn);
+  bindStateMachine(name: WorkflowName, stateMachine: IStateMachine): this {
+    this.addBindingEnvironment({ stateMachines: { [name]: 'start' } }, { stateMachine: () => stateMachine.stateMachineArn });
     stateMachine.grantStartExecution(this);
     return this;
+  }
+
+  /** The variables that name a bound resource, from the declaration the local cloud uses too. */
+  private addBindingEnvironment(binds: Bindings, names: Partial<PhysicalNames>): void {
+    for (const [key, value] of Object.entries(bindingEnvironment(binds, names))) this.addEnvironment(key, value);
   }
 
   /** Walks a catalog entry's bindings (state machines come later: they are built from these functions). */
@@ -207,6 +199,7 @@ const bundleHashOf = (fn: FunctionDeclaration, nodeModules: readonly string[] | 
 };
 /** Bump when the bundling options above change, so old bundles in cdk.out are not reused. */
 const bundleFormatVersion = 1;
+
 
 const entries = <K extends string, V>(record: Partial<Record<K, V>> | undefined): [K, V][] =>
   Object.entries(record ?? {}).filter((e): e is [K, V] => e[1] !== undefined) as [K, V][];

@@ -13,7 +13,7 @@ const skab = readFileSync(new URL('../fixtures/data/skab-valve1-0.csv', import.m
 
 async function objectKeys(prefix: string): Promise<string[]> {
   const s3 = new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: local.cloud.names.bucket('datasets'), Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
@@ -66,7 +66,7 @@ describe('the dataset pipeline on the local cloud', () => {
       'datasets/plant-a/valve1-0/reports/validation.json',
     ]);
 
-    const processed = (await s3DatasetObjects().getText('datasets/plant-a/valve1-0/processed/data.csv'))!;
+    const processed = (await s3DatasetObjects(local.cloud.names.bucket('datasets')).getText('datasets/plant-a/valve1-0/processed/data.csv'))!;
     expect((dataset.rows as { processed: number }).processed).toBe(processed.trimEnd().split('\n').length - 1);
 
     const report = (await (await call('/data/quality-report?datasetId=valve1-0')).json()) as { summary: { rows: number } };
@@ -85,7 +85,7 @@ describe('the dataset pipeline on the local cloud', () => {
     const s3Event = (etag: string) => ({
       source: 'aws.s3',
       detailType: 'Object Created',
-      detail: { bucket: { name: process.env.BUCKET_DATASETS }, object: { key: created.rawKey, size: skab.length, etag } },
+      detail: { bucket: { name: local.cloud.names.bucket('datasets') }, object: { key: created.rawKey, size: skab.length, etag } },
     });
     const first = datasetExecutions('twice')[0];
     const etag = (JSON.parse(first.input) as { eTag: string }).eTag;
