@@ -6,7 +6,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -91,11 +91,21 @@ export class TelltaleFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // The AWS SDK v3 comes with the runtime: smaller bundles, faster synth. onnxruntime-node is
-        // a native addon of 288 MB (every platform); the models layer provides it (DESIGN.md section 1).
-        externalModules: ['@aws-sdk/*', 'onnxruntime-node'],
+        // Errors only: esbuild's per-bundle summary is 240 lines of `cdk synth` output.
+        logLevel: LogLevel.ERROR,
+        // The AWS SDK clients are bundled, at the versions the lock file pins and the tests run, not
+        // whichever the nodejs24.x runtime ships. onnxruntime-node is a native addon of 288 MB (every
+        // platform): the models layer provides it (DESIGN.md section 1), or nodeModules on LocalStack.
+        externalModules: ['onnxruntime-node'],
         nodeModules: props.nodeModules,
         environment: { ONNXRUNTIME_NODE_INSTALL: 'skip' },
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // onnxruntime-node installed as a node module carries every platform's binaries (292 MB,
+          // over Lambda's 250 MB unzipped): keep linux/x64, as the models layer does (layers/build.ts).
+          afterBundling: (_input, output) => (props.nodeModules?.includes('onnxruntime-node') ? [pruneOnnxRuntime(`${output}/node_modules/onnxruntime-node`)] : []),
+        },
         // Hash the sources instead of the bundle: when nothing changed, cdk.out already holds the
         // bundle and esbuild is not run again (each run costs a second or two through npx).
         assetHash: bundleHashOf(fn, props.nodeModules),
@@ -198,8 +208,11 @@ const bundleHashOf = (fn: FunctionDeclaration, nodeModules: readonly string[] | 
   return createHash('sha256').update(JSON.stringify([bundleFormatVersion, sourcesHash, fn.entry, fn.architecture, nodeModules ?? []])).digest('hex');
 };
 /** Bump when the bundling options above change, so old bundles in cdk.out are not reused. */
-const bundleFormatVersion = 1;
+const bundleFormatVersion = 2;
 
+/** A shell command that leaves only the linux/x64 binaries under onnxruntime-node's bin/napi-v<N>/. */
+const pruneOnnxRuntime = (dir: string): string =>
+  `find '${dir}/bin' -mindepth 2 -maxdepth 3 -type d ! -path '*/linux' ! -path '*/linux/x64' -prune -exec rm -rf {} +`;
 
 const entries = <K extends string, V>(record: Partial<Record<K, V>> | undefined): [K, V][] =>
   Object.entries(record ?? {}).filter((e): e is [K, V] => e[1] !== undefined) as [K, V][];
