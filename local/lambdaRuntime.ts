@@ -47,6 +47,18 @@ export function lambdaContext(spec: FunctionSpec, requestId: string = crypto.ran
   };
 }
 
+/**
+ * A function's error as Step Functions' LambdaInvoke reports it: `Error` is the errorType (the
+ * error's name) and `Cause` the runtime's JSON of errorType, errorMessage and trace. The local state
+ * machine takes the thrown error's name and message as Error and Cause.
+ */
+export function asLambdaInvokeFailure(error: unknown): Error {
+  const thrown = error instanceof Error ? error : new Error(String(error));
+  const failure = new Error(JSON.stringify({ errorType: thrown.name, errorMessage: thrown.message, trace: thrown.stack?.split('\n') ?? [] }));
+  failure.name = thrown.name;
+  return failure;
+}
+
 /** Calls a function in process with its timeout, as the Lambda runtime would. */
 export async function invokeFunction(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;

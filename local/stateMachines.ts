@@ -1,6 +1,6 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { workflows } from '../shared/catalog.js';
-import { invokeFunction, type LocalFunction } from './lambdaRuntime.js';
+import { asLambdaInvokeFailure, invokeFunction, type LocalFunction } from './lambdaRuntime.js';
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -50,7 +50,7 @@ export function localStateMachine(
     const lambdaInvoke = state.Resource?.startsWith('arn:aws:states:::lambda:invoke') ?? false;
     taskResourceLocalHandlers[stateName] = async (input) => {
       const payload = lambdaInvoke && input && typeof input === 'object' && !Array.isArray(input) && 'Payload' in input ? input.Payload : input;
-      const result = (await invokeFunction(fn, payload)) as JsonValue;
+      const result = (await invokeFunction(fn, payload).catch((error: unknown) => Promise.reject(lambdaInvoke ? asLambdaInvokeFailure(error) : error))) as JsonValue;
       return lambdaInvoke ? { Payload: result ?? null, StatusCode: 200 } : (result ?? null);
     };
   }
