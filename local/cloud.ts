@@ -82,7 +82,7 @@ let running = false;
 /**
  * What the process gives every function, as the Lambda runtime (or LocalStack) does on AWS: region,
  * credentials, endpoints, Powertools switches. What a function is told about itself and its
- * bindings is its own, set per function (localFunctionEnvironment).
+ * bindings is its own, set around its load and invocations (functionEnvironment, as the stack sets it).
  */
 function sharedEnvironment(endpoints: LocalCloud['endpoints'], credentials: { accessKeyId: string; secretAccessKey: string }, logLevel: string): Record<string, string> {
   return {
