@@ -72,6 +72,17 @@ export async function invokeFunction(fn: LocalFunction, event: unknown, requestI
   }
 }
 
+let loads: Promise<unknown> = Promise.resolve();
+/**
+ * Module loads one after the other: two imports in flight that share a module can evaluate each
+ * other's modules, in the other function's environment scope.
+ */
+function oneAtATime<T>(load: () => Promise<T>): Promise<T> {
+  const next = loads.then(load);
+  loads = next.catch(() => undefined);
+  return next;
+}
+
 export interface CatalogFunctionOptions {
   /** A function's own environment, as its stack deploys it; set around its load and each invocation. */
   environmentOf(declaration: FunctionDeclaration): Record<string, string>;
@@ -98,7 +109,7 @@ export function catalogFunctions(
       let loaded: LambdaHandler | undefined;
       let loading: Promise<LambdaHandler> | undefined;
       const load = () =>
-        (loading ??= withFunctionEnv(env, () => import(pathToFileURL(file).href)).then((module: { handler?: LambdaHandler }) => {
+        (loading ??= oneAtATime(() => withFunctionEnv(env, () => import(pathToFileURL(file).href))).then((module: { handler?: LambdaHandler }) => {
           if (typeof module.handler !== 'function') throw new Error(`${file} does not export a handler`);
           return (loaded = module.handler);
         }));

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FunctionDeclaration } from '../../../shared/catalog.js';
 import { catalogFunctions, invokeFunction } from '../../../local/lambdaRuntime.js';
@@ -29,4 +31,9 @@ describe('local functions in one process', () => {
     });
     expect(process.env.BUS_EVENTS).toBeUndefined();
   });
+
+  it('load in their own environment when loaded together and their modules share one with a top-level await', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/fixtures/functions/loadTogether.ts'], { cwd: process.cwd() });
+    expect(JSON.parse(stdout)).toEqual(['stageAtLoadA-stage', 'stageAtLoadB-stage']);
+  }, 20_000);
 });
