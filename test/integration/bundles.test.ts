@@ -9,7 +9,7 @@ import { useLocalCloud } from './localCloudFixture.js';
  * builds (minified, the AWS SDK inside, as deployed) with the environment its catalog entry binds.
  * Synthesized while the file is collected; bundles of unchanged sources are reused from cdk.out.
  */
-const bundles = new Map(synthesizeBundles('test-bundles-cloud').map((fn) => [fn.name, fn.bundle]));
+const bundles = new Map(synthesizeBundles().map((fn) => [fn.name, fn.bundle]));
 const local = useLocalCloud({ bundles });
 /** Each function's first call loads its whole bundle (the SDK included), as a cold start does: slower than the TypeScript entries. */
 const coldStarts = 60_000;

@@ -39,7 +39,7 @@ async function coldStart(fn: SynthesizedFunction): Promise<string | undefined> {
 describe('the bundles cdk synth builds', () => {
   let functions: SynthesizedFunction[];
   beforeAll(() => {
-    functions = synthesizeBundles('test-bundles');
+    functions = synthesizeBundles();
   }, 180_000);
 
   it('are one per catalog function', () => {

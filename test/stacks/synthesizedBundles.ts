@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { createTelltale } from '../../stacks/app.js';
@@ -27,6 +27,32 @@ const assetKeysOf = (value: unknown, into: Set<string>): Set<string> => {
   return into;
 };
 
+/** The one folder the bundle tests synthesize to, so a test run bundles once. */
+export const bundlesOutdir = 'test-bundles';
+
+/**
+ * Runs `work` while holding a lock folder: test files run in parallel processes, and two syntheses
+ * writing one cdk.out at once would stage the same assets over each other. A lock older than the
+ * slowest synthesis is taken to be left by a killed run.
+ */
+function exclusively<T>(lock: string, work: () => T): T {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock, { recursive: false });
+      break;
+    } catch {
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(sleeper, 0, 0, 200);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /**
  * Synthesizes Telltale as `cdk synth` does, esbuild bundles included, into `cdk.out/<name>` in the
  * repository: bundles import what they leave external (onnxruntime-node) from the repository's
@@ -34,8 +60,13 @@ const assetKeysOf = (value: unknown, into: Set<string>): Set<string> => {
  * hash is a hash of the sources), so only the first run pays for bundling. Asset folders of earlier
  * sources are removed.
  */
-export function synthesizeBundles(name: string, context: Record<string, unknown> = {}): SynthesizedFunction[] {
+export function synthesizeBundles(name: string = bundlesOutdir, context: Record<string, unknown> = {}): SynthesizedFunction[] {
   const outdir = join(repositoryRoot, 'cdk.out', name);
+  mkdirSync(outdir, { recursive: true });
+  return exclusively(`${outdir}.lock`, () => synthesizeInto(outdir, context));
+}
+
+function synthesizeInto(outdir: string, context: Record<string, unknown>): SynthesizedFunction[] {
   const app = new App({ context: { ...cdkJsonContext, ...context }, outdir, builtinCloudFormationValidation: false });
   createTelltale(app);
   const assembly = app.synth();
