@@ -204,7 +204,7 @@ export default async function httpBench(): Promise<BenchSection> {
       ),
     );
 
-    const costs = await getItemCosts(cloud.endpoints.dynamoDb, process.env.TABLE_SENSORS!);
+    const costs = await getItemCosts(cloud.endpoints.dynamoDb, cloud.names.table('sensors'));
 
     return {
       title: 'HTTP API on the embedded local cloud',

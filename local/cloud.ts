@@ -5,7 +5,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { catalog, workflows, type FunctionDeclaration } from '../shared/catalog.js';
 import { sagaDefinition } from '../shared/platform/saga.js';
 import { buildOpenApiDocument } from '../shared/http/openapi.js';
-import { envNameOf } from '../shared/platform/config.js';
+import { functionEnvironment, type EnvironmentSettings, type PhysicalNames } from '../shared/platform/functionEnvironment.js';
 import { buckets, bus as busDeclaration, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
 import { createApiGateway, type LocalPages } from './apiGateway.js';
 import { baselineModelsDir } from './baselineModels.js';
@@ -19,7 +19,7 @@ import { catalogFunctions, localRegion, type LocalFunction } from './lambdaRunti
 import { createMessagingEndpoint } from './messagingEndpoint.js';
 import { provisionResources } from './provision.js';
 import { QueueDispatcher, type DeadLetter } from './queueDispatcher.js';
-import { knownStateMachines, LocalStateMachines, stateMachineArn } from './stateMachines.js';
+import { LocalStateMachines, stateMachineArn } from './stateMachines.js';
 import { startDynamoDb, startS3, type EmbeddedService } from './storage.js';
 import { createTokenVerifier, generateSigningKeys, loadSigningKeys, mintToken, type SigningKeys, type TokenRequest } from './tokens.js';
 
@@ -58,12 +58,20 @@ export interface LocalCloudOptions {
   faultSeed?: number;
   /** Tell about handler errors, failed batches and failed events (default: stderr). */
   onProblem?: (message: string, error?: unknown) => void;
+  /**
+   * Run what ships: load each function from its synthesized bundle (catalog name -> the bundle's
+   * `index.mjs` under cdk.out), minified as deployed, instead of its TypeScript entry. Every catalog
+   * function must have one.
+   */
+  bundles?: ReadonlyMap<string, string>;
 }
 
 export interface LocalCloud {
   /** Base URL of the API, e.g. http://127.0.0.1:4000 (routes are under /api/v1). */
   url: string;
   endpoints: { dynamoDb: string; s3: string; messaging: string };
+  /** The physical names of tables, buckets, queues, the bus and state machines (functions get theirs in their environment). */
+  names: PhysicalNames;
   /** A token signed with the cloud's key; the defaults make it valid. */
   mintToken(request: TokenRequest): Promise<string>;
   functions: ReadonlyMap<string, LocalFunction & { declaration: FunctionDeclaration }>;
@@ -87,9 +95,13 @@ export interface LocalCloud {
 const physical = (name: string) => `telltale-local-${name}`;
 let running = false;
 
-/** The environment every catalog function expects, as the CDK sets it on AWS. */
-function functionEnvironment(endpoints: LocalCloud['endpoints'], credentials: { accessKeyId: string; secretAccessKey: string }, logLevel: string): Record<string, string> {
-  const env: Record<string, string> = {
+/**
+ * What the process gives every function, as the Lambda runtime (or LocalStack) does on AWS: region,
+ * credentials, endpoints, Powertools switches. What a function is told about itself and its
+ * bindings is its own, set around its load and invocations (functionEnvironment, as the stack sets it).
+ */
+function sharedEnvironment(endpoints: LocalCloud['endpoints'], credentials: { accessKeyId: string; secretAccessKey: string }, logLevel: string): Record<string, string> {
+  return {
     AWS_REGION: localRegion,
     AWS_DEFAULT_REGION: localRegion,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -100,7 +112,7 @@ function functionEnvironment(endpoints: LocalCloud['endpoints'], credentials: { 
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.messaging,
     AWS_ENDPOINT_URL_SFN: endpoints.messaging,
     S3_FORCE_PATH_STYLE: 'true',
-    STAGE: 'local',
+    // Powertools' logger is one per process here (shared/platform/observability.ts reads this at load).
     POWERTOOLS_SERVICE_NAME: 'telltale',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
@@ -108,13 +120,23 @@ function functionEnvironment(endpoints: LocalCloud['endpoints'], credentials: { 
     AWS_XRAY_MANUAL_MODE: 'true',
     POWERTOOLS_LOG_LEVEL: logLevel,
   };
-  for (const table of Object.values(tables)) env[envNameOf('TABLE', table.name)] = physical(table.name);
-  for (const bucket of Object.values(buckets)) env[envNameOf('BUCKET', bucket.name)] = physical(bucket.name);
-  for (const queue of Object.values(queueDeclarations)) env[envNameOf('QUEUE', queue.name)] = `${endpoints.messaging}/000000000000/${physical(queue.name)}`;
-  env[envNameOf('BUS', busDeclaration.name)] = physical(busDeclaration.name);
-  for (const name of knownStateMachines) env[envNameOf('STATE_MACHINE', name)] = stateMachineArn(name);
-  return env;
 }
+
+/** The local cloud's names of the resources, as the CDK's tokens name them on AWS. */
+const localNames = (endpoints: LocalCloud['endpoints']): PhysicalNames => ({
+  table: physical,
+  bucket: physical,
+  queue: (name) => `${endpoints.messaging}/000000000000/${physical(name)}`,
+  bus: () => physical(busDeclaration.name),
+  stateMachine: stateMachineArn,
+});
+
+/** What the stack tells every function about the deployment; the shell may set the version and the claim. */
+const localSettings: EnvironmentSettings = {
+  stage: 'local',
+  serviceVersion: process.env.SERVICE_VERSION ?? '0.1.0',
+  tenantClaim: process.env.TENANT_CLAIM ?? 'tenant',
+};
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
@@ -235,11 +257,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
     );
 
-    Object.assign(process.env, functionEnvironment(endpoints, credentials, options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'));
+    Object.assign(process.env, sharedEnvironment(endpoints, credentials, options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'));
     // The models layer's /opt/models on AWS (MODELS_DIR of the functions that use the layer).
-    process.env.MODELS_DIR = options.modelsDir ?? (await baselineModelsDir());
+    const modelsDir = options.modelsDir ?? (await baselineModelsDir());
     // Only now: handlers read their configuration when they load (on first use, or here with preload).
-    const functions = catalogFunctions(catalog, repositoryRoot);
+    const names = localNames(endpoints);
+    const bundles = options.bundles;
+    const unbundled = catalog.filter((declaration) => bundles && !bundles.has(declaration.name)).map((d) => d.name);
+    if (unbundled.length > 0) throw new Error(`No bundle given for ${unbundled.join(', ')}`);
+    const functions = catalogFunctions(catalog, repositoryRoot, {
+      environmentOf: (declaration) => ({ ...functionEnvironment(declaration, localSettings, names), ...(declaration.usesModelsLayer ? { MODELS_DIR: modelsDir } : {}) }),
+      ...(bundles ? { moduleOf: (declaration) => bundles.get(declaration.name)! } : {}),
+    });
     for (const fn of functions.values()) fn.handler = withFunctionFaults(fn, faults);
     if (options.preload) {
       await Promise.all([...functions.values()].map((fn) => fn.load().catch((error: unknown) => report(`function ${fn.declaration.name} failed to load; its invocations fail`, error))));
@@ -313,6 +342,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return {
       url,
       endpoints,
+      names,
       mintToken: (request) => mintToken(keys, request),
       functions,
       stateMachines,

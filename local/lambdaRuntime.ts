@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { FunctionDeclaration } from '../shared/catalog.js';
+import { withFunctionEnv } from '../shared/platform/config.js';
 
 /** A Lambda handler as the runtime calls it. */
 export type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
@@ -46,6 +47,18 @@ export function lambdaContext(spec: FunctionSpec, requestId: string = crypto.ran
   };
 }
 
+/**
+ * A function's error as Step Functions' LambdaInvoke reports it: `Error` is the errorType (the
+ * error's name) and `Cause` the runtime's JSON of errorType, errorMessage and trace. The local state
+ * machine takes the thrown error's name and message as Error and Cause.
+ */
+export function asLambdaInvokeFailure(error: unknown): Error {
+  const thrown = error instanceof Error ? error : new Error(String(error));
+  const failure = new Error(JSON.stringify({ errorType: thrown.name, errorMessage: thrown.message, trace: thrown.stack?.split('\n') ?? [] }));
+  failure.name = thrown.name;
+  return failure;
+}
+
 /** Calls a function in process with its timeout, as the Lambda runtime would. */
 export async function invokeFunction(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
@@ -59,23 +72,48 @@ export async function invokeFunction(fn: LocalFunction, event: unknown, requestI
   }
 }
 
+let loads: Promise<unknown> = Promise.resolve();
 /**
- * The catalog's functions, each loaded from its entry file on its first invocation, as a Lambda
- * cold start would: handlers read their configuration at load, so the environment must be set
- * first. A function whose module fails to load fails every invocation, like a broken deployment,
- * without taking the others down.
+ * Module loads one after the other: two imports in flight that share a module can evaluate each
+ * other's modules, in the other function's environment scope.
  */
-export function catalogFunctions(declarations: readonly FunctionDeclaration[], root: string): Map<string, LocalFunction & { declaration: FunctionDeclaration; load(): Promise<void> }> {
+function oneAtATime<T>(load: () => Promise<T>): Promise<T> {
+  const next = loads.then(load);
+  loads = next.catch(() => undefined);
+  return next;
+}
+
+export interface CatalogFunctionOptions {
+  /** A function's own environment, as its stack deploys it; set around its load and each invocation. */
+  environmentOf(declaration: FunctionDeclaration): Record<string, string>;
+  /** The module a function is loaded from: its synthesized bundle. Default: its TypeScript entry. */
+  moduleOf?(declaration: FunctionDeclaration): string;
+}
+
+/**
+ * The catalog's functions, each loaded on its first invocation, as a Lambda cold start would:
+ * handlers read their configuration at load, so each loads and runs inside its own environment
+ * (shared/platform/config.ts): a variable its catalog entry does not bind is unset, as on AWS. A
+ * function whose module fails to load fails every invocation, like a broken deployment, without
+ * taking the others down.
+ */
+export function catalogFunctions(
+  declarations: readonly FunctionDeclaration[],
+  root: string,
+  options: CatalogFunctionOptions,
+): Map<string, LocalFunction & { declaration: FunctionDeclaration; load(): Promise<void> }> {
   return new Map(
     declarations.map((declaration) => {
+      const env = options.environmentOf(declaration);
+      const file = options.moduleOf?.(declaration) ?? path.join(root, declaration.entry);
       let loaded: LambdaHandler | undefined;
       let loading: Promise<LambdaHandler> | undefined;
       const load = () =>
-        (loading ??= import(pathToFileURL(path.join(root, declaration.entry)).href).then((module: { handler?: LambdaHandler }) => {
-          if (typeof module.handler !== 'function') throw new Error(`${declaration.entry} does not export a handler`);
+        (loading ??= oneAtATime(() => withFunctionEnv(env, () => import(pathToFileURL(file).href))).then((module: { handler?: LambdaHandler }) => {
+          if (typeof module.handler !== 'function') throw new Error(`${file} does not export a handler`);
           return (loaded = module.handler);
         }));
-      const handler: LambdaHandler = async (event, context) => (loaded ?? (await load()))(event, context);
+      const handler: LambdaHandler = (event, context) => withFunctionEnv(env, async () => (loaded ?? (await load()))(event, context));
       return [declaration.name, { spec: declaration, handler, declaration, load: async () => void (await load()) }] as const;
     }),
   );

@@ -1,6 +1,6 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { workflows } from '../shared/catalog.js';
-import { invokeFunction, type LocalFunction } from './lambdaRuntime.js';
+import { asLambdaInvokeFailure, invokeFunction, type LocalFunction } from './lambdaRuntime.js';
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -29,16 +29,6 @@ const functionNameOf = (value: unknown): string | undefined =>
   typeof value === 'string' ? (value.match(/^\$\{(\w+)\}$/)?.[1] ?? value.match(/:function:([^:]+)/)?.[1] ?? value) : undefined;
 
 /**
- * A function's error as the Lambda integration hands it to Step Functions: `Error` is the error's
- * name, `Cause` the Lambda error document (errorType, errorMessage, trace) as a JSON string.
- * aws-local-stepfunctions takes a caught error's `Cause` from its message.
- */
-function asLambdaError(error: unknown): never {
-  const { name = 'Error', message = String(error), stack = '' } = error as { name?: string; message?: string; stack?: string };
-  throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message, trace: stack.split('\n') })), { name });
-}
-
-/**
  * Runs an ASL definition in process with aws-local-stepfunctions, mapping each Task state to a
  * catalog function: by `taskFunctions[stateName]` when given, else by the function named in the
  * state's `Parameters.FunctionName` (or a Lambda ARN in `Resource`), else a function named like
@@ -61,7 +51,7 @@ export function localStateMachine(
     const lambdaInvoke = state.Resource?.startsWith('arn:aws:states:::lambda:invoke') ?? false;
     taskResourceLocalHandlers[stateName] = async (input) => {
       const payload = lambdaInvoke && input && typeof input === 'object' && !Array.isArray(input) && 'Payload' in input ? input.Payload : input;
-      const result = (await invokeFunction(fn, payload).catch(asLambdaError)) as JsonValue;
+      const result = (await invokeFunction(fn, payload).catch((error: unknown) => Promise.reject(lambdaInvoke ? asLambdaInvokeFailure(error) : error))) as JsonValue;
       return lambdaInvoke ? { Payload: result ?? null, StatusCode: 200 } : (result ?? null);
     };
   }

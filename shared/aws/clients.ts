@@ -32,3 +32,17 @@ export function once<T>(create: () => T): () => T {
   return () => (value ??= create());
 }
 
+/**
+ * An adapter created on its first use: a function that loads a shared set of adapters starts without
+ * the bindings of those it never calls (reading an unbound name throws), as on Lambda.
+ */
+export function lazy<T extends object>(create: () => T): T {
+  const adapter = once(create);
+  return new Proxy({} as T, {
+    get: (_, key) => {
+      const value: unknown = Reflect.get(adapter(), key);
+      return typeof value === 'function' ? value.bind(adapter()) : value;
+    },
+  });
+}
+

@@ -1,20 +1,18 @@
 import type { PipelineDeps } from '../data/pipeline/stages.js';
-import type { SensorRepository } from '../sensors/sensorRepository.js';
+import { lazy } from './clients.js';
 import { s3DatasetObjects } from './datasetObjects.js';
 import { dynamoDatasetRepository } from './datasetRepository.js';
 import { eventBusPublisher } from './eventBus.js';
 import { dynamoSensorRepository } from './sensorRepository.js';
 
 /**
- * The adapters every dataset pipeline step uses, created once per container. The sensor registry
- * is opened on first use: only the steps that read it (Plan, Validate) are bound to its table.
+ * The adapters of the dataset pipeline steps, each created on first use: the catalog binds each step
+ * only what it touches (no bus for Validate, no table for a chunk, no bucket for Publish), so
+ * creating them all at load would fail the steps at cold start.
  */
-export const pipelineDeps = (): PipelineDeps => {
-  let sensors: SensorRepository | undefined;
-  return {
-    datasets: dynamoDatasetRepository(),
-    objects: s3DatasetObjects(),
-    events: eventBusPublisher(),
-    sensors: { get: (tenant, id) => (sensors ??= dynamoSensorRepository()).get(tenant, id) },
-  };
-};
+export const pipelineDeps = (): PipelineDeps => ({
+  datasets: lazy(() => dynamoDatasetRepository()),
+  objects: lazy(() => s3DatasetObjects()),
+  events: lazy(() => eventBusPublisher()),
+  sensors: lazy(() => dynamoSensorRepository()),
+});

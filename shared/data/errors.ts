@@ -48,6 +48,7 @@ export type FatalIssue = z.infer<typeof FatalIssue>;
 
 /** The data cannot be used as given (422): the issues say why, line by line where they can. */
 export class DataValidationError extends TelltaleError {
+  override readonly name = 'DataValidationError';
   readonly status = 422;
   readonly type = 'data-invalid';
   readonly title = 'The data cannot be processed';

@@ -6,16 +6,16 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Access, Bindings, FunctionDeclaration, ObjectAccess, ObjectGrant, Probe } from '../../shared/catalog.js';
-import { envNameOf } from '../../shared/platform/config.js';
-import { bus as busDeclaration, tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
+import type { Access, Bindings, FunctionDeclaration, ObjectAccess, ObjectGrant, Probe, WorkflowName } from '../../shared/catalog.js';
+import { bindingEnvironment, settingsEnvironment, type EnvironmentSettings, type PhysicalNames } from '../../shared/platform/functionEnvironment.js';
+import { tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
 
 /** The stateful resources a function can be bound to, as the data stack exposes them. */
 export interface TelltaleResources {
@@ -26,15 +26,9 @@ export interface TelltaleResources {
 }
 
 /** Settings every function of a deployment shares. */
-export interface FunctionSettings {
-  stage: string;
-  serviceVersion: string;
-  /** Name of the JWT claim that carries the tenant. */
-  tenantClaim: string;
+export interface FunctionSettings extends EnvironmentSettings {
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
-  /** Extra environment for every function (e.g. CORS_ORIGINS). */
-  environment?: Record<string, string>;
 }
 
 export interface TelltaleFunctionProps extends FunctionSettings {
@@ -96,15 +90,8 @@ export class TelltaleFunction extends NodejsFunction {
       tracing: Tracing.DISABLED,
       logGroup,
       role,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: `telltale-${fn.context}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Telltale',
-        SERVICE_VERSION: props.serviceVersion,
-        STAGE: props.stage,
-        TENANT_CLAIM: props.tenantClaim,
-        ...props.environment,
-      },
+      // The same declaration gives the local cloud's functions their environment (bindings: bind*() below).
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...settingsEnvironment(fn, props) },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',
@@ -114,11 +101,21 @@ export class TelltaleFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // The AWS SDK v3 comes with the runtime: smaller bundles, faster synth. onnxruntime-node is
-        // a native addon of 288 MB (every platform); the models layer provides it (DESIGN.md section 1).
-        externalModules: ['@aws-sdk/*', 'onnxruntime-node'],
+        // Errors only: esbuild's per-bundle summary is 240 lines of `cdk synth` output.
+        logLevel: LogLevel.ERROR,
+        // The AWS SDK clients are bundled, at the versions the lock file pins and the tests run, not
+        // whichever the nodejs24.x runtime ships. onnxruntime-node is a native addon of 288 MB (every
+        // platform): the models layer provides it (DESIGN.md section 1), or nodeModules on LocalStack.
+        externalModules: ['onnxruntime-node'],
         nodeModules: props.nodeModules,
         environment: { ONNXRUNTIME_NODE_INSTALL: 'skip' },
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // onnxruntime-node installed as a node module carries every platform's binaries (292 MB,
+          // over Lambda's 250 MB unzipped): keep linux/x64, as the models layer does (layers/build.ts).
+          afterBundling: (_input, output) => (props.nodeModules?.includes('onnxruntime-node') ? [pruneOnnxRuntime(`${output}/node_modules/onnxruntime-node`)] : []),
+        },
         // Hash the sources instead of the bundle: when nothing changed, cdk.out already holds the
         // bundle and esbuild is not run again (each run costs a second or two through npx).
         assetHash: bundleHashOf(fn, props.nodeModules),
@@ -132,7 +129,7 @@ export class TelltaleFunction extends NodejsFunction {
 
   /** TABLE_<NAME> plus the item actions of `access` on the table and its declared indexes only; a probe may only describe it. */
   bindTable(name: TableName, table: ITable, access: Access | Probe): this {
-    this.addEnvironment(envNameOf('TABLE', name), table.tableName);
+    this.addBindingEnvironment({ tables: { [name]: access } }, { table: () => table.tableName });
     if (access === 'probe') {
       this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [table.tableArn] }));
       return this;
@@ -149,7 +146,7 @@ export class TelltaleFunction extends NodejsFunction {
    * a probe gets ListBucket alone, which is what HeadBucket needs.
    */
   bindBucket(name: BucketName, bucket: IBucket, access: Access | Probe | readonly ObjectGrant[]): this {
-    this.addEnvironment(envNameOf('BUCKET', name), bucket.bucketName);
+    this.addBindingEnvironment({ buckets: { [name]: access } }, { bucket: () => bucket.bucketName });
     const grants = access === 'probe' ? [] : typeof access === 'string' ? wholeBucket[access] : access;
     for (const grant of grants) {
       const resources = grant.prefixes.map((prefix) => bucket.arnForObjects(prefix));
@@ -169,14 +166,14 @@ export class TelltaleFunction extends NodejsFunction {
 
   /** QUEUE_<NAME> plus SendMessage on that queue. */
   bindQueue(name: QueueName, queue: IQueue): this {
-    this.addEnvironment(envNameOf('QUEUE', name), queue.queueUrl);
+    this.addBindingEnvironment({ queues: { [name]: 'send' } }, { queue: () => queue.queueUrl });
     queue.grantSendMessages(this);
     return this;
   }
 
   /** BUS_<NAME> plus PutEvents on that bus. */
   bindBus(bus: IEventBus): this {
-    this.addEnvironment(envNameOf('BUS', busDeclaration.name), bus.eventBusName);
+    this.addBindingEnvironment({ bus: true }, { bus: () => bus.eventBusName });
     bus.grantPutEventsTo(this);
     return this;
   }
@@ -187,10 +184,15 @@ export class TelltaleFunction extends NodejsFunction {
   }
 
   /** STATE_MACHINE_<NAME> plus StartExecution on that state machine. */
-  bindStateMachine(name: string, stateMachine: IStateMachine): this {
-    this.addEnvironment(envNameOf('STATE_MACHINE', name), stateMachine.stateMachineArn);
+  bindStateMachine(name: WorkflowName, stateMachine: IStateMachine): this {
+    this.addBindingEnvironment({ stateMachines: { [name]: 'start' } }, { stateMachine: () => stateMachine.stateMachineArn });
     stateMachine.grantStartExecution(this);
     return this;
+  }
+
+  /** The variables that name a bound resource, from the declaration the local cloud uses too. */
+  private addBindingEnvironment(binds: Bindings, names: Partial<PhysicalNames>): void {
+    for (const [key, value] of Object.entries(bindingEnvironment(binds, names))) this.addEnvironment(key, value);
   }
 
   /** Walks a catalog entry's bindings (state machines come later: they are built from these functions). */
@@ -238,7 +240,11 @@ const bundleHashOf = (fn: FunctionDeclaration, nodeModules: readonly string[] | 
   return createHash('sha256').update(JSON.stringify([bundleFormatVersion, sourcesHash, fn.entry, fn.architecture, nodeModules ?? []])).digest('hex');
 };
 /** Bump when the bundling options above change, so old bundles in cdk.out are not reused. */
-const bundleFormatVersion = 1;
+const bundleFormatVersion = 2;
+
+/** A shell command that leaves only the linux/x64 binaries under onnxruntime-node's bin/napi-v<N>/. */
+const pruneOnnxRuntime = (dir: string): string =>
+  `find '${dir}/bin' -mindepth 2 -maxdepth 3 -type d ! -path '*/linux' ! -path '*/linux/x64' -prune -exec rm -rf {} +`;
 
 const entries = <K extends string, V>(record: Partial<Record<K, V>> | undefined): [K, V][] =>
   Object.entries(record ?? {}).filter((e): e is [K, V] => e[1] !== undefined) as [K, V][];

@@ -55,7 +55,7 @@ function generated(rows: number, badTimestampEvery = 0): string {
 
 async function objectKeys(prefix: string): Promise<string[]> {
   const s3 = new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: local.cloud.names.bucket('datasets'), Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
@@ -92,7 +92,7 @@ describe('large files through the Distributed Map', () => {
     expect(plan.chunked).toBe(true);
     expect(plan.chunks.length).toBeGreaterThanOrEqual(6);
 
-    const objects = s3DatasetObjects();
+    const objects = s3DatasetObjects(local.cloud.names.bucket('datasets'));
     const root = outputsOf(dataset, 'big-a', 'split');
     expect(await objectKeys('datasets/big-a/split/')).toEqual([
       'datasets/big-a/split/raw/data.csv',
@@ -126,7 +126,7 @@ describe('large files through the Distributed Map', () => {
     expect(whole.outOfOrderRows).toBeGreaterThan(10);
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
     expect(planOf('shuffled')!.chunked).toBe(true);
-    const objects = s3DatasetObjects();
+    const objects = s3DatasetObjects(local.cloud.names.bucket('datasets'));
     expect(await objects.getText(`${outputsOf(dataset, 'big-d', 'shuffled')}/processed/data.csv`)).toBe(await processedWhole(text, false));
     expect(await objectKeys('work/big-d/shuffled/')).toEqual([]);
   });
@@ -146,7 +146,7 @@ describe('large files through the Distributed Map', () => {
     const steps = (execution?.output as { steps: { Plan: { output: { chunked: boolean } }; Validate: { output: { wholeFile?: boolean } } } }).steps;
     expect(steps.Plan.output.chunked).toBe(true);
     expect(steps.Validate.output.wholeFile).toBe(true);
-    const objects = s3DatasetObjects();
+    const objects = s3DatasetObjects(local.cloud.names.bucket('datasets'));
     expect(JSON.parse((await objects.getText(`${outputsOf(dataset, 'big-e', 'notes')}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
     expect(await objects.getText(`${outputsOf(dataset, 'big-e', 'notes')}/processed/data.csv`)).toBe(await processedWhole(text, true));
     expect(await objectKeys('work/big-e/notes/')).toEqual([]);
@@ -176,7 +176,7 @@ describe('large files through the Distributed Map', () => {
     const whole = await validateDataset(sourceFromText(text.toString('utf8')), { schema });
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
     expect(planOf('halo-notes')!.chunked).toBe(true);
-    expect(await s3DatasetObjects().getText(`${outputsOf(dataset, 'big-f', 'halo-notes')}/processed/data.csv`)).toBe(await processedWhole(text.toString('utf8'), true));
+    expect(await s3DatasetObjects(local.cloud.names.bucket('datasets')).getText(`${outputsOf(dataset, 'big-f', 'halo-notes')}/processed/data.csv`)).toBe(await processedWhole(text.toString('utf8'), true));
     expect(await objectKeys('work/big-f/halo-notes/')).toEqual([]);
   });
 
@@ -194,7 +194,7 @@ describe('large files through the Distributed Map', () => {
     const ranged = { ...schema, sensorColumns: [dataset.schema.sensorColumns[0], ...schema.sensorColumns.slice(1)] };
     const direct = (await profileDataset(sourceFromText(text), { schema: ranged, datasetId: 'ranged' })).findings.find((f) => f.check === 'out-of-range');
     expect(direct?.count).toBeGreaterThan(0);
-    const merged = JSON.parse((await s3DatasetObjects().getText(`${outputsOf(dataset, 'big-g', 'ranged')}/reports/quality.json`))!) as Awaited<ReturnType<typeof profileDataset>>;
+    const merged = JSON.parse((await s3DatasetObjects(local.cloud.names.bucket('datasets')).getText(`${outputsOf(dataset, 'big-g', 'ranged')}/reports/quality.json`))!) as Awaited<ReturnType<typeof profileDataset>>;
     expect(merged.findings.find((f) => f.check === 'out-of-range')).toMatchObject({ column: 's1', count: direct!.count });
   });
 
@@ -212,7 +212,7 @@ describe('large files through the Distributed Map', () => {
     expect(whole.valid).toBe(true);
     expect(dataset).toMatchObject({ status: 'READY', rows: { raw: whole.counts.rows, valid: whole.counts.validRows } });
     expect(planOf('lines')!.chunked).toBe(true);
-    const objects = s3DatasetObjects();
+    const objects = s3DatasetObjects(local.cloud.names.bucket('datasets'));
     expect(JSON.parse((await objects.getText(`${outputsOf(dataset, 'big-h', 'lines')}/reports/validation.json`))!)).toEqual(JSON.parse(JSON.stringify(whole)));
     expect(await objects.getText(`${outputsOf(dataset, 'big-h', 'lines')}/processed/data.csv`)).toBe(await processedWhole(text, whole.outOfOrderRows === 0));
   });
@@ -303,7 +303,7 @@ describe('large files through the Distributed Map', () => {
   });
 
   it('joins parts of 5 MiB and more inside S3 (UploadPartCopy), and smaller ones by streaming', async () => {
-    const objects = s3DatasetObjects();
+    const objects = s3DatasetObjects(local.cloud.names.bucket('datasets'));
     const big = (c: string) => c.repeat(5 * 1024 * 1024 + 17);
     await objects.put('scratch/a', big('a'), 'text/plain');
     await objects.put('scratch/b', big('b'), 'text/plain');

@@ -10,7 +10,7 @@ const skabBytes = Buffer.byteLength(skab);
 
 const s3 = () => new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 async function objectKeys(prefix: string): Promise<string[]> {
-  const out = await s3().send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
+  const out = await s3().send(new ListObjectsV2Command({ Bucket: local.cloud.names.bucket('datasets'), Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 const runsOf = (datasetId: string) =>
@@ -87,7 +87,7 @@ describe('DELETE /datasets/{id}', () => {
     expect(await local.settled(call, '/datasets/gone')).toMatchObject({ status: 'READY' });
     await local.settled(call, '/datasets/gone-not');
     // What a run stopped by hand leaves in its scratch space.
-    await s3().send(new PutObjectCommand({ Bucket: process.env.BUCKET_DATASETS, Key: 'work/del-a/gone/run-1/chunk-00000.csv', Body: 'x' }));
+    await s3().send(new PutObjectCommand({ Bucket: local.cloud.names.bucket('datasets'), Key: 'work/del-a/gone/run-1/chunk-00000.csv', Body: 'x' }));
     expect((await objectKeys('datasets/del-a/gone/')).length).toBeGreaterThan(1);
 
     const other = await local.client('del-b');
@@ -138,7 +138,7 @@ describe('an inline register retried', () => {
     // The state a 503 on the first attempt's PUT leaves: the record, no file.
     await call('/datasets', { method: 'POST', body: JSON.stringify({ ...body, id: 'lost' }) });
     await local.settled(call, '/datasets/lost');
-    await s3().send(new DeleteObjectCommand({ Bucket: process.env.BUCKET_DATASETS, Key: 'datasets/retry-a/lost/raw/v.csv' }));
+    await s3().send(new DeleteObjectCommand({ Bucket: local.cloud.names.bucket('datasets'), Key: 'datasets/retry-a/lost/raw/v.csv' }));
     const completed = await call('/datasets', { method: 'POST', body: JSON.stringify({ ...body, id: 'lost' }) });
     expect(completed.status).toBe(200);
     expect(await objectKeys('datasets/retry-a/lost/raw/')).toEqual(['datasets/retry-a/lost/raw/v.csv']);

@@ -17,13 +17,13 @@ const skab = readFileSync(new URL('../fixtures/data/skab-valve1-0.csv', import.m
 const s3 = () => new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 
 async function objectKeys(prefix: string): Promise<string[]> {
-  const out = await s3().send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
+  const out = await s3().send(new ListObjectsV2Command({ Bucket: local.cloud.names.bucket('datasets'), Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
 /** An upload of the dataset's raw file, as a client's PUT to the presigned URL makes it. */
 async function upload(rawKey: string, body: string): Promise<void> {
-  await s3().send(new PutObjectCommand({ Bucket: process.env.BUCKET_DATASETS, Key: rawKey, Body: body }));
+  await s3().send(new PutObjectCommand({ Bucket: local.cloud.names.bucket('datasets'), Key: rawKey, Body: body }));
 }
 
 /** The pipeline as declared, with the function of `step` replaced. */
@@ -98,7 +98,7 @@ describe('the dataset pipeline on the local cloud', () => {
       `${run}/schema.json`,
     ]);
 
-    const processed = (await s3DatasetObjects().getText(`${run}/processed/data.csv`))!;
+    const processed = (await s3DatasetObjects(local.cloud.names.bucket('datasets')).getText(`${run}/processed/data.csv`))!;
     expect((dataset.rows as { processed: number }).processed).toBe(processed.trimEnd().split('\n').length - 1);
 
     const report = (await (await call('/data/quality-report?datasetId=valve1-0')).json()) as { summary: { rows: number } };
@@ -117,7 +117,7 @@ describe('the dataset pipeline on the local cloud', () => {
     const s3Event = (etag: string, versionId: string) => ({
       source: 'aws.s3',
       detailType: 'Object Created',
-      detail: { bucket: { name: process.env.BUCKET_DATASETS }, object: { key: created.rawKey, size: skab.length, etag, 'version-id': versionId } },
+      detail: { bucket: { name: local.cloud.names.bucket('datasets') }, object: { key: created.rawKey, size: skab.length, etag, 'version-id': versionId } },
     });
     const first = JSON.parse(datasetExecutions('twice')[0].input) as { eTag: string; versionId: string };
     local.cloud.bus.put(s3Event(first.eTag, first.versionId)); // the same object, redelivered

@@ -31,7 +31,7 @@ async function uploadUnder(call: ApiCall, id: string, faults: string) {
 
 async function objectKeys(prefix: string): Promise<string[]> {
   const s3 = new S3Client({ region: 'us-east-1', endpoint: local.cloud.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: process.env.BUCKET_DATASETS, Prefix: prefix }));
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: local.cloud.names.bucket('datasets'), Prefix: prefix }));
   s3.destroy();
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }

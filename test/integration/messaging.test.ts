@@ -43,7 +43,7 @@ beforeAll(() => {
   local.cloud.bus.addRule({ name: 'testRule', detailTypes: ['test.happened', 'Object Created'], fn: target.fn });
 
   sqs = new SQSClient({ region: 'us-east-1', credentials, endpoint: local.cloud.endpoints.messaging });
-  queueUrl = process.env.QUEUE_INGEST!;
+  queueUrl = local.cloud.names.queue('ingest');
 });
 
 describe('SQS over the wire into queue-triggered functions', () => {
@@ -98,9 +98,9 @@ describe('EventBridge PutEvents and S3 object events', () => {
     const result = await client.send(
       new PutEventsCommand({
         Entries: [
-          { EventBusName: process.env.BUS_EVENTS, Source: 'telltale', DetailType: 'test.happened', Detail: JSON.stringify({ n: 1 }) },
-          { EventBusName: process.env.BUS_EVENTS, Source: 'telltale', DetailType: 'nobody.listens', Detail: JSON.stringify({ n: 2 }) },
-          { EventBusName: process.env.BUS_EVENTS, Source: 'telltale', DetailType: 'test.happened', Detail: 'not json' },
+          { EventBusName: local.cloud.names.bus(), Source: 'telltale', DetailType: 'test.happened', Detail: JSON.stringify({ n: 1 }) },
+          { EventBusName: local.cloud.names.bus(), Source: 'telltale', DetailType: 'nobody.listens', Detail: JSON.stringify({ n: 2 }) },
+          { EventBusName: local.cloud.names.bus(), Source: 'telltale', DetailType: 'test.happened', Detail: 'not json' },
         ],
       }),
     );
@@ -115,7 +115,7 @@ describe('EventBridge PutEvents and S3 object events', () => {
   it('a failing target is retried twice, then recorded as a failed event', async () => {
     const client = new EventBridgeClient({ region: 'us-east-1', credentials, endpoint: local.cloud.endpoints.messaging });
     const before = busEvents.length;
-    await client.send(new PutEventsCommand({ Entries: [{ EventBusName: process.env.BUS_EVENTS, Source: 'telltale', DetailType: 'test.happened', Detail: JSON.stringify({ fail: true }) }] }));
+    await client.send(new PutEventsCommand({ Entries: [{ EventBusName: local.cloud.names.bus(), Source: 'telltale', DetailType: 'test.happened', Detail: JSON.stringify({ fail: true }) }] }));
     await local.cloud.drain(5_000);
     expect(busEvents.length - before).toBe(3);
     expect(local.cloud.failedEvents()).toEqual([expect.objectContaining({ rule: 'testRule', error: expect.stringMatching(/target failed/) })]);
@@ -123,8 +123,8 @@ describe('EventBridge PutEvents and S3 object events', () => {
 
   it('an object put in an EventBridge-enabled bucket becomes an "Object Created" event', async () => {
     const s3 = new S3Client({ region: 'us-east-1', credentials, endpoint: local.cloud.endpoints.s3, forcePathStyle: true });
-    await s3.send(new PutObjectCommand({ Bucket: process.env.BUCKET_DATASETS, Key: 'datasets/acme/ds-1/raw/data.csv', Body: 'ts,value\n1,2\n' }));
-    await s3.send(new PutObjectCommand({ Bucket: process.env.BUCKET_MODELS, Key: 'models/m.onnx', Body: 'x' }));
+    await s3.send(new PutObjectCommand({ Bucket: local.cloud.names.bucket('datasets'), Key: 'datasets/acme/ds-1/raw/data.csv', Body: 'ts,value\n1,2\n' }));
+    await s3.send(new PutObjectCommand({ Bucket: local.cloud.names.bucket('models'), Key: 'models/m.onnx', Body: 'x' }));
     await local.cloud.drain(5_000);
     const s3Events = busEvents.filter((e) => e.source === 'aws.s3');
     expect(s3Events).toHaveLength(1);
@@ -145,11 +145,11 @@ describe('Step Functions StartExecution', () => {
       { functions: new Map([['validateStep', step.fn]]) },
     );
     const sfn = new SFNClient({ region: 'us-east-1', credentials, endpoint: local.cloud.endpoints.messaging });
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.STATE_MACHINE_DATASET_PIPELINE, name: 'run-1', input: JSON.stringify({ datasetId: 'ds-1' }) }));
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: local.cloud.names.stateMachine('datasetPipeline'), name: 'run-1', input: JSON.stringify({ datasetId: 'ds-1' }) }));
     await local.cloud.drain(5_000);
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output!)).toEqual({ datasetId: 'ds-1', validated: true });
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.STATE_MACHINE_DATASET_PIPELINE, name: 'run-1', input: '{}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: local.cloud.names.stateMachine('datasetPipeline'), name: 'run-1', input: '{}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
   });
 });

@@ -7,7 +7,7 @@ import type { IConstruct } from 'constructs';
 import { createTelltale } from '../../stacks/app.js';
 
 /** The feature flags `cdk synth` runs with, so the tests build what the CLI builds. */
-const cdkJsonContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+export const cdkJsonContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 
 /**
  * Builds the whole Telltale app as `cdk synth` does, minus esbuild bundling and the built-in

@@ -13,55 +13,63 @@ export type MlInputErrorCode =
   | 'shape_mismatch';
 
 export class MlInputError extends Error {
+  // A literal, not `new.target.name`: the minifier renames classes in the bundles.
+  override readonly name: string = 'MlInputError';
   readonly code: MlInputErrorCode;
   /** Machine-readable detail for the problem document (index, length needed, parameter name...). */
   readonly detail: Readonly<Record<string, string | number>>;
 
   constructor(code: MlInputErrorCode, message: string, detail: Record<string, string | number> = {}) {
     super(message);
-    this.name = new.target.name;
     this.code = code;
     this.detail = detail;
   }
 }
 
 export class NonFiniteValueError extends MlInputError {
+  override readonly name = 'NonFiniteValueError';
   constructor(what: string, index: number, value: number) {
     super('non_finite_value', `${what} must be finite numbers, but element ${index} is ${String(value)}`, { index, value: String(value) });
   }
 }
 
 export class SeriesTooShortError extends MlInputError {
+  override readonly name = 'SeriesTooShortError';
   constructor(what: string, length: number, needed: number, why: string) {
     super('series_too_short', `${what} has ${length} points, at least ${needed} are needed ${why}`, { length, needed });
   }
 }
 
 export class ConstantSeriesError extends MlInputError {
+  override readonly name = 'ConstantSeriesError';
   constructor(what: string, why: string) {
     super('constant_series', `${what} is constant: ${why}`);
   }
 }
 
 export class InvalidParameterError extends MlInputError {
+  override readonly name = 'InvalidParameterError';
   constructor(parameter: string, problem: string) {
     super('invalid_parameter', `parameter ${parameter} ${problem}`, { parameter });
   }
 }
 
 export class InvalidStateError extends MlInputError {
+  override readonly name = 'InvalidStateError';
   constructor(problem: string) {
     super('invalid_state', `stored detector state cannot be restored: ${problem}`);
   }
 }
 
 export class MissingFeatureError extends MlInputError {
+  override readonly name = 'MissingFeatureError';
   constructor(feature: string) {
     super('missing_feature', `feature "${feature}" of the reference is missing from the current data`, { feature });
   }
 }
 
 export class ShapeMismatchError extends MlInputError {
+  override readonly name = 'ShapeMismatchError';
   constructor(problem: string, detail: Record<string, string | number> = {}) {
     super('shape_mismatch', problem, detail);
   }
