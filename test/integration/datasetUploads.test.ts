@@ -72,7 +72,7 @@ describe('upload URLs', () => {
     await expectProblem(await call('/datasets/nope/upload', { method: 'POST', body: JSON.stringify({ sizeBytes: 10 }) }), 404);
     await expectProblem(await other('/datasets/mine/upload', { method: 'POST', body: JSON.stringify({ sizeBytes: 10 }) }), 404);
 
-    await dynamoDatasetRepository().update('up-c', 'mine', { status: 'VALIDATING' });
+    await dynamoDatasetRepository(local.cloud.names.table('datasets')).update('up-c', 'mine', { status: 'VALIDATING' });
     expect(await expectProblem(await call('/datasets/mine/upload', { method: 'POST', body: JSON.stringify({ sizeBytes: 10 }) }), 409)).toMatchObject({ datasetStatus: 'VALIDATING' });
     const readOnly = await local.client('up-c', ['telltale/read']);
     await expectProblem(await readOnly('/datasets/mine/upload', { method: 'POST', body: JSON.stringify({ sizeBytes: 10 }) }), 403);
@@ -110,7 +110,7 @@ describe('DELETE /datasets/{id}', () => {
   it('deletes a dataset stuck in a run, and needs the data scope', async () => {
     const call = await local.client('del-c');
     await call('/datasets', { method: 'POST', body: JSON.stringify({ id: 'stuck', name: 'stuck' }) });
-    await dynamoDatasetRepository().update('del-c', 'stuck', { status: 'VALIDATING' });
+    await dynamoDatasetRepository(local.cloud.names.table('datasets')).update('del-c', 'stuck', { status: 'VALIDATING' });
     const readOnly = await local.client('del-c', ['telltale/read']);
     await expectProblem(await readOnly('/datasets/stuck', { method: 'DELETE' }), 403);
     expect((await call('/datasets/stuck', { method: 'DELETE' })).status).toBe(204);

@@ -264,7 +264,7 @@ describe('the dataset pipeline on the local cloud', () => {
       const report = await call(`/data/quality-report?datasetId=${id}`);
       expect(report.status).toBe(200);
       expect(((await report.json()) as { summary: { rows: number } }).summary.rows).toBe(599);
-      const processed = await s3DatasetObjects().getText(dataset.processedKey as string);
+      const processed = await s3DatasetObjects(local.cloud.names.bucket('datasets')).getText(dataset.processedKey as string);
       expect(processed?.trimEnd().split('\n').length).toBe((dataset.rows as { processed: number }).processed + 1);
       // The older run's compensations removed its own objects, and only those.
       const newerRun = `datasets/plant-j/${id}/runs/${newer}`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readConfig } from '../../platform/config.js';
+import { functionEnv, readConfig } from '../../platform/config.js';
 
 /** S3's largest single PUT; a presigned URL cannot take more. */
 export const maxSinglePutBytes = 5 * 1024 ** 3;
@@ -36,7 +36,7 @@ export interface UploadLimits {
   perTenant: ReadonlyMap<string, number>;
 }
 
-export function uploadLimits(env: NodeJS.ProcessEnv = process.env): UploadLimits {
+export function uploadLimits(env = functionEnv()): UploadLimits {
   const config = readConfig(uploadEnv, env);
   return { maxBytes: config.DATASET_MAX_UPLOAD_BYTES, perTenant: config.DATASET_TENANT_MAX_UPLOAD_BYTES };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readConfig } from '../../platform/config.js';
+import { functionEnv, readConfig } from '../../platform/config.js';
 import { DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_SESSION_BYTES } from './modelLoader.js';
 
 /** Where model files are on the function's disk: the models layer, and the /tmp cache of registry versions. */
@@ -19,7 +19,7 @@ export interface ModelStorageConfig {
   maxSessionBytes: number;
 }
 
-export function modelStorageConfig(env: NodeJS.ProcessEnv = process.env): ModelStorageConfig {
+export function modelStorageConfig(env = functionEnv()): ModelStorageConfig {
   const config = readConfig(modelStorageEnv, env);
   return { modelsDir: config.MODELS_DIR, cacheDir: config.MODELS_CACHE_DIR, maxCacheBytes: config.MODELS_CACHE_MAX_BYTES, maxSessionBytes: config.MODEL_SESSIONS_MAX_BYTES };
 }
