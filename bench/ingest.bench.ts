@@ -197,11 +197,11 @@ In process (the handler alone; SQS and the registry read answered by mocks; 2,00
 
 ${table(['request', 'readings/s (wall)', 'readings/s per CPU-second', 'p50 per request (ms)'], handler.map((h) => [h.form, fmt(h.readingsPerSecond), fmt(h.cpuReadingsPerSecond), h.p50Ms.toFixed(2)]))}
 
-DynamoDB write units (ConsumedCapacity of every PutItem on dynalite, which bills as DynamoDB does: 1 unit per KB of the larger of the old and new item): readings of a sensor at 1 Hz with two-decimal values, each write followed by the scorer's putScores of the same readings (score float64 and label), buckets of 200 readings (the sensor's samplingIntervalSeconds is 1):
+DynamoDB write units (ConsumedCapacity of every PutItem on dynalite, which bills as DynamoDB does: 1 unit per KB of the larger of the old and new item): readings of a sensor at 1 Hz with two-decimal values, each write followed by the scorer's putScores of the same readings (scores are an item of their own per bucket: float32 score and label), buckets of 200 readings (the sensor's samplingIntervalSeconds is 1):
 
 ${table(['shape', 'readings', 'write units', 'per 1,000 readings'], costs.map((c) => [c.shape, fmt(c.readings), c.units.toFixed(0), c.perThousand.toFixed(1)]))}
 
-A write costs at least one unit, so the cost per reading falls with the readings per write: the aim holds for batches of about 100 readings of a sensor or more. A row batch that spreads 1,000 readings over 100 sensors gives 10 per sensor; storeReadings merges a sensor's messages of one delivery (batch size 100, 1 s window), so a gateway that sends every few seconds lands near the first rows, one that sends rarely near the last.
+A write costs at least one unit, so the cost per reading falls with the readings per write: the aim holds for batches of about 100 readings of a sensor or more. A row batch that spreads 1,000 readings over 100 sensors gives 10 per sensor; storeReadings merges a sensor's messages of one delivery (up to 1,000 messages, 2 s window): under steady load ten such requests share a delivery, 100 readings per write.
 
 End to end on the local cloud (one process: HTTP API, handler, ingest queue, storeReadings, dynalite; 8 concurrent clients posting row batches of 1,000 readings over 100 sensors; timed from the first request until every queue is empty; then every sensor's readings counted through GET /sensors/{id}/readings):
 

@@ -26,7 +26,9 @@ export const handler = taskHandler(async (event: SQSEvent, context) => {
     if (group) group.push(message);
     else groups.set(sensorKeyOf(message), [message]);
   }
-  const work = new Map([...groups].map(([key, messages]) => [key, storeAndForward(deps, messages)]));
+  const keys = [...groups.keys()];
+  const done = storeAndForward(deps, [...groups.values()]);
+  const work = new Map(keys.map((key, i) => [key, done[i]]));
   // Failures are reported per record below; this keeps a group's rejection from going unobserved meanwhile.
   for (const done of work.values()) done.catch(() => undefined);
   return processPartialResponse(

@@ -4,18 +4,20 @@ import type { ReadingScore, ReadingToStore, StoredReading } from './readingsStor
  * A sensor's readings of one time bucket, packed into one binary value: DynamoDB bills a write by
  * the size of the whole item, so the fewer bytes a reading takes, the fewer write units.
  *
- * Layout (format 1): version, flags, decimals, count (varint); timestamps as zigzag varints of
+ * Readings (format 1): version, flags, decimals, count (varint); timestamps as zigzag varints of
  * delta-of-delta from the bucket start (a regular series costs a byte a reading); values as
  * zigzag varints of the delta of `value * 10^decimals` when every value of the bucket survives
- * that round trip exactly (what sensors report: a few decimals), else float64; then bitsets of
- * late readings, and when present, quality and score (float64 each) with their presence bitsets
- * and the labels.
+ * that round trip exactly (what sensors report: a few decimals), else float64; then a bitset of
+ * late readings, and when present, quality (float64) with its presence bitset.
+ *
+ * Scores (format 2) are packed apart, so that scoring a bucket rewrites only its scores: count,
+ * timestamps as above, a bitset of labels, scores as float32 (kept to 7 significant digits).
  */
 const formatVersion = 1;
+const scoresFormatVersion = 2;
 const scaled = 1;
 const hasQuality = 2;
 const hasLate = 4;
-const hasScores = 8;
 const maxDecimals = 6;
 
 class ByteWriter {
@@ -54,6 +56,24 @@ class ByteWriter {
     this.reserve(8);
     this.view.setFloat64(this.length, x, true);
     this.length += 8;
+  }
+
+  float32(x: number): void {
+    this.reserve(4);
+    this.view.setFloat32(this.length, x, true);
+    this.length += 4;
+  }
+
+  /** Timestamps (sorted, at or after `start`) as zigzag varints of delta-of-delta. */
+  timestamps(start: number, items: readonly { timestamp: number }[]): void {
+    let previous = start;
+    let previousDelta = 0;
+    for (const r of items) {
+      const delta = r.timestamp - previous;
+      this.zigzag(delta - previousDelta);
+      previous = r.timestamp;
+      previousDelta = delta;
+    }
   }
 
   bits(count: number, isSet: (i: number) => boolean): void {
@@ -104,6 +124,25 @@ class ByteReader {
     return x;
   }
 
+  float32(): number {
+    const x = this.view.getFloat32(this.offset, true);
+    this.offset += 4;
+    return x;
+  }
+
+  timestamps(start: number, count: number): number[] {
+    const out = new Array<number>(count);
+    let previous = start;
+    let previousDelta = 0;
+    for (let i = 0; i < count; i++) {
+      const delta = previousDelta + this.zigzag();
+      previous += delta;
+      previousDelta = delta;
+      out[i] = previous;
+    }
+    return out;
+  }
+
   bits(count: number): (i: number) => boolean {
     const start = this.offset;
     this.offset += Math.ceil(count / 8);
@@ -134,19 +173,11 @@ export function encodeBucket(start: number, readings: readonly StoredReading[]):
   const decimals = decimalsOf(readings);
   const anyQuality = readings.some((r) => r.quality !== undefined);
   const anyLate = readings.some((r) => r.late);
-  const anyScore = readings.some((r) => r.score !== undefined);
   w.byte(formatVersion);
-  w.byte((decimals >= 0 ? scaled : 0) | (anyQuality ? hasQuality : 0) | (anyLate ? hasLate : 0) | (anyScore ? hasScores : 0));
+  w.byte((decimals >= 0 ? scaled : 0) | (anyQuality ? hasQuality : 0) | (anyLate ? hasLate : 0));
   w.byte(Math.max(decimals, 0));
   w.varint(readings.length);
-  let previous = start;
-  let previousDelta = 0;
-  for (const r of readings) {
-    const delta = r.timestamp - previous;
-    w.zigzag(delta - previousDelta);
-    previous = r.timestamp;
-    previousDelta = delta;
-  }
+  w.timestamps(start, readings);
   if (decimals >= 0) {
     const factor = 10 ** decimals;
     let last = 0;
@@ -163,15 +194,10 @@ export function encodeBucket(start: number, readings: readonly StoredReading[]):
     w.bits(readings.length, (i) => readings[i].quality !== undefined);
     for (const r of readings) if (r.quality !== undefined) w.float64(r.quality);
   }
-  if (anyScore) {
-    w.bits(readings.length, (i) => readings[i].score !== undefined);
-    w.bits(readings.length, (i) => readings[i].label === 1);
-    for (const r of readings) if (r.score !== undefined) w.float64(r.score);
-  }
   return w.done();
 }
 
-/** The readings of a bucket written by encodeBucket, in time order. */
+/** The readings of a bucket written by encodeBucket, in time order (without scores: see decodeScores). */
 export function decodeBucket(start: number, bytes: Uint8Array): StoredReading[] {
   const r = new ByteReader(bytes);
   const version = r.byte();
@@ -179,15 +205,7 @@ export function decodeBucket(start: number, bytes: Uint8Array): StoredReading[] 
   const flags = r.byte();
   const decimals = r.byte();
   const count = r.varint();
-  const out: StoredReading[] = new Array(count);
-  let previous = start;
-  let previousDelta = 0;
-  for (let i = 0; i < count; i++) {
-    const delta = previousDelta + r.zigzag();
-    previous += delta;
-    previousDelta = delta;
-    out[i] = { timestamp: previous, value: 0 };
-  }
+  const out: StoredReading[] = r.timestamps(start, count).map((timestamp) => ({ timestamp, value: 0 }));
   if (flags & scaled) {
     const factor = 10 ** decimals;
     let last = 0;
@@ -206,16 +224,31 @@ export function decodeBucket(start: number, bytes: Uint8Array): StoredReading[] 
     const present = r.bits(count);
     for (let i = 0; i < count; i++) if (present(i)) out[i].quality = r.float64();
   }
-  if (flags & hasScores) {
-    const present = r.bits(count);
-    const label = r.bits(count);
-    for (let i = 0; i < count; i++) {
-      if (!present(i)) continue;
-      out[i].score = r.float64();
-      out[i].label = label(i) ? 1 : 0;
-    }
-  }
   return out;
+}
+
+/** A score as stored: float32, read back to 7 significant digits so 0.9 stays 0.9. */
+export const storedScore = (score: number) => Number(Math.fround(score).toPrecision(7));
+
+/** Packs the scores of a bucket (sorted by timestamp, unique, all at or after `start`). */
+export function encodeScores(start: number, scores: readonly ReadingScore[]): Uint8Array {
+  const w = new ByteWriter();
+  w.byte(scoresFormatVersion);
+  w.varint(scores.length);
+  w.timestamps(start, scores);
+  w.bits(scores.length, (i) => scores[i].label === 1);
+  for (const s of scores) w.float32(s.score);
+  return w.done();
+}
+
+export function decodeScores(start: number, bytes: Uint8Array): ReadingScore[] {
+  const r = new ByteReader(bytes);
+  const version = r.byte();
+  if (version !== scoresFormatVersion) throw new Error(`Unknown scores format ${version}`);
+  const count = r.varint();
+  const timestamps = r.timestamps(start, count);
+  const label = r.bits(count);
+  return timestamps.map((timestamp, i) => ({ timestamp, label: label(i) ? 1 : 0, score: storedScore(r.float32()) }));
 }
 
 /** About this many readings per bucket at the sensor's nominal rate: items stay near a few KB, scores included. */
@@ -278,16 +311,35 @@ export function mergeReadings(existing: readonly StoredReading[], incoming: read
   return { readings, stored, duplicates, late, lateTimestamps };
 }
 
-/** Sets scores and labels on the readings that have them; false when nothing changed (a replay). */
-export function applyScores(readings: StoredReading[], scores: readonly ReadingScore[]): boolean {
-  const byTimestamp = new Map(readings.map((r) => [r.timestamp, r]));
+/**
+ * Adds scores to a bucket's scores, for readings the bucket holds (a score of a missing reading is
+ * ignored); null when nothing changes (a replay), else the bucket's scores sorted by timestamp.
+ */
+export function mergeScores(readings: readonly StoredReading[], existing: readonly ReadingScore[], incoming: readonly ReadingScore[]): ReadingScore[] | null {
+  const present = new Set(readings.map((r) => r.timestamp));
+  const byTimestamp = new Map(existing.map((s) => [s.timestamp, s]));
   let changed = false;
-  for (const s of scores) {
-    const r = byTimestamp.get(s.timestamp);
-    if (!r || (r.score === s.score && r.label === s.label)) continue;
-    r.score = s.score;
-    r.label = s.label;
+  for (const s of incoming) {
+    if (!present.has(s.timestamp)) continue;
+    const score = storedScore(s.score);
+    const found = byTimestamp.get(s.timestamp);
+    if (found && found.score === score && found.label === s.label) continue;
+    byTimestamp.set(s.timestamp, { timestamp: s.timestamp, score, label: s.label });
     changed = true;
   }
-  return changed;
+  return changed ? [...byTimestamp.values()].sort((a, b) => a.timestamp - b.timestamp) : null;
+}
+
+/** The readings of a bucket with their scores, where scored. */
+export function withScores(readings: StoredReading[], scores: readonly ReadingScore[]): StoredReading[] {
+  if (scores.length === 0) return readings;
+  const byTimestamp = new Map(scores.map((s) => [s.timestamp, s]));
+  for (const r of readings) {
+    const s = byTimestamp.get(r.timestamp);
+    if (s) {
+      r.score = s.score;
+      r.label = s.label;
+    }
+  }
+  return readings;
 }

@@ -1,19 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { applyScores, bucketSpanMs, decodeBucket, encodeBucket, mergeReadings } from '../../../shared/sensors/readingBucket.js';
+import { bucketSpanMs, decodeBucket, decodeScores, encodeBucket, encodeScores, mergeReadings, mergeScores } from '../../../shared/sensors/readingBucket.js';
 import type { StoredReading } from '../../../shared/sensors/readingsStore.js';
 
 const start = Date.UTC(2026, 0, 1);
 const regular = (n: number, value: (i: number) => number): StoredReading[] => Array.from({ length: n }, (_, i) => ({ timestamp: start + i * 1000, value: value(i) }));
 
 describe('the reading bucket encoding', () => {
-  it('round-trips values with few decimals, irregular timestamps, quality, late marks, scores and labels', () => {
+  it('round-trips values with few decimals, irregular timestamps, quality and late marks', () => {
     const readings: StoredReading[] = [
       { timestamp: start + 5, value: 12.34, quality: 192 },
       { timestamp: start + 1005, value: -0.5, late: true },
-      { timestamp: start + 1006, value: 1e9, score: 0.123456789, label: 0 },
-      { timestamp: start + 9_999, value: 0, score: 0.99, label: 1, quality: 0.5 },
+      { timestamp: start + 1006, value: 1e9 },
+      { timestamp: start + 9_999, value: 0, quality: 0.5 },
     ];
     expect(decodeBucket(start, encodeBucket(start, readings))).toEqual(readings);
+  });
+
+  it('packs scores apart, in float32 read back to 7 significant digits, with their labels', () => {
+    const scores = [
+      { timestamp: start + 5, score: 0.123456789, label: 0 as const },
+      { timestamp: start + 1005, score: 0.9, label: 1 as const },
+      { timestamp: start + 1006, score: 12.5, label: 1 as const },
+    ];
+    const bytes = encodeScores(start, scores);
+    expect(bytes.length).toBeLessThanOrEqual(2 + 5 + 1 + 3 * 4);
+    expect(decodeScores(start, bytes)).toEqual([{ ...scores[0], score: 0.1234568 }, scores[1], scores[2]]);
   });
 
   it('keeps values that no decimal scaling represents exactly as float64', () => {
@@ -55,10 +66,11 @@ describe('merging readings into a bucket', () => {
     expect(again).toMatchObject({ stored: 0, duplicates: 1, late: 0, lateTimestamps: [start + 1000] });
   });
 
-  it('sets scores once: a replayed score changes nothing', () => {
+  it('keeps scores of stored readings only, and a replayed score changes nothing', () => {
     const readings = regular(3, (i) => i);
-    expect(applyScores(readings, [{ timestamp: start + 1000, score: 0.7, label: 1 }, { timestamp: start + 77, score: 1, label: 1 }])).toBe(true);
-    expect(readings[1]).toMatchObject({ score: 0.7, label: 1 });
-    expect(applyScores(readings, [{ timestamp: start + 1000, score: 0.7, label: 1 }])).toBe(false);
+    const scores = mergeScores(readings, [], [{ timestamp: start + 1000, score: 0.7, label: 1 }, { timestamp: start + 77, score: 1, label: 1 }]);
+    expect(scores).toEqual([{ timestamp: start + 1000, score: 0.7, label: 1 }]);
+    expect(mergeScores(readings, scores!, [{ timestamp: start + 1000, score: 0.7, label: 1 }])).toBeNull();
+    expect(mergeScores(readings, scores!, [{ timestamp: start, score: 0.1, label: 0 }])).toEqual([{ timestamp: start, score: 0.1, label: 0 }, { timestamp: start + 1000, score: 0.7, label: 1 }]);
   });
 });

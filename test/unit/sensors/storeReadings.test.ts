@@ -44,7 +44,7 @@ describe('the writer', () => {
       { tenant: 'acme', sensorId: 's', readings: [{ timestamp: t0 + 20_000, value: 2 }], correlationId: 'c1' },
       { tenant: 'acme', sensorId: 's', readings: [{ timestamp: t0 + 5_000, value: 1, quality: 7 }, { timestamp: t0 + 20_000, value: 2 }] },
     ];
-    await storeAndForward({ store, scoring: { send: async (m) => (sent.push(...m), m.length) } }, messages);
+    await Promise.all(storeAndForward({ store, scoring: { send: async (m) => (sent.push(...m), m.length) } }, [messages]));
     expect(store.puts).toEqual([[{ timestamp: t0 + 5_000, value: 1, quality: 7 }, { timestamp: t0 + 20_000, value: 2 }]]);
     expect(sent).toEqual([{ tenant: 'acme', sensorId: 's', correlationId: 'c1', readings: [{ timestamp: t0 + 5_000, value: 1, quality: 7, late: true }, { timestamp: t0 + 20_000, value: 2 }] }]);
   });
@@ -52,8 +52,23 @@ describe('the writer', () => {
   it('forwards readings it finds already stored (a redelivery after a crash before forwarding)', async () => {
     const store = memoryStore([{ timestamp: t0, value: 1 }]);
     const sent: ReadingsMessage[] = [];
-    await storeAndForward({ store, scoring: { send: async (m) => (sent.push(...m), m.length) } }, [{ tenant: 'acme', sensorId: 's', readings: [{ timestamp: t0, value: 1 }] }]);
+    await Promise.all(storeAndForward({ store, scoring: { send: async (m) => (sent.push(...m), m.length) } }, [[{ tenant: 'acme', sensorId: 's', readings: [{ timestamp: t0, value: 1 }] }]]));
     expect(sent.flatMap((m) => m.readings)).toEqual([{ timestamp: t0, value: 1 }]);
+  });
+});
+
+describe('the writer, for a delivery of several sensors', () => {
+  it('forwards the stored groups in one send, and fails the groups whose store failed (or all of them when forwarding fails)', async () => {
+    const store = memoryStore();
+    const failing: ReadingsStore = { ...store, put: async (t, s, r) => (s === 'bad' ? Promise.reject(new Error('throttled')) : store.put(t, s, r)) };
+    const sends: ReadingsMessage[][] = [];
+    const group = (sensorId: string): ReadingsMessage[] => [{ tenant: 'acme', sensorId, readings: [{ timestamp: t0, value: 1 }] }];
+    const results = await Promise.allSettled(storeAndForward({ store: failing, scoring: { send: async (m) => (sends.push([...m]), m.length) } }, [group('a'), group('bad'), group('b')]));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(sends.map((s) => s.map((m) => m.sensorId))).toEqual([['a', 'b']]);
+
+    const down = await Promise.allSettled(storeAndForward({ store: memoryStore(), scoring: { send: () => Promise.reject(new Error('SQS down')) } }, [group('a'), group('b')]));
+    expect(down.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });
 
