@@ -200,9 +200,8 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
             continue;
           }
           if (pending && !(yield* readingsOf(pending))) return;
-          pending = undefined;
-          scores = [];
           if (item.s >= to) return;
+          scores = [];
           pending = item;
         }
         exclusiveStartKey = page.LastEvaluatedKey;
