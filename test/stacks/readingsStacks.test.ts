@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TelltaleFunction } from '../../stacks/constructs/telltaleFunction.js';
 import { buildTelltale, logicalIdOf } from './telltaleApp.js';
@@ -50,5 +51,10 @@ describe('the readings flow in the stacks', () => {
     expect(policiesOf(timestream, 'getReadings')).not.toMatch(/WriteRecords/);
     expect(propertiesOf(timestream, 'getReadings').Environment.Variables).toMatchObject({ TIMESTREAM_DATABASE: expect.anything(), TIMESTREAM_TABLE: expect.anything() });
     expect(policiesOf(timestream, 'getSensor')).not.toMatch(/timestream/);
+  });
+
+  it('with -c readingsStore=timestream leaves no unacknowledged cdk-nag finding', () => {
+    const findings = new AwsSolutionsChecks().validateScope(timestream.app).violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}`));
+    expect(findings).toEqual([]);
   });
 });
