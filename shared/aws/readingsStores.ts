@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boundName, readConfig } from '../platform/config.js';
+import { DependencyError } from '../platform/errors.js';
 import { tables } from '../platform/resources.js';
 import { bucketSpanMs } from '../sensors/readingBucket.js';
 import type { ReadingsStore } from '../sensors/readingsStore.js';
@@ -19,7 +20,7 @@ export const readingsStoreEnv = z.object({
 /**
  * The readings store of this function, chosen by READINGS_STORE. The DynamoDB store sizes a
  * sensor's buckets by its registered sampling interval, read through the per-container sensor
- * cache (functions using it are bound to the sensors table for reading).
+ * cache (functions using it, the scorer included, are bound to the sensors table for reading).
  */
 export async function readingsStoreFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<ReadingsStore> {
   const config = readConfig(readingsStoreEnv, env);
@@ -32,6 +33,12 @@ export async function readingsStoreFromEnv(env: NodeJS.ProcessEnv = process.env)
   return dynamoReadingsStore({
     tableName: boundName('TABLE', tables.readings.name, env),
     retentionDays: config.READINGS_RETENTION_DAYS,
-    spanOf: async (tenant, sensorId) => bucketSpanMs((await sensors.get(tenant, sensorId))?.samplingIntervalSeconds),
+    spanOf: async (tenant, sensorId) => {
+      const sensor = await sensors.get(tenant, sensorId);
+      // Only readings of registered sensors are queued; not finding one is a read that lags its registration,
+      // and guessing the span would put readings in the wrong buckets. The message comes back later instead.
+      if (!sensor) throw new DependencyError(`Sensor ${sensorId} of ${tenant} is not readable yet; its readings are retried.`);
+      return bucketSpanMs(sensor.samplingIntervalSeconds);
+    },
   });
 }
