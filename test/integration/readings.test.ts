@@ -1,4 +1,4 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../local/lambdaRuntime.js';
@@ -140,6 +140,17 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     const late = forwarded.filter((r) => r.timestamp === t0 + 1000);
     expect(late.length).toBeGreaterThanOrEqual(1);
     for (const r of late) expect(r).toEqual({ timestamp: t0 + 1000, value: 1, late: true });
+  });
+
+  it('a message that is not readings fails alone (partial batch response) and lands in the dead letters', async () => {
+    const call = await registered('ingest-j', 'j1');
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: local.cloud.endpoints.messaging, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const good = JSON.stringify({ tenant: 'ingest-j', sensorId: 'j1', readings: [{ timestamp: t0, value: 4.25 }] });
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: process.env.QUEUE_INGEST!, Entries: [{ Id: 'bad', MessageBody: '{"tenant":"ingest-j"}' }, { Id: 'good', MessageBody: good }] }));
+    await local.cloud.drain(10_000);
+    expect((await readings(call, 'j1')).points).toEqual([{ timestamp: new Date(t0).toISOString(), value: 4.25 }]);
+    expect(local.cloud.deadLetters('ingest').map((m) => m.body)).toContain('{"tenant":"ingest-j"}');
+    expect(local.cloud.deadLetters('ingest').map((m) => m.body)).not.toContain(good);
   });
 
   it('GET readings is 404 for an unknown sensor and for another tenant', async () => {
