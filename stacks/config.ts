@@ -68,11 +68,11 @@ export const functionSettings = (config: TelltaleConfig): FunctionSettings => ({
   logRetention: config.prod ? RetentionDays.SIX_MONTHS : RetentionDays.TWO_WEEKS,
   removalPolicy: removalPolicyOf(config),
   environment: {
+    READINGS_STORE: config.readingsStore,
+    READINGS_RETENTION_DAYS: String(config.readingsRetentionDays),
     ...(config.corsOrigins.length > 0 ? { CORS_ORIGINS: config.corsOrigins.join(',') } : {}),
     ...(config.datasetSplitMb ? { DATASET_SPLIT_BYTES: String(config.datasetSplitMb * 1024 * 1024) } : {}),
     ...(config.datasetChunkMb ? { DATASET_CHUNK_BYTES: String(config.datasetChunkMb * 1024 * 1024) } : {}),
-    READINGS_STORE: config.readingsStore,
-    READINGS_RETENTION_DAYS: String(config.readingsRetentionDays),
     // LocalStack gives functions AWS_ENDPOINT_URL; S3 there wants path-style URLs, and there is no X-Ray daemon.
     ...(config.localstack ? { S3_FORCE_PATH_STYLE: 'true', POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
   },

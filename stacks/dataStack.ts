@@ -14,7 +14,6 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
@@ -24,7 +23,8 @@ import { clientTenantKey } from '../shared/gateway/tenantClaim.js';
 import { scopeDescriptions, type Scope } from '../shared/gateway/scopes.js';
 import { buckets, bus as busDeclaration, eventSource, queues, tables, type BucketDeclaration, type BucketName, type QueueName, type TableName } from '../shared/platform/resources.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
-import { TelltaleFunction, type TelltaleResources, type TimestreamTable } from './constructs/telltaleFunction.js';
+import { createReadingsTimestream } from './readingsTimestream.js';
+import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
 import { acknowledgeCustomResourceProviders } from './nag.js';
 
 export interface DataStackProps extends StackProps {
@@ -135,36 +135,17 @@ export class DataStack extends Stack {
       eventPattern: { source: [eventSource] },
       retention: Duration.days(config.prod ? 90 : 7),
     });
+    createReadingsTimestream(this, config);
 
     this.resources = {
       tables: mapOf(Object.keys(tables) as TableName[], tableOf),
       buckets: mapOf(Object.keys(buckets) as BucketName[], bucketOf),
       queues: mapOf(Object.keys(queues) as QueueName[], queueOf),
       bus: eventBus,
-      ...(config.readingsStore === 'timestream' ? { readingsTimestream: this.readingsTimestream(config) } : {}),
     };
 
     this.auth = config.localstack ? null : this.userPool(config);
     acknowledgeCustomResourceProviders(this);
-  }
-
-  /**
-   * Readings in Timestream for LiveAnalytics (`-c readingsStore=timestream`; it takes no new AWS
-   * customers, so DynamoDB is the default): a day in the memory store, then the magnetic store for
-   * the retention, with magnetic writes on so late readings are still taken.
-   */
-  private readingsTimestream(config: TelltaleConfig): TimestreamTable {
-    const database = new CfnDatabase(this, 'ReadingsDatabase', {});
-    const table = new CfnTable(this, 'ReadingsTimestreamTable', {
-      databaseName: database.ref,
-      retentionProperties: { MemoryStoreRetentionPeriodInHours: '24', MagneticStoreRetentionPeriodInDays: String(config.readingsRetentionDays || 73_000) },
-      magneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
-    });
-    table.addResourceDependency(database);
-    Validations.of(database).acknowledge({ id: 'AwsSolutions-TS3', reason: 'Encrypted at rest with the AWS-managed key, as the tables are: no monthly key fee (see the tables).' });
-    database.applyRemovalPolicy(removalPolicyOf(config));
-    table.applyRemovalPolicy(removalPolicyOf(config));
-    return { databaseName: database.ref, tableName: table.attrName, tableArn: table.attrArn };
   }
 
   private userPool(config: TelltaleConfig): Auth {

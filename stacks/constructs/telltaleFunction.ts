@@ -22,14 +22,6 @@ export interface TelltaleResources {
   buckets: Record<BucketName, IBucket>;
   queues: Record<QueueName, IQueue>;
   bus: IEventBus;
-  /** With `-c readingsStore=timestream`: where functions bound to the readings table keep readings instead. */
-  readingsTimestream?: TimestreamTable;
-}
-
-export interface TimestreamTable {
-  databaseName: string;
-  tableName: string;
-  tableArn: string;
 }
 
 /** Settings every function of a deployment shares. */
@@ -125,7 +117,7 @@ export class TelltaleFunction extends NodejsFunction {
     this.declaration = fn;
     logGroup.grantWrite(role);
     // Lambda's X-Ray integration can only be granted on every resource.
-    Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (and Timestream DescribeEndpoints, when readings go there) support no resource-level permissions.' });
+    Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.' });
   }
 
   /** TABLE_<NAME> plus the item actions of `access` on the table and its declared indexes only. */
@@ -153,20 +145,6 @@ export class TelltaleFunction extends NodejsFunction {
   bindQueue(name: QueueName, queue: IQueue): this {
     this.addEnvironment(envNameOf('QUEUE', name), queue.queueUrl);
     queue.grantSendMessages(this);
-    return this;
-  }
-
-  /**
-   * TIMESTREAM_DATABASE and TIMESTREAM_TABLE plus writes and queries on that table (`read` queries
-   * only). DescribeEndpoints (Timestream's endpoint discovery) has no resource-level permission.
-   */
-  bindTimestream(timestream: TimestreamTable, access: Access): this {
-    this.addEnvironment('TIMESTREAM_DATABASE', timestream.databaseName);
-    this.addEnvironment('TIMESTREAM_TABLE', timestream.tableName);
-    // Writers query too: a reading's late mark needs the sensor's newest time.
-    const actions = access === 'read' ? ['timestream:Select'] : ['timestream:WriteRecords', 'timestream:Select'];
-    this.addToRolePolicy(new PolicyStatement({ actions, resources: [timestream.tableArn] }));
-    this.addToRolePolicy(new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }));
     return this;
   }
 
@@ -203,8 +181,6 @@ export class TelltaleFunction extends NodejsFunction {
     for (const [name, access] of entries(bindings.buckets)) this.bindBucket(name, resources.buckets[name], access);
     for (const [name] of entries(bindings.queues)) this.bindQueue(name, resources.queues[name]);
     if (bindings.bus) this.bindBus(resources.bus);
-    const readings = bindings.tables?.readings;
-    if (readings && resources.readingsTimestream) this.bindTimestream(resources.readingsTimestream, readings);
     return this;
   }
 }

@@ -41,15 +41,17 @@ describe('the readings flow in the stacks', () => {
   });
 
   it('with -c readingsStore=timestream: the database and table, magnetic writes for late readings, and least-privilege grants', () => {
-    timestream.dataTemplate.resourceCountIs('AWS::Timestream::Database', 1);
+    timestream.dataTemplate.hasResourceProperties('AWS::Timestream::Database', { DatabaseName: 'telltale-dev' });
     timestream.dataTemplate.hasResourceProperties('AWS::Timestream::Table', {
+      DatabaseName: 'telltale-dev',
+      TableName: 'readings',
       RetentionProperties: { MemoryStoreRetentionPeriodInHours: '24', MagneticStoreRetentionPeriodInDays: '30' },
       MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
     });
-    expect(policiesOf(timestream, 'storeReadings')).toMatch(/"timestream:Select","timestream:WriteRecords"\],"Effect":"Allow","Resource":\{"Fn::ImportValue":"[^"]*ReadingsTimestreamTable/);
+    expect(policiesOf(timestream, 'storeReadings')).toMatch(/"timestream:Select","timestream:WriteRecords"\],"Effect":"Allow","Resource":\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":timestream:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":database\/telltale-dev\/table\/readings"\]\]\}/);
     expect(policiesOf(timestream, 'getReadings')).toMatch(/"Action":"timestream:Select"/);
     expect(policiesOf(timestream, 'getReadings')).not.toMatch(/WriteRecords/);
-    expect(propertiesOf(timestream, 'getReadings').Environment.Variables).toMatchObject({ TIMESTREAM_DATABASE: expect.anything(), TIMESTREAM_TABLE: expect.anything() });
+    expect(propertiesOf(timestream, 'getReadings').Environment.Variables).toMatchObject({ TIMESTREAM_DATABASE: 'telltale-dev', TIMESTREAM_TABLE: 'readings' });
     expect(policiesOf(timestream, 'getSensor')).not.toMatch(/timestream/);
   });
 
