@@ -37,16 +37,16 @@ export function createReadingsTimestream(scope: Construct, config: TelltaleConfi
 }
 
 /**
- * TIMESTREAM_DATABASE and TIMESTREAM_TABLE plus writes and queries on that table (`read`: queries
- * only; writers query too, for a reading's late mark). DescribeEndpoints (Timestream's endpoint
+ * TIMESTREAM_DATABASE and TIMESTREAM_TABLE plus queries on that table, and writes for `write` and
+ * `readWrite` (writers query too, for a reading's late mark). DescribeEndpoints (Timestream's endpoint
  * discovery) has no resource-level permission: it gets a policy of its own, acknowledged alone.
  */
-export function bindReadingsTimestream(fn: TelltaleFunction, names: ReadingsTimestream, access: Access): void {
+export function bindReadingsTimestream(fn: TelltaleFunction, names: ReadingsTimestream, access: Access | 'probe'): void {
   const stack = Stack.of(fn);
   const tableArn = stack.formatArn({ service: 'timestream', resource: 'database', resourceName: `${names.databaseName}/table/${names.tableName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   fn.addEnvironment('TIMESTREAM_DATABASE', names.databaseName);
   fn.addEnvironment('TIMESTREAM_TABLE', names.tableName);
-  fn.addToRolePolicy(new PolicyStatement({ actions: access === 'read' ? ['timestream:Select'] : ['timestream:WriteRecords', 'timestream:Select'], resources: [tableArn] }));
+  fn.addToRolePolicy(new PolicyStatement({ actions: access === 'write' || access === 'readWrite' ? ['timestream:WriteRecords', 'timestream:Select'] : ['timestream:Select'], resources: [tableArn] }));
   const endpoints = new Policy(fn, 'TimestreamEndpoints', { statements: [new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] })] });
   fn.role!.attachInlinePolicy(endpoints);
   Validations.of(endpoints).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Timestream DescribeEndpoints (endpoint discovery) supports no resource-level permissions.' });

@@ -22,8 +22,8 @@ export const readingsStoreEnv = z.object({
  * sensor's buckets by its registered sampling interval, read through the per-container sensor
  * cache (functions using it, the scorer included, are bound to the sensors table for reading).
  */
-export async function readingsStoreFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<ReadingsStore> {
-  const config = readConfig(readingsStoreEnv, env);
+export async function readingsStoreFromEnv(): Promise<ReadingsStore> {
+  const config = readConfig(readingsStoreEnv);
   if (config.READINGS_STORE === 'timestream') {
     if (!config.TIMESTREAM_DATABASE || !config.TIMESTREAM_TABLE) throw new Error('Invalid configuration: READINGS_STORE=timestream needs TIMESTREAM_DATABASE and TIMESTREAM_TABLE');
     const { timestreamReadingsStore } = await import('./timestreamReadingsStore.js');
@@ -31,7 +31,7 @@ export async function readingsStoreFromEnv(env: NodeJS.ProcessEnv = process.env)
   }
   const sensors = cachedSensors(dynamoSensorRepository());
   return dynamoReadingsStore({
-    tableName: boundName('TABLE', tables.readings.name, env),
+    tableName: boundName('TABLE', tables.readings.name),
     retentionDays: config.READINGS_RETENTION_DAYS,
     spanOf: async (tenant, sensorId) => {
       const sensor = await sensors.get(tenant, sensorId);

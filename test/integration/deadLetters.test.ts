@@ -1,9 +1,11 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { runDlqList, runDlqRedrive } from '../../bin/dlq.js';
 import { useLocalCloud } from './localCloudFixture.js';
 
 const local = useLocalCloud();
+/** The ingest queue's URL, as a client outside the functions finds it. */
+const ingestQueueUrl = async (sqs: SQSClient) => (await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest' }))).QueueUrl!;
 
 function captured() {
   const out: string[] = [];
@@ -24,7 +26,7 @@ describe('telltale dlq list|redrive against the local cloud, over the SQS API', 
     const endpoint = local.cloud.endpoints.messaging;
     const sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     // Not a readings message: storeReadings fails it until it goes to the dead letters.
-    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_INGEST!, MessageBody: '{"poison":true}' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: await ingestQueueUrl(sqs), MessageBody: '{"poison":true}' }));
     await until(() => local.cloud.deadLetters('ingest').length === 1);
 
     const list = captured();

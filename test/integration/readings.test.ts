@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../local/lambdaRuntime.js';
@@ -6,6 +6,8 @@ import { readingsMessage, type ReadingsMessage } from '../../shared/sensors/read
 import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.js';
 
 const local = useLocalCloud();
+/** The ingest queue's URL, as a client outside the functions finds it. */
+const ingestQueueUrl = async (sqs: SQSClient) => (await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest' }))).QueueUrl!;
 const t0 = Date.UTC(2026, 0, 5, 12);
 /** What reached the scoring queue: a stand-in for the scorer, which another slice builds. */
 const scored: ReadingsMessage[] = [];
@@ -128,7 +130,7 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     expect((await post(call, body)).status).toBe(202);
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: local.cloud.endpoints.messaging, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const message = JSON.stringify({ tenant: 'ingest-e', sensorId: 'r1', readings: [{ timestamp: t0 + 1000, value: 1 }] });
-    for (let i = 0; i < 2; i++) await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_INGEST!, MessageBody: message }));
+    for (let i = 0; i < 2; i++) await sqs.send(new SendMessageCommand({ QueueUrl: await ingestQueueUrl(sqs), MessageBody: message }));
     await local.cloud.drain(10_000);
     expect((await readings(call, 'r1')).points).toEqual([
       { timestamp: new Date(t0 + 1000).toISOString(), value: 1, late: true },
@@ -146,7 +148,7 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     const call = await registered('ingest-j', 'j1');
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: local.cloud.endpoints.messaging, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const good = JSON.stringify({ tenant: 'ingest-j', sensorId: 'j1', readings: [{ timestamp: t0, value: 4.25 }] });
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: process.env.QUEUE_INGEST!, Entries: [{ Id: 'bad', MessageBody: '{"tenant":"ingest-j"}' }, { Id: 'good', MessageBody: good }] }));
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: await ingestQueueUrl(sqs), Entries: [{ Id: 'bad', MessageBody: '{"tenant":"ingest-j"}' }, { Id: 'good', MessageBody: good }] }));
     await local.cloud.drain(10_000);
     expect((await readings(call, 'j1')).points).toEqual([{ timestamp: new Date(t0).toISOString(), value: 4.25 }]);
     expect(local.cloud.deadLetters('ingest').map((m) => m.body)).toContain('{"tenant":"ingest-j"}');
