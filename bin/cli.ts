@@ -5,6 +5,7 @@ import { MlInputError } from '../shared/ml/streaming/errors.js';
 import { TelltaleError } from '../shared/platform/errors.js';
 import { detectOptions, runDetect } from './detect.js';
 import { datasetsGetOptions, datasetsListOptions, datasetsPushOptions, runDatasetsGet, runDatasetsList, runDatasetsPush, type Io } from './datasets.js';
+import { dlqListOptions, dlqRedriveOptions, runDlqList, runDlqRedrive } from './dlq.js';
 import { CliError, usageError } from './errors.js';
 import { evaluateOptions, runEvaluate } from './evaluate.js';
 import type { Values } from './options.js';
@@ -23,6 +24,8 @@ const USAGE = `Usage:
                         [--wait [--timeout SECONDS] [--interval SECONDS]] [--api URL] [--token TOKEN]
   telltale datasets list [--limit N] [--cursor C] [--api URL] [--token TOKEN]
   telltale datasets get ID [--api URL] [--token TOKEN]
+  telltale dlq list QUEUE [--max N] [--endpoint URL] [--region R]
+  telltale dlq redrive QUEUE [--endpoint URL] [--region R]
 
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
@@ -30,7 +33,12 @@ in input order, score in [0, 1]. In streaming mode a row's score depends only on
 
 datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
 --wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else
-http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).`;
+http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).
+
+dlq: QUEUE is a queue URL or name; its dead-letter queue comes from its RedrivePolicy. list prints each message as
+a JSON line (up to --max, default 100; each stays hidden there for 30 s); redrive moves them all back to QUEUE
+(SQS StartMessageMoveTask). The SQS API of AWS by default (credentials and region as the AWS CLI finds them), or
+--endpoint (default AWS_ENDPOINT_URL_SQS): the local cloud's "Queues, bus" URL, where QUEUE is e.g. ingest.`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
   detect: { options: detectOptions, run: (values) => runDetect(values, log) },
@@ -49,6 +57,24 @@ const datasetCommands: Record<string, { options: ParseArgsOptionsConfig; run: (v
 };
 
 const io: Io = { log, out: (text) => process.stdout.write(`${text}\n`) };
+
+const dlqCommands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values, positionals: readonly string[], io: Io) => Promise<number> }> = {
+  list: { options: dlqListOptions, run: runDlqList },
+  redrive: { options: dlqRedriveOptions, run: runDlqRedrive },
+};
+
+/** telltale dlq list|redrive: dead-letter queues, through the SQS API. */
+async function dlq(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    const command = sub === undefined ? undefined : dlqCommands[sub];
+    if (!command) throw usageError(sub === undefined ? 'dlq needs a subcommand: list or redrive' : `unknown dlq subcommand "${sub}"; use list or redrive`);
+    const { values, positionals } = parse(rest, command.options, true);
+    return await command.run(values, positionals, io);
+  } catch (error) {
+    return exitCodeOf(error);
+  }
+}
 
 function parse(args: readonly string[], options: ParseArgsOptionsConfig, allowPositionals: boolean) {
   try {
@@ -80,9 +106,10 @@ export function main(argv: readonly string[]): number | Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === 'datasets') return datasets(rest);
+  if (name === 'dlq') return dlq(rest);
   try {
     const command = commands[name];
-    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate or datasets`);
+    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets or dlq`);
     command.run(parse(rest, command.options, false).values);
     return 0;
   } catch (error) {

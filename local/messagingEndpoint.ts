@@ -71,7 +71,8 @@ interface SendInput {
 
 /**
  * A small HTTP endpoint speaking the AWS JSON protocols of SQS (awsJson1_0: SendMessage,
- * SendMessageBatch, GetQueueUrl, GetQueueAttributes), EventBridge (awsJson1_1: PutEvents) and
+ * SendMessageBatch, GetQueueUrl, GetQueueAttributes; ReceiveMessage and StartMessageMoveTask on
+ * the dead-letter queues `<queue>-dlq`), EventBridge (awsJson1_1: PutEvents) and
  * Step Functions (awsJson1_0: StartExecution, DescribeExecution),
  * so the handlers' SDK clients run unchanged against the in-process queues and bus.
  */
@@ -82,6 +83,22 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
     if (!queue) throw new AwsProtocolError('QueueDoesNotExist', `The specified queue does not exist: ${name}`);
     return queue;
   };
+
+  /** A queue's dead-letter queue is named `<queue>-dlq`, as an SQS queue of its own. */
+  const deadLetterSuffix = '-dlq';
+  const arnOf = (physicalName: string) => `arn:aws:sqs:us-east-1:000000000000:${physicalName}`;
+  const deadLetterQueueOf = (name: string) => {
+    if (!name.endsWith(deadLetterSuffix)) return undefined;
+    return queues.queue(name.slice(0, -deadLetterSuffix.length));
+  };
+  const deadLettersOf = (input: { QueueUrl?: string; QueueName?: string }) => {
+    const name = input.QueueName ?? input.QueueUrl?.split('/').pop() ?? '';
+    const source = deadLetterQueueOf(name);
+    if (!source) throw new AwsProtocolError('QueueDoesNotExist', `The specified queue does not exist: ${name}`);
+    return source;
+  };
+  /** Messages a ReceiveMessage of a dead-letter queue returned stay hidden for its visibility timeout, as on SQS. */
+  const hiddenUntil = new Map<string, number>();
 
   const sendOne = (queueName: string, input: SendInput) => {
     if (typeof input.MessageBody !== 'string' || input.MessageBody.length === 0) throw new AwsProtocolError('MissingParameter', 'The request must contain the parameter MessageBody.');
@@ -116,8 +133,17 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
       }
       return { Successful, Failed };
     },
-    'AmazonSQS.GetQueueUrl': (input, endpoint) => ({ QueueUrl: `${endpoint}/000000000000/${queueOf(input).physicalName}` }),
+    'AmazonSQS.GetQueueUrl': (input, endpoint) => {
+      const name = String(input.QueueName ?? '');
+      const source = deadLetterQueueOf(name);
+      return { QueueUrl: `${endpoint}/000000000000/${source ? `${source.physicalName}${deadLetterSuffix}` : queueOf(input).physicalName}` };
+    },
     'AmazonSQS.GetQueueAttributes': (input) => {
+      const name = String(input.QueueUrl ?? '').split('/').pop() ?? '';
+      const source = deadLetterQueueOf(name);
+      if (source) {
+        return { Attributes: { ApproximateNumberOfMessages: String(queues.deadLetters(source.declaration.name).length), QueueArn: arnOf(`${source.physicalName}${deadLetterSuffix}`) } };
+      }
       const queue = queueOf(input);
       const stats = queues.stats(queue.declaration.name);
       return {
@@ -125,9 +151,43 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
           ApproximateNumberOfMessages: String(stats.pending - stats.inFlight),
           ApproximateNumberOfMessagesNotVisible: String(stats.inFlight),
           VisibilityTimeout: String(queue.declaration.visibilityTimeoutSeconds),
-          QueueArn: `arn:aws:sqs:us-east-1:000000000000:${queue.physicalName}`,
+          QueueArn: arnOf(queue.physicalName),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arnOf(`${queue.physicalName}${deadLetterSuffix}`), maxReceiveCount: queue.declaration.maxReceiveCount }),
         },
       };
+    },
+    // Dead-letter queues only: the other queues are read by their functions, as event source mappings do on AWS.
+    'AmazonSQS.ReceiveMessage': (input) => {
+      const source = deadLettersOf(input);
+      const max = Number(input.MaxNumberOfMessages ?? 1);
+      if (!Number.isInteger(max) || max < 1 || max > 10) throw new AwsProtocolError('InvalidParameterValue', 'Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.');
+      const now = Date.now();
+      const visibility = Number(input.VisibilityTimeout ?? 30) * 1000;
+      const messages = queues
+        .deadLetters(source.declaration.name)
+        .filter((m) => (hiddenUntil.get(m.messageId) ?? 0) <= now)
+        .slice(0, max);
+      for (const m of messages) hiddenUntil.set(m.messageId, now + visibility);
+      return {
+        Messages: messages.map((m) => ({
+          MessageId: m.messageId,
+          ReceiptHandle: Buffer.from(m.messageId).toString('base64'),
+          MD5OfBody: md5Hex(m.body),
+          Body: m.body,
+          Attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentTimestamp) },
+        })),
+      };
+    },
+    'AmazonSQS.StartMessageMoveTask': (input) => {
+      const sourceArn = String(input.SourceArn ?? '');
+      const source = deadLetterQueueOf(sourceArn.split(':').pop() ?? '');
+      if (!source) throw new AwsProtocolError('ResourceNotFoundException', `The resource that you specified for the SourceArn parameter doesn't exist: ${sourceArn}`);
+      if (input.DestinationArn !== undefined && input.DestinationArn !== arnOf(source.physicalName)) {
+        throw new AwsProtocolError('InvalidParameterValue', 'The local cloud moves dead letters back to their own queue only.');
+      }
+      // The local move is done at once; SQS does it in the background and reports on ListMessageMoveTasks.
+      const moved = queues.redrive(source.declaration.name);
+      return { TaskHandle: Buffer.from(JSON.stringify({ sourceArn, moved })).toString('base64') };
     },
     'AWSStepFunctions.StartExecution': (input) => {
       const stateMachine = stateMachines.nameOf(String(input.stateMachineArn ?? ''));

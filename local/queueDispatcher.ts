@@ -162,6 +162,13 @@ export class QueueDispatcher {
     return [...this.state(queueName).deadLetters];
   }
 
+  /** Moves a queue's dead letters back onto it, oldest first, as SQS's StartMessageMoveTask does; answers how many. */
+  redrive(queueName: string): number {
+    const moved = this.state(queueName).deadLetters.splice(0);
+    for (const m of moved) this.send(queueName, { body: m.body, messageAttributes: m.messageAttributes });
+    return moved.length;
+  }
+
   stats(queueName: string): QueueStats {
     const queue = this.state(queueName);
     const now = Date.now();

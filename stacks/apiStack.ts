@@ -19,6 +19,7 @@ import { sagaDefinition, sagaFunctionNames } from '../shared/platform/saga.js';
 import type { Construct } from 'constructs';
 import { catalog, workflows, type WorkflowName } from '../shared/catalog.js';
 import type { RouteContract } from '../shared/http/route.js';
+import { bindReadingsTimestream, readingsTimestreamOf } from './readingsTimestream.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
 import { TelltaleFunction } from './constructs/telltaleFunction.js';
 import { importResources, type Auth } from './resourceParameters.js';
@@ -73,6 +74,11 @@ export class ApiStack extends Stack {
       functions.set(fn.name, created);
     }
     this.functions = functions;
+    const timestream = readingsTimestreamOf(config);
+    for (const fn of timestream ? functions.values() : []) {
+      const access = fn.declaration.binds.tables?.readings;
+      if (access) bindReadingsTimestream(fn, timestream!, access);
+    }
     this.stateMachines = this.workflows(config, functions);
     for (const fn of functions.values()) {
       for (const name of Object.keys(fn.declaration.binds.stateMachines ?? {}) as WorkflowName[]) fn.bindStateMachine(name, this.stateMachines[name]);

@@ -22,6 +22,8 @@ export const telltaleConfig = z.object({
   localstack: flag.default(false),
   /** Where readings are kept. Timestream for LiveAnalytics takes no new customers, so DynamoDB is the default. */
   readingsStore: z.enum(['dynamodb', 'timestream']).default('dynamodb'),
+  /** Days readings are kept after their time bucket ends (DynamoDB TTL, or Timestream's magnetic store); 0 keeps them. Default 365. */
+  readingsRetentionDays: z.coerce.number().int().min(0).max(36_500).default(365),
   /** Origins allowed by CORS; none means no CORS preflight and no CORS headers. */
   corsOrigins: list.default([]),
   /** Tenant of the client-credentials app client created for demos and operations. */
@@ -76,6 +78,8 @@ export const functionSettings = (config: TelltaleConfig): FunctionSettings => ({
   logRetention: config.prod ? RetentionDays.SIX_MONTHS : RetentionDays.TWO_WEEKS,
   removalPolicy: removalPolicyOf(config),
   environment: {
+    READINGS_STORE: config.readingsStore,
+    READINGS_RETENTION_DAYS: String(config.readingsRetentionDays),
     ...(config.corsOrigins.length > 0 ? { CORS_ORIGINS: config.corsOrigins.join(',') } : {}),
     ...(config.datasetSplitMb ? { DATASET_SPLIT_BYTES: String(config.datasetSplitMb * 1024 * 1024) } : {}),
     ...(config.datasetChunkMb ? { DATASET_CHUNK_BYTES: String(config.datasetChunkMb * 1024 * 1024) } : {}),

@@ -22,6 +22,7 @@ import { clientTenantKey } from '../shared/gateway/tenantClaim.js';
 import { scopeDescriptions, type Scope } from '../shared/gateway/scopes.js';
 import { buckets, bus as busDeclaration, eventSource, queues, tables, type BucketDeclaration, type BucketName, type QueueName, type TableName } from '../shared/platform/resources.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
+import { createReadingsTimestream } from './readingsTimestream.js';
 import { TelltaleFunction, type TelltaleResources } from './constructs/telltaleFunction.js';
 import { acknowledgeCustomResourceProviders } from './nag.js';
 import { publishResources, type Auth } from './resourceParameters.js';
@@ -138,6 +139,7 @@ export class DataStack extends Stack {
       eventPattern: { source: [eventSource] },
       retention: Duration.days(config.prod ? 90 : 7),
     });
+    createReadingsTimestream(this, config);
 
     this.resources = {
       tables: mapOf(Object.keys(tables) as TableName[], tableOf),

@@ -17,6 +17,7 @@ const awsEnv = z.object({
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   AWS_ENDPOINT_URL_EVENTBRIDGE: z.url().optional(),
   AWS_ENDPOINT_URL_SFN: z.url().optional(),
+  AWS_ENDPOINT_URL_SQS: z.url().optional(),
   /** Path-style S3 URLs, needed by s3rver and LocalStack. */
   S3_FORCE_PATH_STYLE: z.stringbool().default(false),
 });

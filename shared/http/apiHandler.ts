@@ -27,6 +27,8 @@ export interface ApiRequest<P extends z.ZodType, Q extends z.ZodType, B extends 
   principal: Principal | null;
   /** The caller's tenant; throws 401 on a public route, where there is none. */
   tenant: string;
+  /** The Lambda context (remaining time, request id). */
+  lambdaContext: Context;
 }
 
 export interface ApiReply {
@@ -163,7 +165,7 @@ export function apiHandler<P extends z.ZodType, Q extends z.ZodType, B extends z
   route: RouteContract<P, Q, B>,
   implementation: (request: ApiRequest<P, Q, B>) => Promise<ApiReply>,
 ) {
-  const base = async (event: TelltaleEvent, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const base = async (event: TelltaleEvent, lambdaContext: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const { correlationId, principal, parsed } = event.telltale!;
     const reply = await implementation({
       path: parsed!.path as z.infer<P>,
@@ -172,6 +174,7 @@ export function apiHandler<P extends z.ZodType, Q extends z.ZodType, B extends z
       headers: event.headers ?? {},
       correlationId,
       principal,
+      lambdaContext,
       get tenant(): string {
         if (!principal) throw new UnauthorizedError('This route needs a bearer token.');
         return principal.tenant;

@@ -34,7 +34,8 @@ beforeAll(() => {
     batchItemFailures: event.Records.filter((r) => r.body.includes('poison')).map((r) => ({ itemIdentifier: r.messageId })),
   }));
   ingestBatches = consumer.events;
-  local.cloud.queues.subscribe('ingest', { fn: consumer.fn, batchSize: 10, maxBatchingWindowSeconds: 1 });
+  // The test consumer stands in for the catalog's reader of the ingest queue (storeReadings), so no other consumer competes for the messages.
+  local.cloud.functions.get('storeReadings')!.handler = consumer.fn.handler;
 
   const target = testFunction<EventBridgeEvent<string, Record<string, unknown>>, void>('eventTestTarget', (event) => {
     if ((event.detail as { fail?: boolean }).fail) throw new Error('target failed');
@@ -68,7 +69,7 @@ describe('SQS over the wire into queue-triggered functions', () => {
     const first = records.find((r) => r.messageId === single.MessageId)!;
     expect(first.messageAttributes.tenant).toMatchObject({ dataType: 'String', stringValue: 'acme' });
     expect(first.eventSourceARN).toBe('arn:aws:sqs:us-east-1:000000000000:telltale-local-ingest');
-    // A 1 s batching window with batch size 10 gathers the six messages into few batches.
+    // The ingest queue's 1 s batching window gathers the six messages into few batches.
     expect(ingestBatches.length).toBeLessThanOrEqual(2);
   });
 

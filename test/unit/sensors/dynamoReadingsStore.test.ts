@@ -1,0 +1,68 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoReadingsStore } from '../../../shared/aws/dynamoReadingsStore.js';
+import { tables } from '../../../shared/platform/resources.js';
+import { bucketSpanMs } from '../../../shared/sensors/readingBucket.js';
+import type { StoredReading } from '../../../shared/sensors/readingsStore.js';
+import { createTableInput } from '../../../local/provision.js';
+import { startDynamoDb, type EmbeddedService } from '../../../local/storage.js';
+
+// The adapter against dynalite (DynamoDB's wire API): conditional writes and queries as on AWS.
+let dynamo: EmbeddedService;
+let units = 0;
+const store = dynamoReadingsStore({ tableName: 'readings-test', spanOf: async () => bucketSpanMs(1), retentionDays: 30, onWriteUnits: (u) => (units += u) });
+const t0 = Date.UTC(2026, 0, 1);
+
+const collect = async (it: AsyncIterable<StoredReading>) => {
+  const out: StoredReading[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+};
+
+beforeAll(async () => {
+  dynamo = await startDynamoDb(null);
+  Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
+  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await client.send(new CreateTableCommand(createTableInput('readings-test', tables.readings)));
+});
+afterAll(() => dynamo.stop());
+
+describe('the DynamoDB readings store', () => {
+  it('stores readings once by (tenant, sensor, timestamp), across buckets, and reads a range in order', async () => {
+    const readings = Array.from({ length: 500 }, (_, i) => ({ timestamp: t0 + i * 1000, value: i / 4 }));
+    expect(await store.put('acme', 's1', readings)).toMatchObject({ stored: 500, duplicates: 0, late: 0 });
+    expect(await store.put('acme', 's1', readings.slice(100, 300))).toMatchObject({ stored: 0, duplicates: 200 });
+    const back = await collect(store.range('acme', 's1', t0 + 150_000, t0 + 450_000));
+    expect(back.map((r) => r.timestamp)).toEqual(readings.slice(150, 450).map((r) => r.timestamp));
+    expect(back[0].value).toBe(150 / 4);
+    expect(await collect(store.range('other', 's1', t0, t0 + 1e9))).toEqual([]);
+  });
+
+  it('marks a reading older than the newest stored one as late', async () => {
+    await store.put('acme', 's2', [{ timestamp: t0 + 10_000, value: 1 }]);
+    expect(await store.put('acme', 's2', [{ timestamp: t0 + 5_000, value: 2 }])).toMatchObject({ stored: 1, late: 1, lateTimestamps: [t0 + 5_000] });
+    expect(await collect(store.range('acme', 's2', t0, t0 + 20_000))).toEqual([
+      { timestamp: t0 + 5_000, value: 2, late: true },
+      { timestamp: t0 + 10_000, value: 1 },
+    ]);
+  });
+
+  it('loses no reading when writers race on one bucket (conditional, versioned writes)', async () => {
+    const writes = Array.from({ length: 8 }, (_, w) => store.put('acme', 's3', Array.from({ length: 10 }, (_, i) => ({ timestamp: t0 + (i * 8 + w) * 100, value: w }))));
+    const results = await Promise.all(writes);
+    expect(results.reduce((sum, r) => sum + r.stored, 0)).toBe(80);
+    expect(await collect(store.range('acme', 's3', t0, t0 + 100_000))).toHaveLength(80);
+  });
+
+  it('keeps scores and labels of stored readings, ignores missing ones, and a replay writes nothing', async () => {
+    await store.putScores('acme', 's1', [{ timestamp: t0 + 2000, score: 0.25, label: 0 }, { timestamp: t0 + 3000, score: 0.9, label: 1 }, { timestamp: t0 - 1, score: 1, label: 1 }]);
+    const before = units;
+    expect(before).toBeGreaterThan(0);
+    await store.putScores('acme', 's1', [{ timestamp: t0 + 3000, score: 0.9, label: 1 }]);
+    expect(units).toBe(before);
+    expect(await collect(store.range('acme', 's1', t0 + 2000, t0 + 4000))).toEqual([
+      { timestamp: t0 + 2000, value: 0.5, score: 0.25, label: 0 },
+      { timestamp: t0 + 3000, value: 0.75, score: 0.9, label: 1 },
+    ]);
+  });
+});
