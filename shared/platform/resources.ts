@@ -69,6 +69,7 @@ export interface QueueDeclaration {
 
 export const queues = {
   ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+  scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
 } as const satisfies Record<string, QueueDeclaration>;
 export type QueueName = keyof typeof queues;
 
