@@ -10,6 +10,7 @@ import { getModelRoute, listModelsRoute, listModelVersionsRoute, predictRoute, r
 import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
 import type { SagaDefinition } from './platform/saga.js';
+import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
@@ -169,6 +170,14 @@ export const catalog: readonly FunctionDeclaration[] = [
   // mlops: deployments of a sensor group (champion and challenger), one versioned item per group in the registry table; promoting reads the model's status.
   api('deployModel', 'mlops', deployModelRoute, { tables: { registry: 'readWrite', models: 'read' } }),
   api('getDeployment', 'mlops', getDeploymentRoute, { tables: { registry: 'read' } }),
+  // sensors: streaming scoring of the readings the writer forwards, and the anomaly episodes it raises.
+  // The scorer reads the sensor, keeps its state and the episodes in the anomalies table, stores scores beside the readings
+  // (a read-modify-write of their bucket items) and publishes anomaly.opened / anomaly.closed.
+  fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 1 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 30 }),
+  api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
+  api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
+  api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),
 ];
 
 export const httpFunctions = () =>

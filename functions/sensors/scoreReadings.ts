@@ -1,0 +1,31 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
+import { eventBusPublisher } from '../../shared/aws/eventBus.js';
+import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
+import { dynamoSensorRepository } from '../../shared/aws/sensorRepository.js';
+import { taskHandler } from '../../shared/platform/taskHandler.js';
+import { scoringOrder } from '../../shared/sensors/scoringOrder.js';
+import { scoreReadings, type ScoringDeps } from '../../shared/sensors/scoring.js';
+import { readingsStoreForScores } from '../../shared/aws/readingsStoreBinding.js';
+
+const deps: ScoringDeps = {
+  states: dynamoScorerStateStore(),
+  episodes: dynamoEpisodeStore(),
+  scores: readingsStoreForScores(),
+  events: eventBusPublisher(),
+  sensors: dynamoSensorRepository(),
+};
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * Consumes the scoring queue. Records run one at a time, each sensor's in time order, so a batch
+ * never races itself for a sensor's state; a failed record alone comes back (partial batch response).
+ */
+export const handler = taskHandler(async (event: SQSEvent, context) => {
+  const { records, messageOf } = scoringOrder(event.Records);
+  return processPartialResponse({ Records: records }, async (record: SQSRecord) => void (await scoreReadings(deps, messageOf(record))), processor, {
+    context,
+    processInParallel: false,
+  });
+});
