@@ -2,19 +2,20 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
 import { eventBusPublisher } from '../../shared/aws/eventBus.js';
+import { readingsStoreForScores } from '../../shared/aws/readingsStoreBinding.js';
 import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
 import { dynamoSensorRepository } from '../../shared/aws/sensorRepository.js';
 import { taskHandler } from '../../shared/platform/taskHandler.js';
 import { scoringOrder } from '../../shared/sensors/scoringOrder.js';
 import { scoreReadings, type ScoringDeps } from '../../shared/sensors/scoring.js';
-import { readingsStoreForScores } from '../../shared/aws/readingsStoreBinding.js';
 
+const sensors = dynamoSensorRepository();
 const deps: ScoringDeps = {
   states: dynamoScorerStateStore(),
   episodes: dynamoEpisodeStore(),
-  scores: readingsStoreForScores(),
+  scores: readingsStoreForScores(sensors),
   events: eventBusPublisher(),
-  sensors: dynamoSensorRepository(),
+  sensors,
 };
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -29,6 +29,8 @@ export interface PutResult {
   duplicates: number;
   /** Of the stored ones, those older than the sensor's newest reading at the time. */
   late: number;
+  /** Timestamps of the given readings that the store holds marked late (just now, or when first stored). */
+  lateTimestamps?: readonly number[];
 }
 
 /**
