@@ -1,0 +1,106 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LocalFunction } from '../../local/lambdaRuntime.js';
+import { dynamoReadingsStore } from '../../shared/aws/dynamoReadingsStore.js';
+import { createGaussian, createRng } from '../../shared/ml/multivariate/rng.js';
+import { bucketSpanMs } from '../../shared/sensors/readingBucket.js';
+import type { ReadingsMessage } from '../../shared/sensors/readingMessages.js';
+import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.js';
+
+const local = useLocalCloud();
+const t0 = Date.parse('2026-03-01T00:00:00Z');
+const sensor = { id: 'pump-7-vibration', name: 'Pump 7 vibration', type: 'vibration', unit: 'mm/s', group: 'pump-7', samplingIntervalSeconds: 1 };
+
+/** 600 readings a second apart: noise around 2, and a jump of 40 sigmas over [520, 560). */
+const noise = createGaussian(createRng(3));
+const readings: ReadingsMessage['readings'] = Array.from({ length: 600 }, (_, i) => ({ timestamp: t0 + i * 1000, value: 2 + 0.1 * noise() + (i >= 520 && i < 560 ? 4 : 0) }));
+
+let opened: EventBridgeEvent<string, Record<string, unknown>>[];
+let sqs: SQSClient;
+let acme: ApiCall;
+
+async function sendToScoring(message: ReadingsMessage): Promise<void> {
+  await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: JSON.stringify(message) }));
+}
+
+beforeAll(async () => {
+  opened = [];
+  const listener: LocalFunction = {
+    spec: { name: 'anomalyListener', memoryMb: 128, timeoutSeconds: 5 },
+    handler: async (event: never) => void opened.push(event as EventBridgeEvent<string, Record<string, unknown>>),
+  };
+  local.cloud.bus.addRule({ name: 'anomalyOpenedTest', detailTypes: ['anomaly.opened'], fn: listener });
+  sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, endpoint: local.cloud.endpoints.messaging });
+  acme = await local.client('acme');
+  expect((await acme('/sensors', { method: 'POST', body: JSON.stringify(sensor) })).status).toBe(201);
+  // The writer's part (another function): the readings are stored before they reach the scorer.
+  const store = dynamoReadingsStore({ tableName: process.env.TABLE_READINGS!, spanOf: async () => bucketSpanMs(1), retentionDays: 0 });
+  await store.put('acme', sensor.id, readings);
+});
+
+describe('streaming scoring on the local cloud: scoring queue -> episodes -> anomaly.opened', () => {
+  it('an anomaly opens one episode and anomaly.opened reaches the bus once, even when the message is delivered twice', async () => {
+    const messages = [0, 200, 400].map((from) => ({ tenant: 'acme', sensorId: sensor.id, readings: readings.slice(from, from + 200), correlationId: 'sim-1' }));
+    for (const m of messages) await sendToScoring(m);
+    await local.cloud.drain(20_000);
+    await sendToScoring(messages[2]);
+    await local.cloud.drain(20_000);
+
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatchObject({ source: 'telltale', 'detail-type': 'anomaly.opened', detail: { tenant: 'acme', sensorId: sensor.id, group: 'pump-7', correlationId: 'sim-1' } });
+    const list = await acme(`/anomalies?sensorId=${sensor.id}`);
+    expect(list.status).toBe(200);
+    const { items } = (await list.json()) as { items: Record<string, unknown>[] };
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ id: opened[0].detail.episodeId, status: 'open', severity: expect.any(String), model: { name: 'streaming', version: '1' } });
+    expect(Date.parse(items[0].start as string)).toBeGreaterThanOrEqual(t0 + 520_000);
+    expect(Date.parse(items[0].start as string)).toBeLessThan(t0 + 560_000);
+  });
+
+  it("stores each reading's score beside it in the readings store", async () => {
+    const store = dynamoReadingsStore({ tableName: process.env.TABLE_READINGS!, spanOf: async () => bucketSpanMs(1), retentionDays: 0 });
+    const stored = [];
+    for await (const r of store.range('acme', sensor.id, t0, t0 + 600_000)) stored.push(r);
+    expect(stored).toHaveLength(600);
+    expect(stored.every((r) => typeof r.score === 'number')).toBe(true);
+    expect(stored.filter((r) => r.label === 1).length).toBeGreaterThan(0);
+  });
+
+  it('lists by group, status and start time, and refuses a bad range', async () => {
+    const page = async (query: string) => ((await (await acme(`/anomalies?${query}`)).json()) as { items: unknown[] }).items;
+    expect(await page('group=pump-7&status=open')).toHaveLength(1);
+    expect(await page('status=closed')).toHaveLength(0);
+    expect(await page('group=pump-8')).toHaveLength(0);
+    expect(await page(`from=${new Date(t0 + 580_000).toISOString()}`)).toHaveLength(0);
+    expect(await page(`from=${new Date(t0).toISOString()}&to=${new Date(t0 + 580_000).toISOString()}`)).toHaveLength(1);
+    await expectProblem(await acme(`/anomalies?from=${new Date(t0 + 1000).toISOString()}&to=${new Date(t0).toISOString()}`), 400);
+    await expectProblem(await acme('/anomalies?status=maybe'), 400);
+  });
+
+  it('PATCH records the verdict with who and when; another tenant gets 404', async () => {
+    const id = opened[0].detail.episodeId as string;
+    const token = await local.cloud.mintToken({ tenant: 'acme', scopes: ['telltale/ingest'], subject: 'operator-ana' });
+    const patch = await fetch(`${local.cloud.url}/api/v1/anomalies/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ verdict: 'confirmed', note: 'bearing noise confirmed on site' }),
+    });
+    expect(patch.status).toBe(200);
+    expect(await patch.json()).toMatchObject({ id, verdict: { verdict: 'confirmed', note: 'bearing noise confirmed on site', by: 'operator-ana', at: expect.any(String) } });
+    expect(await (await acme(`/anomalies/${id}`)).json()).toMatchObject({ verdict: { verdict: 'confirmed', by: 'operator-ana' } });
+
+    const other = await local.client('globex');
+    await expectProblem(await other(`/anomalies/${id}`), 404);
+    await expectProblem(await other(`/anomalies/${id}`, { method: 'PATCH', body: JSON.stringify({ verdict: 'rejected' }) }), 404);
+    expect(((await (await other('/anomalies')).json()) as { items: unknown[] }).items).toEqual([]);
+    await expectProblem(await acme(`/anomalies/${id}`, { method: 'PATCH', body: JSON.stringify({ verdict: 'maybe' }) }), 400);
+    await expectProblem(await acme('/anomalies/not-an-episode'), 400);
+  });
+
+  it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: '{"tenant":"acme"}' }));
+    await local.cloud.drain(20_000);
+    expect(local.cloud.deadLetters('scoring').map((d) => d.body)).toEqual(['{"tenant":"acme"}']);
+  });
+});
