@@ -63,12 +63,14 @@ describe('every catalog function', () => {
     }
   });
 
-  it('the sensor functions can touch the sensors table and no other', () => {
+  it('the sensor functions touch only the sensors context tables, and the registry only the sensors table', () => {
+    const tablesOf = (entry: (typeof deployed)[number]) => new Set([...policiesOf(entry).matchAll(/ExportsOutputFnGetAtt([A-Za-z]+)Table[0-9A-F]{8}Arn/g)].map((m) => m[1]));
     const sensorFunctions = deployed.filter((d) => d.declaration.context === 'sensors');
-    expect(sensorFunctions.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['registerSensor', 'listSensors', 'getSensor']));
+    const registry = ['registerSensor', 'listSensors', 'getSensor'];
+    expect(sensorFunctions.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(registry));
     for (const entry of sensorFunctions) {
-      const tableArns = [...policiesOf(entry).matchAll(/ExportsOutputFnGetAtt([A-Za-z]+)Table[0-9A-F]{8}Arn/g)].map((m) => m[1]);
-      expect(new Set(tableArns)).toEqual(new Set(['Sensors']));
+      expect([...tablesOf(entry)].filter((t) => !['Sensors', 'Readings', 'Anomalies'].includes(t))).toEqual([]);
+      if (registry.includes(entry.declaration.name)) expect(tablesOf(entry)).toEqual(new Set(['Sensors']));
     }
   });
 
@@ -83,6 +85,37 @@ describe('every catalog function', () => {
     expect(policiesOf(getSensor)).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
     const registerSensor = deployed.find((d) => d.declaration.name === 'registerSensor')!;
     expect(policiesOf(registerSensor)).toMatch(/dynamodb:PutItem/);
+  });
+});
+
+describe('streaming scoring and anomaly episodes', () => {
+  const entryOf = (name: string) => deployed.find((d) => d.declaration.name === name)!;
+
+  it('the scorer reads the scoring queue with partial batch responses, and only it may put anomaly events on the bus', () => {
+    const scorer = entryOf('scoreReadings');
+    apiTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIdOf(scorer.fn) },
+      EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('ScoringQueue') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(policiesOf(scorer)).toMatch(/events:PutEvents/);
+    expect(policiesOf(scorer)).toMatch(/sqs:ReceiveMessage/);
+    for (const name of ['listAnomalies', 'getAnomaly', 'reviewAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/events:PutEvents|sqs:/);
+  });
+
+  it('listing and reading episodes cannot write; a verdict can update an episode but not delete one', () => {
+    for (const name of ['listAnomalies', 'getAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+    expect(policiesOf(entryOf('reviewAnomaly'))).toMatch(/dynamodb:UpdateItem/);
+  });
+
+  it('serves GET /anomalies and GET /anomalies/{id} to telltale/read, and PATCH /anomalies/{id} to telltale/ingest', () => {
+    for (const [routeKey, scope] of [
+      ['GET /api/v1/anomalies', 'telltale/read'],
+      ['GET /api/v1/anomalies/{id}', 'telltale/read'],
+      ['PATCH /api/v1/anomalies/{id}', 'telltale/ingest'],
+    ]) {
+      apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizationScopes: [scope] });
+    }
   });
 });
 
