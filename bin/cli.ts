@@ -8,6 +8,7 @@ import { datasetsGetOptions, datasetsListOptions, datasetsPushOptions, runDatase
 import { CliError, usageError } from './errors.js';
 import { evaluateOptions, runEvaluate } from './evaluate.js';
 import type { Values } from './options.js';
+import { runSimulate, simulateOptions } from './simulate.js';
 import { runTrain, trainOptions } from './train.js';
 
 const USAGE = `Usage:
@@ -23,13 +24,20 @@ const USAGE = `Usage:
                         [--wait [--timeout SECONDS] [--interval SECONDS]] [--api URL] [--token TOKEN]
   telltale datasets list [--limit N] [--cursor C] [--api URL] [--token TOKEN]
   telltale datasets get ID [--api URL] [--token TOKEN]
+  telltale simulate [--speed N] [--duration SECONDS] [--seed N] [--pumps N] [--compressors N]
+                    [--first-fault SECONDS] [--report plan.json] [--api URL] [--token TOKEN]
 
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
 in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.
 
 datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
---wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else
+--wait follows the pipeline to READY or FAILED (exit 1).
+
+simulate: a seeded plant of pumps and compressors (one reading a second per sensor) sends readings to POST /readings,
+registering its sensors first; faults (bearing wear, cavitation, a stuck sensor, a valve closing, a leak) begin after
+the detectors' warm-up, and one JSON line is printed as each begins and ends. --speed N > 1 replays the last
+--duration seconds (default an hour) N times faster than real time, ending now. The token needs telltale/ingest. --api defaults to TELLTALE_API_URL, else
 http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
@@ -72,6 +80,15 @@ async function datasets(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** telltale simulate: runs until its duration ends or Ctrl-C. */
+async function simulateCommand(argv: readonly string[]): Promise<number> {
+  try {
+    return await runSimulate(parse(argv, simulateOptions, false).values, io);
+  } catch (error) {
+    return exitCodeOf(error);
+  }
+}
+
 /** Runs one command; returns the exit code (0 ok, 1 bad data or a refusal of the API, 2 wrong usage); a promise for the remote commands. */
 export function main(argv: readonly string[]): number | Promise<number> {
   const [name, ...rest] = argv;
@@ -80,9 +97,10 @@ export function main(argv: readonly string[]): number | Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === 'datasets') return datasets(rest);
+  if (name === 'simulate') return simulateCommand(rest);
   try {
     const command = commands[name];
-    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate or datasets`);
+    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets or simulate`);
     command.run(parse(rest, command.options, false).values);
     return 0;
   } catch (error) {
