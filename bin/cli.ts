@@ -25,7 +25,7 @@ const USAGE = `Usage:
   telltale datasets list [--limit N] [--cursor C] [--api URL] [--token TOKEN]
   telltale datasets get ID [--api URL] [--token TOKEN]
   telltale simulate [--speed N] [--duration SECONDS] [--seed N] [--pumps N] [--compressors N]
-                    [--first-fault SECONDS] [--report plan.json] [--api URL] [--token TOKEN]
+                    [--first-fault SECONDS] [--backfill SECONDS] [--report plan.json] [--api URL] [--token TOKEN]
 
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
@@ -37,7 +37,8 @@ datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams i
 simulate: a seeded plant of pumps and compressors (one reading a second per sensor) sends readings to POST /readings,
 registering its sensors first; faults (bearing wear, cavitation, a stuck sensor, a valve closing, a leak) begin after
 the detectors' warm-up, and one JSON line is printed as each begins and ends. --speed N > 1 replays the last
---duration seconds (default an hour) N times faster than real time, ending now. The token needs telltale/ingest. --api defaults to TELLTALE_API_URL, else
+--duration seconds (default an hour) N times faster than real time, ending now; in real time, --backfill N starts N
+seconds in the past and sends them at once first. The token needs telltale/ingest. --api defaults to TELLTALE_API_URL, else
 http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {

@@ -14,6 +14,7 @@ export const simulateOptions = {
   compressors: { type: 'string' },
   'first-fault': { type: 'string' },
   report: { type: 'string' },
+  backfill: { type: 'string' },
 } as const;
 
 /** POST /readings takes up to this many readings a request. */
@@ -31,6 +32,12 @@ export interface SimulationOptions {
   speed?: number;
   /** Simulated seconds to send; unset in real time runs until stopped. */
   durationSeconds?: number;
+  /**
+   * In real time (or slower): start this many seconds in the past and send them at once first, so the
+   * detectors are warmed up and the first fault comes soon (the demo: 420 s of history, the first fault a
+   * minute later). Default 0.
+   */
+  backfillSeconds?: number;
   /** Seconds after the start when the first fault begins (default: after the detectors' warm-up). */
   firstFaultSecond?: number;
   /** Told when each fault begins and ends, as it is sent. */
@@ -76,7 +83,8 @@ export function simulate(options: SimulationOptions): Simulation {
   const speed = options.speed ?? 1;
   const duration = options.durationSeconds ?? (speed > 1 ? DEFAULT_FAST_SECONDS : undefined);
   // Faster than real time must not run ahead of the clock (the API refuses readings from the future): start in the past.
-  const start = Math.floor((speed > 1 ? now() - duration! * 1000 : now()) / 1000) * 1000;
+  const backfill = speed > 1 ? 0 : (options.backfillSeconds ?? 0);
+  const start = Math.floor((now() - (speed > 1 ? duration! : backfill) * 1000) / 1000) * 1000;
   const plant = new PlantSimulator({ seed: options.seed, pumps: options.pumps, compressors: options.compressors, start, firstFaultSecond: options.firstFaultSecond });
   let stopped = false;
 
@@ -87,11 +95,11 @@ export function simulate(options: SimulationOptions): Simulation {
     const wallStart = now();
     for (let second = 0; !stopped && (duration === undefined || second < duration); ) {
       // Send what is due: every tick whose simulated time has come at this speed, up to a full request.
-      const due = speed === Infinity ? Infinity : Math.floor(((now() - wallStart) * speed) / 1000) + 1;
+      const due = speed === Infinity ? Infinity : backfill + Math.floor(((now() - wallStart) * speed) / 1000) + 1;
       const count = Math.min(ticksPerRequest, due - second, duration === undefined ? Infinity : duration - second);
       if (count <= 0) {
-        // Tick `second` is due `second / speed` seconds after the start.
-        await sleep(Math.max(1, Math.ceil((second * 1000) / speed - (now() - wallStart))));
+        // Tick `second` is due `(second - backfill) / speed` seconds after the start.
+        await sleep(Math.max(1, Math.ceil(((second - backfill) * 1000) / speed - (now() - wallStart))));
         continue;
       }
       const ticks = Array.from({ length: count }, () => plant.next());
@@ -130,6 +138,7 @@ export async function runSimulate(values: Values, io: Io): Promise<number> {
     pumps: numberOption(values, 'pumps', 0, 100, true),
     compressors: numberOption(values, 'compressors', 0, 100, true),
     firstFaultSecond: numberOption(values, 'first-fault', 0, 365 * 86_400, true),
+    backfillSeconds: numberOption(values, 'backfill', 0, 7 * 86_400, true),
     onFault: (event) => io.out(JSON.stringify({ event: event.event, kind: event.fault.kind, asset: event.fault.asset, sensorIds: event.fault.sensorIds, from: event.fault.from, to: event.fault.to })),
     log: io.log,
   });

@@ -67,6 +67,19 @@ describe('the simulator against the API', () => {
     expect(second - first).toBe(1000);
   });
 
+  it('with a backfill, sends the recent past at once, then goes on in real time from now', async () => {
+    const started = Date.now();
+    const simulation = simulate({ api: apiClient({ api: url, token: 't0ken' }, {}), speed: 1, backfillSeconds: 300, durationSeconds: 302, pumps: 1, compressors: 0 });
+    await simulation.done;
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(1800);
+    const batches = readingRequests().map((r) => r.body.readings!.map((x) => Date.parse(x.timestamp)));
+    expect(batches.flat()).toHaveLength(302 * 4);
+    expect(batches.at(-1)!.at(-1)!).toBeGreaterThan(started);
+    expect(batches[0][0]).toBeLessThanOrEqual(started - 299_000);
+  });
+
   it('telltale simulate refuses a bad option and a missing token with exit code 2, and a refused token with 1', async () => {
     expect(await main(['simulate', '--speed', 'fast', '--token', 't0ken', '--api', url])).toBe(2);
     expect(await main(['simulate', '--api', url])).toBe(2);
