@@ -8,6 +8,7 @@ import { episodePolicy, trackEpisodes, type EpisodeEventKind, type ScoredPoint, 
 import type { ReadingsMessage } from './readingMessages.js';
 import type { ReadingsStore } from './readingsStore.js';
 import type { Sensor } from './sensor.js';
+import type { WarmupHistory } from './warmupHistory.js';
 
 /** The streaming detector's name and version, recorded on episodes scored without a deployed model. */
 export const streamingModel = { name: 'streaming', version: '1' } as const;
@@ -53,6 +54,8 @@ export interface ScoringDeps {
   scores: Pick<ReadingsStore, 'putScores'>;
   events: EventPublisher;
   sensors: { get(tenant: string, id: string): Promise<Sensor | undefined> };
+  /** History a new sensor's detector learns from (the dataset it names); without it, its first readings warm it up. */
+  history?: (tenant: string, sensor: Pick<Sensor, 'id' | 'warmupDatasetId'>) => Promise<WarmupHistory | undefined>;
 }
 
 export interface ScoringOutcome {
@@ -63,6 +66,8 @@ export interface ScoringOutcome {
   closed: number;
   /** Conditional writes tried; more than one means another scorer held the sensor's state. */
   attempts: number;
+  /** A new sensor's warm-up from the dataset it names: the points learnt, or why the dataset was skipped. */
+  warmup?: { datasetId: string; points: number } | { datasetId: string; skipped: string };
 }
 
 /** Conditional writes lost to other scorers before the message is left to its redelivery. */
@@ -78,16 +83,25 @@ const MAX_ATTEMPTS = 8;
  */
 export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage): Promise<ScoringOutcome> {
   const { tenant, sensorId } = message;
-  const sensor: Pick<Sensor, 'id' | 'group' | 'samplingIntervalSeconds'> = (await deps.sensors.get(tenant, sensorId)) ?? { id: sensorId };
+  const sensor: Pick<Sensor, 'id' | 'group' | 'samplingIntervalSeconds' | 'warmupDatasetId'> = (await deps.sensors.get(tenant, sensorId)) ?? { id: sensorId };
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const stored = await deps.states.load(tenant, sensorId);
     if (stored?.pending) await applyEffects(deps, tenant, sensorId, stored.pending, stored.version);
     const last = stored?.lastTimestamp ?? Number.NEGATIVE_INFINITY;
     const fresh = message.readings.filter((r) => !r.late && r.timestamp > last);
-    const outcome = { scored: fresh.length, skipped: message.readings.length - fresh.length, opened: 0, closed: 0, attempts: attempt };
+    const outcome: ScoringOutcome = { scored: fresh.length, skipped: message.readings.length - fresh.length, opened: 0, closed: 0, attempts: attempt };
     if (fresh.length === 0) return outcome;
 
-    const detector = stored ? StreamingDetector.restore(stored.detector) : new StreamingDetector();
+    let detector: StreamingDetector;
+    let warmup: ScoringOutcome['warmup'];
+    if (stored) detector = StreamingDetector.restore(stored.detector);
+    else {
+      detector = new StreamingDetector();
+      // A new sensor that names a dataset learns from its history first: scores from its first live reading.
+      const history = await deps.history?.(tenant, sensor);
+      if (history && 'values' in history) for (const v of history.values) detector.update(v);
+      warmup = history && ('values' in history ? { datasetId: history.datasetId, points: history.values.length } : history);
+    }
     const points: ScoredPoint[] = [];
     const scores: PendingEffects['scores'] = [];
     let newest = last;
@@ -111,6 +125,7 @@ export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage)
       ...(message.correlationId ? { correlationId: message.correlationId } : {}),
     };
     const expected = stored?.version ?? 0;
+    if (warmup) outcome.warmup = warmup;
     const next: ScorerState = { version: expected + 1, lastTimestamp: newest, detector: detector.serialize(), tracker: tracked.state, pending };
     if (!(await deps.states.save(tenant, sensorId, next, expected))) continue;
     await applyEffects(deps, tenant, sensorId, pending, next.version);

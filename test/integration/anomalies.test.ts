@@ -98,6 +98,22 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
     await expectProblem(await acme('/anomalies/not-an-episode'), 400);
   });
 
+  it('a new sensor that names a READY dataset is warmed up on its column: its first live readings are scored; a missing dataset falls back to the readings', async () => {
+    const history = Array.from({ length: 600 }, (_, i) => `${new Date(t0 - (600 - i) * 1000).toISOString()},${(6 + 0.05 * noise()).toFixed(4)}`);
+    expect((await acme('/datasets', { method: 'POST', body: JSON.stringify({ id: 'pump-9-history', name: 'Pump 9 last week', content: `timestamp,pump-9-pressure\n${history.join('\n')}\n` }) })).status).toBe(201);
+    expect(await local.settled(acme, '/datasets/pump-9-history')).toMatchObject({ status: 'READY' });
+    const named = { ...sensor, id: 'pump-9-pressure', name: 'Pump 9 pressure', type: 'pressure', unit: 'bar', group: 'pump-9' };
+    expect((await acme('/sensors', { method: 'POST', body: JSON.stringify({ ...named, warmupDatasetId: 'pump-9-history' }) })).status).toBe(201);
+    expect((await acme('/sensors', { method: 'POST', body: JSON.stringify({ ...named, id: 'pump-10-pressure', group: 'pump-10', warmupDatasetId: 'no-such-dataset' }) })).status).toBe(201);
+
+    const live = (id: string): ReadingsMessage => ({ tenant: 'acme', sensorId: id, readings: Array.from({ length: 10 }, (_, i) => ({ timestamp: t0 + i * 1000, value: i === 9 ? 9 : 6 + 0.05 * noise() })) });
+    await sendToScoring(live('pump-9-pressure'));
+    await sendToScoring(live('pump-10-pressure'));
+    await local.cloud.drain(20_000);
+    expect(opened.filter((e) => e.detail.sensorId === 'pump-9-pressure')).toHaveLength(1);
+    expect(opened.filter((e) => e.detail.sensorId === 'pump-10-pressure')).toHaveLength(0);
+  });
+
   it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: '{"tenant":"acme"}' }));
     await local.cloud.drain(20_000);

@@ -72,6 +72,28 @@ describe('scoring readings with the sensor streaming detector', () => {
     expect(scores.get('acme/pump-1')?.size).toBe(120);
   });
 
+  it("a new sensor naming a dataset learns from its history first: its first live readings are scored, and the state counts the history", async () => {
+    const { deps, states, published } = memoryScoring([{ ...pump, warmupDatasetId: 'history' }]);
+    deps.history = async (_tenant, sensor) => (sensor.warmupDatasetId ? { datasetId: sensor.warmupDatasetId, values: readings(0, 500).map((r) => r.value) } : undefined);
+    const live = readings(500, 10).map((r, i) => (i === 9 ? { ...r, value: 9 } : r));
+    const outcome = await scoreReadings(deps, message(live));
+    expect(outcome).toMatchObject({ scored: 10, opened: 1, warmup: { datasetId: 'history', points: 500 } });
+    expect(opened(published)).toHaveLength(1);
+    expect(states.get('acme/pump-1')!.detector.n).toBe(510);
+    // Only a new sensor: the next message restores the state, the history is not read again.
+    deps.history = async () => {
+      throw new Error('read again');
+    };
+    expect((await scoreReadings(deps, message(readings(510, 5)))).warmup).toBeUndefined();
+  });
+
+  it('a dataset skipped for a reason leaves the warm-up to the first readings', async () => {
+    const { deps } = memoryScoring([{ ...pump, warmupDatasetId: 'gone' }]);
+    deps.history = async () => ({ datasetId: 'gone', skipped: 'No dataset "gone".' });
+    const outcome = await scoreReadings(deps, message(readings(0, 10).map((r, i) => (i === 9 ? { ...r, value: 9 } : r))));
+    expect(outcome).toMatchObject({ opened: 0, warmup: { datasetId: 'gone', skipped: 'No dataset "gone".' } });
+  });
+
   it('gives the message back (409) when other scorers keep winning', async () => {
     const { deps, stateStore } = memoryScoring([pump]);
     stateStore.save = async () => false;
