@@ -3,6 +3,8 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../local/lambdaRuntime.js';
 import { dynamoReadingsStore } from '../../shared/aws/dynamoReadingsStore.js';
+import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
+import { StreamingDetector } from '../../shared/ml/streaming/detector.js';
 import { createGaussian, createRng } from '../../shared/ml/multivariate/rng.js';
 import { bucketSpanMs } from '../../shared/sensors/readingBucket.js';
 import type { ReadingsMessage } from '../../shared/sensors/readingMessages.js';
@@ -112,6 +114,26 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
     await local.cloud.drain(20_000);
     expect(opened.filter((e) => e.detail.sensorId === 'pump-9-pressure')).toHaveLength(1);
     expect(opened.filter((e) => e.detail.sensorId === 'pump-10-pressure')).toHaveLength(0);
+  });
+
+  it('the state store on DynamoDB: a write expecting a version another scorer already replaced is refused; pending effects clear only for their version', async () => {
+    const states = dynamoScorerStateStore(process.env.TABLE_ANOMALIES!);
+    const state = (version: number, lastTimestamp: number) => ({
+      version,
+      lastTimestamp,
+      detector: new StreamingDetector().serialize(),
+      tracker: { active: null },
+      pending: { scores: [{ timestamp: lastTimestamp, score: 0, label: 0 as const }], episodes: [] },
+    });
+    expect(await states.save('acme', 'race-1', state(1, 10), 0)).toBe(true);
+    expect(await states.save('acme', 'race-1', state(1, 11), 0)).toBe(false);
+    expect(await states.save('acme', 'race-1', state(2, 20), 1)).toBe(true);
+    expect(await states.save('acme', 'race-1', state(2, 21), 1)).toBe(false);
+    await states.clearPending('acme', 'race-1', 1);
+    expect(await states.load('acme', 'race-1')).toMatchObject({ version: 2, lastTimestamp: 20, pending: { scores: [{ timestamp: 20 }] } });
+    await states.clearPending('acme', 'race-1', 2);
+    expect(await states.load('acme', 'race-1')).toMatchObject({ version: 2, pending: null });
+    expect(await states.load('globex', 'race-1')).toBeUndefined();
   });
 
   it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
