@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StreamingDetector } from '../ml/streaming/detector.js';
 import type { StreamingState } from '../ml/streaming/state.js';
-import { detailTypes, type EventPublisher } from '../platform/events.js';
+import { detailTypes, type DetailType, type EventPublisher } from '../platform/events.js';
 import { ConflictError } from '../platform/errors.js';
 import { episodeSnapshot, type EpisodeSnapshot, type EpisodeStore } from './episode.js';
 import { episodePolicy, trackEpisodes, type EpisodeEventKind, type ScoredPoint, type TrackerState } from './episodes.js';
@@ -92,31 +92,10 @@ export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage)
     const outcome: ScoringOutcome = { scored: fresh.length, skipped: message.readings.length - fresh.length, opened: 0, closed: 0, attempts: attempt };
     if (fresh.length === 0) return outcome;
 
-    let detector: StreamingDetector;
-    let warmup: ScoringOutcome['warmup'];
-    if (stored) detector = StreamingDetector.restore(stored.detector);
-    else {
-      detector = new StreamingDetector();
-      // A new sensor that names a dataset learns from its history first: scores from its first live reading.
-      const history = await deps.history?.(tenant, sensor);
-      if (history && 'values' in history) for (const v of history.values) detector.update(v);
-      warmup = history && ('values' in history ? { datasetId: history.datasetId, points: history.values.length } : history);
-    }
-    const points: ScoredPoint[] = [];
-    const scores: PendingEffects['scores'] = [];
-    let newest = last;
-    for (const r of fresh) {
-      // Sorted by the writer, but a replay may interleave: anything not after the newest scored is late.
-      if (r.timestamp <= newest) {
-        outcome.scored -= 1;
-        outcome.skipped += 1;
-        continue;
-      }
-      newest = r.timestamp;
-      const p = detector.update(r.value);
-      points.push({ timestamp: r.timestamp, score: p.score, kind: p.kind });
-      scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0 });
-    }
+    const { detector, warmup } = stored ? { detector: StreamingDetector.restore(stored.detector), warmup: undefined } : await newDetector(deps, tenant, sensor);
+    const { points, scores, newest, late } = scoreInOrder(detector, fresh, last);
+    outcome.scored -= late;
+    outcome.skipped += late;
     const policy = episodePolicy(detector.threshold, sensor.samplingIntervalSeconds);
     const tracked = trackEpisodes(stored?.tracker ?? { active: null }, points, policy);
     const pending: PendingEffects = {
@@ -138,7 +117,36 @@ export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage)
   throw new ConflictError(`Sensor "${sensorId}": other scorers kept winning the state; the message will come back.`);
 }
 
-const eventType: Record<EpisodeEventKind, (typeof detailTypes)[keyof typeof detailTypes]> = {
+/** A new sensor's detector; one that names a dataset learns from its history first, so it scores from its first live reading. */
+async function newDetector(deps: ScoringDeps, tenant: string, sensor: Pick<Sensor, 'id' | 'warmupDatasetId'>): Promise<{ detector: StreamingDetector; warmup: ScoringOutcome['warmup'] }> {
+  const detector = new StreamingDetector();
+  const history = await deps.history?.(tenant, sensor);
+  if (!history) return { detector, warmup: undefined };
+  if (!('values' in history)) return { detector, warmup: history };
+  for (const v of history.values) detector.update(v);
+  return { detector, warmup: { datasetId: history.datasetId, points: history.values.length } };
+}
+
+/** Scores readings after `last` in order; one not after the newest scored (a replay may interleave) is late, and skipped. */
+function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['readings'], last: number) {
+  const points: ScoredPoint[] = [];
+  const scores: PendingEffects['scores'] = [];
+  let newest = last;
+  let late = 0;
+  for (const r of readings) {
+    if (r.timestamp <= newest) {
+      late += 1;
+      continue;
+    }
+    newest = r.timestamp;
+    const p = detector.update(r.value);
+    points.push({ timestamp: r.timestamp, score: p.score, kind: p.kind });
+    scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0 });
+  }
+  return { points, scores, newest, late };
+}
+
+const eventType: Record<EpisodeEventKind, DetailType> = {
   opened: detailTypes.anomalyOpened,
   closed: detailTypes.anomalyClosed,
 };
