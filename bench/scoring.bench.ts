@@ -3,6 +3,7 @@
  * readings, track episodes, serialise the state; in-memory ports), and on the local cloud the time
  * from a message on the scoring queue to anomaly.opened on the bus.
  */
+import os from 'node:os';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalCloud } from '../local/cloud.js';
 import type { LocalFunction } from '../local/lambdaRuntime.js';
@@ -87,6 +88,8 @@ async function cloudLatency(trials: number): Promise<{ latencies: number[]; cold
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export default async (): Promise<BenchSection> => {
+  // Other work on the machine slows every figure here: say how busy it was.
+  const load = os.loadavg()[0];
   const detector = detectorThroughput(200_000);
   const small = await useCaseThroughput(100, 100, 20);
   const large = await useCaseThroughput(20, 1000, 10);
@@ -109,6 +112,8 @@ export default async (): Promise<BenchSection> => {
       },
     ],
     markdown: `
+Load average when the run started: ${load.toFixed(1)} on ${os.cpus().length} cores (the machine was shared; quieter runs measure more).
+
 The scorer's use case (\`scoreReadings\` of shared/sensors/scoring.ts) runs in process with in-memory ports (the fakes of the unit tests):
 per message it restores the sensor's detector from its JSON state, skips readings already scored, scores the rest, tracks episodes
 and serialises the state again. The detector row is \`StreamingDetector.update\` alone, in a loop, for comparison.

@@ -6,23 +6,21 @@ import { ConflictError } from '../platform/errors.js';
 import { episodeSnapshot, type EpisodeSnapshot, type EpisodeStore } from './episode.js';
 import { episodePolicy, trackEpisodes, type EpisodeEventKind, type ScoredPoint, type TrackerState } from './episodes.js';
 import type { ReadingsMessage } from './readingMessages.js';
-import type { ReadingsStore } from './readingsStore.js';
+import type { ReadingScore, ReadingsStore } from './readingsStore.js';
 import type { Sensor } from './sensor.js';
 import type { WarmupHistory } from './warmupHistory.js';
 
 /** The streaming detector's name and version, recorded on episodes scored without a deployed model. */
 export const streamingModel = { name: 'streaming', version: '1' } as const;
 
-const score = z.object({ timestamp: z.number(), score: z.number(), label: z.union([z.literal(0), z.literal(1)]) });
-
 /**
- * What a committed batch still owes the world: scores to store and episode snapshots to write
- * and announce. They are committed with the state, then applied; a scorer that crashes in between
- * leaves them for the next delivery, which applies them again (every effect is idempotent).
+ * What a committed batch still owes the world: episode snapshots to write and announce. They are
+ * committed with the state, then applied; a scorer that crashes in between leaves them to the next
+ * delivery, which applies them again (every effect is idempotent). Scores are not among them: they
+ * are stored before the commit (see scoreReadings), so the state item stays about a kilobyte.
  */
 export const pendingEffects = z.object({
-  scores: z.array(score),
-  episodes: z.array(z.object({ snapshot: z.custom<EpisodeSnapshot>(), events: z.array(z.enum(['opened', 'closed'])) })),
+  episodes: z.array(z.object({ snapshot: z.custom<EpisodeSnapshot>(), events: z.array(z.enum(['opened', 'closed'])) })).min(1),
   correlationId: z.string().optional(),
 });
 export type PendingEffects = z.infer<typeof pendingEffects>;
@@ -75,11 +73,15 @@ const MAX_ATTEMPTS = 8;
 
 /**
  * Scores one message's readings with the sensor's streaming detector.
- * Primary course: load the state, score the readings after its last timestamp, track episodes,
- * commit state and effects on condition the version is unchanged, then store the scores, write
- * the episodes and publish anomaly.opened / anomaly.closed.
+ * Primary course: load the state, score the readings after its last timestamp and store the scores,
+ * track episodes, commit state and episode changes on condition the version is unchanged, then
+ * write the episodes and publish anomaly.opened / anomaly.closed.
+ * Scores go out before the commit: they are a function of the state read and the readings, so a
+ * retry after a crash writes the same ones again; a scorer that loses the commit to another scores
+ * again from the winner's state and overwrites them (a reading the winner's batch made late keeps
+ * the loser's score, where it would otherwise have none).
  * Alternatives: another scorer committed first, re-read and retry; nothing new (a redelivery),
- * only effects a crashed run left are applied.
+ * only the episode changes a crashed run left are applied.
  */
 export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage): Promise<ScoringOutcome> {
   const { tenant, sensorId } = message;
@@ -98,17 +100,20 @@ export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage)
     outcome.skipped += late;
     const policy = episodePolicy(detector.threshold, sensor.samplingIntervalSeconds);
     const tracked = trackEpisodes(stored?.tracker ?? { active: null }, points, policy);
-    const pending: PendingEffects = {
-      scores,
-      episodes: tracked.changes.map((change) => ({ snapshot: episodeSnapshot(tenant, sensor, change, streamingModel), events: change.events })),
-      ...(message.correlationId ? { correlationId: message.correlationId } : {}),
-    };
+    const pending: PendingEffects | null =
+      tracked.changes.length === 0
+        ? null
+        : {
+            episodes: tracked.changes.map((change) => ({ snapshot: episodeSnapshot(tenant, sensor, change, streamingModel), events: change.events })),
+            ...(message.correlationId ? { correlationId: message.correlationId } : {}),
+          };
+    await deps.scores.putScores(tenant, sensorId, scores);
     const expected = stored?.version ?? 0;
     if (warmup) outcome.warmup = warmup;
     const next: ScorerState = { version: expected + 1, lastTimestamp: newest, detector: detector.serialize(), tracker: tracked.state, pending };
     if (!(await deps.states.save(tenant, sensorId, next, expected))) continue;
-    await applyEffects(deps, tenant, sensorId, pending, next.version);
-    for (const e of pending.episodes) {
+    if (pending) await applyEffects(deps, tenant, sensorId, pending, next.version);
+    for (const e of pending?.episodes ?? []) {
       outcome.opened += e.events.filter((k) => k === 'opened').length;
       outcome.closed += e.events.filter((k) => k === 'closed').length;
     }
@@ -130,7 +135,7 @@ async function newDetector(deps: ScoringDeps, tenant: string, sensor: Pick<Senso
 /** Scores readings after `last` in order; one not after the newest scored (a replay may interleave) is late, and skipped. */
 function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['readings'], last: number) {
   const points: ScoredPoint[] = [];
-  const scores: PendingEffects['scores'] = [];
+  const scores: ReadingScore[] = [];
   let newest = last;
   let late = 0;
   for (const r of readings) {
@@ -151,9 +156,8 @@ const eventType: Record<EpisodeEventKind, DetailType> = {
   closed: detailTypes.anomalyClosed,
 };
 
-/** Idempotent: scores overwrite themselves, snapshots never go back in revision, an event already noted is not sent again. */
+/** Idempotent: snapshots never go back in revision, an event already noted is not sent again. */
 async function applyEffects(deps: ScoringDeps, tenant: string, sensorId: string, effects: PendingEffects, version: number): Promise<void> {
-  if (effects.scores.length > 0) await deps.scores.putScores(tenant, sensorId, effects.scores);
   for (const { snapshot, events } of effects.episodes) {
     const { notified } = await deps.episodes.save(tenant, snapshot);
     for (const kind of events) {

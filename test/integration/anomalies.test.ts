@@ -7,7 +7,9 @@ import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.j
 import { StreamingDetector } from '../../shared/ml/streaming/detector.js';
 import { createGaussian, createRng } from '../../shared/ml/multivariate/rng.js';
 import { bucketSpanMs } from '../../shared/sensors/readingBucket.js';
+import { episodeSnapshot } from '../../shared/sensors/episode.js';
 import type { ReadingsMessage } from '../../shared/sensors/readingMessages.js';
+import { streamingModel } from '../../shared/sensors/scoring.js';
 import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.js';
 
 const local = useLocalCloud();
@@ -123,14 +125,21 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
       lastTimestamp,
       detector: new StreamingDetector().serialize(),
       tracker: { active: null },
-      pending: { scores: [{ timestamp: lastTimestamp, score: 0, label: 0 as const }], episodes: [] },
+      pending: {
+        episodes: [
+          {
+            snapshot: episodeSnapshot('acme', { id: 'race-1' }, { episode: { onset: lastTimestamp, lastActive: lastTimestamp, peakScore: 0.7, peakAt: lastTimestamp, kind: null, points: 1, revision: 1 }, status: 'open', events: ['opened'] }, streamingModel),
+            events: ['opened' as const],
+          },
+        ],
+      },
     });
     expect(await states.save('acme', 'race-1', state(1, 10), 0)).toBe(true);
     expect(await states.save('acme', 'race-1', state(1, 11), 0)).toBe(false);
     expect(await states.save('acme', 'race-1', state(2, 20), 1)).toBe(true);
     expect(await states.save('acme', 'race-1', state(2, 21), 1)).toBe(false);
     await states.clearPending('acme', 'race-1', 1);
-    expect(await states.load('acme', 'race-1')).toMatchObject({ version: 2, lastTimestamp: 20, pending: { scores: [{ timestamp: 20 }] } });
+    expect(await states.load('acme', 'race-1')).toMatchObject({ version: 2, lastTimestamp: 20, pending: { episodes: [{ events: ['opened'] }] } });
     await states.clearPending('acme', 'race-1', 2);
     expect(await states.load('acme', 'race-1')).toMatchObject({ version: 2, pending: null });
     expect(await states.load('globex', 'race-1')).toBeUndefined();

@@ -100,25 +100,51 @@ describe('scoring readings with the sensor streaming detector', () => {
     await expect(scoreReadings(deps, message(readings(0, 10)))).rejects.toBeInstanceOf(ConflictError);
   });
 
-  it('a scorer that crashes after committing leaves its effects pending; the redelivery applies them once', async () => {
-    const { deps, published, scores, states } = memoryScoring([pump]);
+  it('a scorer that crashes after committing leaves its episode changes pending; the redelivery applies them once', async () => {
+    const { deps, episodeStore, published, scores, states } = memoryScoring([pump]);
     const batch = message(readings(0, 600, [520, 560]));
-    const putScores = deps.scores.putScores;
-    deps.scores.putScores = async () => {
+    const save = episodeStore.save;
+    episodeStore.save = async () => {
       throw new Error('crash');
     };
     await expect(scoreReadings(deps, batch)).rejects.toThrow('crash');
     expect(states.get('acme/pump-1')!.pending?.episodes).toHaveLength(1);
+    expect(scores.get('acme/pump-1')?.size).toBe(600);
     expect(published).toHaveLength(0);
 
-    deps.scores.putScores = putScores;
+    episodeStore.save = save;
     const redelivered = await scoreReadings(deps, batch);
     expect(redelivered).toMatchObject({ scored: 0, skipped: 600 });
-    expect(scores.get('acme/pump-1')?.size).toBe(600);
     expect(opened(published)).toHaveLength(1);
     expect(states.get('acme/pump-1')!.pending).toBeNull();
     await scoreReadings(deps, batch);
     expect(opened(published)).toHaveLength(1);
+  });
+
+  it('a scorer that crashes before committing leaves nothing: the redelivery scores the same readings to the same scores, and opens the episode once', async () => {
+    const { deps, published, scores, states } = memoryScoring([pump]);
+    const batch = message(readings(0, 600, [520, 560]));
+    const reference = memoryScoring([pump]);
+    await scoreReadings(reference.deps, batch);
+    const save = deps.states.save;
+    deps.states.save = async () => {
+      throw new Error('crash');
+    };
+    await expect(scoreReadings(deps, batch)).rejects.toThrow('crash');
+    expect(states.size).toBe(0);
+    deps.states.save = save;
+    expect(await scoreReadings(deps, batch)).toMatchObject({ scored: 600, opened: 1 });
+    expect(opened(published)).toHaveLength(1);
+    expect([...scores.get('acme/pump-1')!.values()]).toEqual([...reference.scores.get('acme/pump-1')!.values()]);
+  });
+
+  it('a batch without episode changes commits no pending effects, so nothing is left to clear', async () => {
+    const { deps, stateStore, states } = memoryScoring([pump]);
+    let clears = 0;
+    stateStore.clearPending = async () => void (clears += 1);
+    await scoreReadings(deps, message(readings(0, 300)));
+    expect(states.get('acme/pump-1')!.pending).toBeNull();
+    expect(clears).toBe(0);
   });
 
   it('an event published but not noted before a crash is not sent twice when noted; the snapshot never goes back', async () => {
