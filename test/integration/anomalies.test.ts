@@ -21,6 +21,7 @@ const noise = createGaussian(createRng(3));
 const readings: ReadingsMessage['readings'] = Array.from({ length: 600 }, (_, i) => ({ timestamp: t0 + i * 1000, value: 2 + 0.1 * noise() + (i >= 520 && i < 560 ? 4 : 0) }));
 
 let opened: EventBridgeEvent<string, Record<string, unknown>>[];
+let closed: EventBridgeEvent<string, Record<string, unknown>>[];
 let sqs: SQSClient;
 let acme: ApiCall;
 
@@ -30,11 +31,15 @@ async function sendToScoring(message: ReadingsMessage): Promise<void> {
 
 beforeAll(async () => {
   opened = [];
+  closed = [];
   const listener: LocalFunction = {
     spec: { name: 'anomalyListener', memoryMb: 128, timeoutSeconds: 5 },
-    handler: async (event: never) => void opened.push(event as EventBridgeEvent<string, Record<string, unknown>>),
+    handler: async (event: never) => {
+      const e = event as EventBridgeEvent<string, Record<string, unknown>>;
+      (e['detail-type'] === 'anomaly.opened' ? opened : closed).push(e);
+    },
   };
-  local.cloud.bus.addRule({ name: 'anomalyOpenedTest', detailTypes: ['anomaly.opened'], fn: listener });
+  local.cloud.bus.addRule({ name: 'anomalyEventsTest', detailTypes: ['anomaly.opened', 'anomaly.closed'], fn: listener });
   sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, endpoint: local.cloud.endpoints.messaging });
   acme = await local.client('acme');
   expect((await acme('/sensors', { method: 'POST', body: JSON.stringify(sensor) })).status).toBe(201);
@@ -74,12 +79,26 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
   it('lists by group, status and start time, and refuses a bad range', async () => {
     const page = async (query: string) => ((await (await acme(`/anomalies?${query}`)).json()) as { items: unknown[] }).items;
     expect(await page('group=pump-7&status=open')).toHaveLength(1);
-    expect(await page('status=closed')).toHaveLength(0);
+    expect(await page('group=pump-7&status=closed')).toHaveLength(0);
     expect(await page('group=pump-8')).toHaveLength(0);
     expect(await page(`from=${new Date(t0 + 580_000).toISOString()}`)).toHaveLength(0);
     expect(await page(`from=${new Date(t0).toISOString()}&to=${new Date(t0 + 580_000).toISOString()}`)).toHaveLength(1);
     await expectProblem(await acme(`/anomalies?from=${new Date(t0 + 1000).toISOString()}&to=${new Date(t0).toISOString()}`), 400);
     await expectProblem(await acme('/anomalies?status=maybe'), 400);
+  });
+
+  it('after a quiet period the episode closes and anomaly.closed goes on the bus, once', async () => {
+    const quiet = Array.from({ length: 200 }, (_, i) => ({ timestamp: t0 + (600 + i) * 1000, value: 2 + 0.1 * noise() }));
+    await sendToScoring({ tenant: 'acme', sensorId: sensor.id, readings: quiet });
+    await local.cloud.drain(20_000);
+    await sendToScoring({ tenant: 'acme', sensorId: sensor.id, readings: quiet });
+    await local.cloud.drain(20_000);
+    expect(closed).toHaveLength(1);
+    expect(closed[0].detail).toMatchObject({ episodeId: opened[0].detail.episodeId, status: 'closed', closedAt: expect.any(String) });
+    const episode = (await (await acme(`/anomalies/${opened[0].detail.episodeId as string}`)).json()) as Record<string, string>;
+    expect(episode).toMatchObject({ status: 'closed', start: opened[0].detail.start });
+    expect(Date.parse(episode.closedAt) - Date.parse(episode.end)).toBeGreaterThanOrEqual(60_000);
+    expect(opened).toHaveLength(1);
   });
 
   it('PATCH records the verdict with who and when; another tenant gets 404', async () => {
