@@ -176,7 +176,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   // dataset warms its detector up on it (read as POST /ml/detect reads one). No batching window: a
   // reading's way to anomaly.opened has a 2 s aim, and under load the queue fills batches by itself.
   fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
-    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: { datasets: 'read' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 30 }),
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: { datasets: 'read' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
   api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),

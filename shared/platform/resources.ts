@@ -69,7 +69,8 @@ export interface QueueDeclaration {
 
 export const queues = {
   ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
-  scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+  /** Stored readings on their way to the streaming scorer (storeReadings sends, the scorer consumes); 6x a 60 s scorer. */
+  scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
 } as const satisfies Record<string, QueueDeclaration>;
 export type QueueName = keyof typeof queues;
 
