@@ -158,17 +158,17 @@ export class PlantSimulator {
       this.ar[i] = 0.6 * this.ar[i] + 0.8 * gaussian(rng);
       // A slow process swing (load changes) of a tenth of the noise over ten minutes.
       let value = spec.level + spec.noise * (this.ar[i] + 0.3 * Math.sin((2 * Math.PI * t) / 600 + i));
+      let stuck = false;
       for (const fault of this.faults) {
         const k = t - fault.startSecond;
         if (k < 0 || k >= fault.durationSeconds || fault.asset !== sensor.asset) continue;
         value = applyFault(fault.kind, sensor.channel, value, spec, k / fault.durationSeconds, rng);
-        if (fault.kind === 'stuck_sensor' && sensor.channel === 'pressure') {
-          // The transmitter freezes at the value it had when it stuck.
-          if (!this.stuckAt.has(sensor.id)) this.stuckAt.set(sensor.id, Math.round(value * 100) / 100);
-          value = this.stuckAt.get(sensor.id)!;
-        }
+        stuck ||= fault.kind === 'stuck_sensor' && faultChannels.stuck_sensor.includes(sensor.channel);
       }
-      if (!this.faults.some((f) => f.kind === 'stuck_sensor' && f.asset === sensor.asset && t >= f.startSecond && t < f.startSecond + f.durationSeconds)) this.stuckAt.delete(sensor.id);
+      // A stuck transmitter reads the value it had when it stuck, until the fault ends.
+      if (!stuck) this.stuckAt.delete(sensor.id);
+      else if (!this.stuckAt.has(sensor.id)) this.stuckAt.set(sensor.id, Math.round(value * 100) / 100);
+      if (stuck) value = this.stuckAt.get(sensor.id)!;
       return { sensorId: sensor.id, value: Math.round(value * 1000) / 1000 };
     });
     return { timestamp, readings };
@@ -192,7 +192,7 @@ function applyFault(kind: FaultKind, channel: Channel, value: number, spec: Chan
       return value;
     }
     case 'stuck_sensor':
-      return value; // frozen by the caller
+      return value; // frozen by next(), which remembers the value
     case 'valve_closing': {
       // The valve strokes shut in the fault's first tenth: flow falls to 30 %, the pump works against it (pressure up, current down).
       const closed = Math.min(1, progress * 10);
