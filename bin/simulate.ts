@@ -73,6 +73,20 @@ async function registerSensors(api: ApiClient, sensors: readonly SimulatedSensor
   }
 }
 
+/** Sends once more, after a second, what a busy or unreachable API did not take: a long run outlives a hiccup. */
+async function sendReadings(options: SimulationOptions, body: ReturnType<typeof readingsRequest>, attempts = 5): Promise<{ accepted: number; rejected: unknown[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await options.api.call<{ accepted: number; rejected: unknown[] }>('POST', '/readings', body);
+    } catch (error) {
+      const transient = error instanceof ApiError && (error.status === undefined || error.status === 429 || error.status >= 500);
+      if (!transient || attempt >= attempts) throw error;
+      options.log?.(`${(error as Error).message}; sending again in a second`);
+      await sleep(1000);
+    }
+  }
+}
+
 /**
  * Runs the plant simulator against the API: registers its sensors, then sends their readings to
  * POST /readings in real time or faster, announcing each fault as it begins and ends. What
@@ -110,7 +124,7 @@ export function simulate(options: SimulationOptions): Simulation {
       }
       second += count;
       const body = readingsRequest(ticks);
-      const answer = await options.api.call<{ accepted: number; rejected: unknown[] }>('POST', '/readings', body);
+      const answer = await sendReadings(options, body);
       totals.sent += body.readings.length;
       totals.accepted += answer.accepted;
       totals.rejected += answer.rejected.length;

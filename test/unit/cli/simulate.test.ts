@@ -8,6 +8,7 @@ import { apiClient } from '../../../bin/api.js';
 /** A stand-in for the API: records what the simulator sends; sensor pump-1-vibration exists already. */
 let server: Server;
 let url: string;
+let failNext = 0;
 let requests: { method: string; path: string; body: { readings?: { sensorId: string; timestamp: string; value: number }[]; id?: string } }[];
 
 beforeAll(async () => {
@@ -23,6 +24,10 @@ beforeAll(async () => {
       };
       if (req.headers.authorization !== 'Bearer t0ken') return reply(401, { status: 401, detail: 'no token' });
       if (req.url === '/api/v1/sensors') return body.id === 'pump-1-vibration' ? reply(409, { status: 409, detail: 'exists' }) : reply(201, body);
+      if (req.url === '/api/v1/readings' && failNext > 0) {
+        failNext -= 1;
+        return reply(503, { status: 503, detail: 'DynamoDB is unavailable; retry later.' });
+      }
       if (req.url === '/api/v1/readings') return reply(202, { accepted: body.readings.length, rejected: [] });
       reply(404, { status: 404, detail: 'no route' });
     });
@@ -78,6 +83,16 @@ describe('the simulator against the API', () => {
     expect(batches.flat()).toHaveLength(302 * 4);
     expect(batches.at(-1)!.at(-1)!).toBeGreaterThan(started);
     expect(batches[0][0]).toBeLessThanOrEqual(started - 299_000);
+  });
+
+  it('sends a batch again when the API is briefly unavailable, and gives up on a refusal', async () => {
+    failNext = 1;
+    const logged: string[] = [];
+    const totals = await simulate({ api: apiClient({ api: url, token: 't0ken' }, {}), speed: Infinity, durationSeconds: 5, pumps: 1, compressors: 0, log: (m) => logged.push(m) }).done;
+    expect(totals).toMatchObject({ sent: 20, accepted: 20 });
+    expect(readingRequests()).toHaveLength(2);
+    expect(logged).toEqual([expect.stringContaining('unavailable')]);
+    await expect(simulate({ api: apiClient({ api: url, token: 'wrong' }, {}), speed: Infinity, durationSeconds: 5 }).done).rejects.toMatchObject({ status: 401 });
   });
 
   it('telltale simulate refuses a bad option and a missing token with exit code 2, and a refused token with 1', async () => {
