@@ -164,6 +164,18 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
     expect(await states.load('globex', 'race-1')).toBeUndefined();
   });
 
+  it('pages through episodes newest first with an opaque cursor that another tenant cannot use', async () => {
+    const first = (await (await acme('/anomalies?limit=1')).json()) as { items: { sensorId: string; start: string }[]; nextCursor?: string };
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).toBeTruthy();
+    const second = (await (await acme(`/anomalies?limit=1&cursor=${first.nextCursor!}`)).json()) as { items: { sensorId: string; start: string }[] };
+    expect(second.items).toHaveLength(1);
+    expect(new Set([first.items[0].sensorId, second.items[0].sensorId])).toEqual(new Set(['pump-7-vibration', 'pump-9-pressure']));
+    expect(Date.parse(first.items[0].start)).toBeGreaterThanOrEqual(Date.parse(second.items[0].start));
+    const other = await local.client('globex');
+    await expectProblem(await other(`/anomalies?limit=1&cursor=${first.nextCursor!}`), 400);
+  });
+
   it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: '{"tenant":"acme"}' }));
     await local.cloud.drain(20_000);
