@@ -8,6 +8,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalCloud } from '../local/cloud.js';
 import type { LocalFunction } from '../local/lambdaRuntime.js';
 import { dynamoSensorRepository } from '../shared/aws/sensorRepository.js';
+import { httpFunctions } from '../shared/catalog.js';
 import { StreamingDetector } from '../shared/ml/streaming/detector.js';
 import { createGaussian, createRng } from '../shared/ml/multivariate/rng.js';
 import type { ReadingsMessage } from '../shared/sensors/readingMessages.js';
@@ -57,7 +58,10 @@ async function useCaseThroughput(sensors: number, perMessage: number, rounds: nu
   return { pointsPerSecond: best, stateBytes: JSON.stringify({ detector: one.detector, tracker: one.tracker }).length };
 }
 
-/** Scoring queue to anomaly.opened on the local cloud (real time): one sensor per trial, warmed up first. */
+/** Where the bench's readings enter: POST /readings when the catalog has it (the whole way), else the scoring queue. */
+const viaApi = httpFunctions().some(({ route }) => route.method === 'POST' && route.path === '/api/v1/readings');
+
+/** Readings (or the scoring queue) to anomaly.opened on the local cloud (real time): one sensor per trial, warmed up first. */
 async function cloudLatency(trials: number): Promise<{ latencies: number[]; coldMs: number }> {
   const cloud = await startLocalCloud({ memory: true, keys: 'memory', port: 0, onProblem: () => undefined });
   try {
@@ -68,7 +72,16 @@ async function cloudLatency(trials: number): Promise<{ latencies: number[]; cold
     };
     cloud.bus.addRule({ name: 'benchOpened', detailTypes: ['anomaly.opened'], fn: listener });
     const sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, endpoint: cloud.endpoints.messaging });
-    const send = (m: ReadingsMessage) => sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: JSON.stringify(m) }));
+    const token = await cloud.mintToken({ tenant: 'bench', scopes: ['telltale/ingest'] });
+    const post = async (m: ReadingsMessage) => {
+      const response = await fetch(`${cloud.url}/api/v1/readings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ readings: m.readings.map((r) => ({ sensorId: m.sensorId, timestamp: r.timestamp, value: r.value })) }),
+      });
+      if (response.status !== 202) throw new Error(`POST /readings answered ${response.status}: ${await response.text()}`);
+    };
+    const send = (m: ReadingsMessage) => (viaApi ? post(m) : sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: JSON.stringify(m) })));
     const sensors = dynamoSensorRepository(process.env.TABLE_SENSORS!);
     const warm = readings(0, 500);
     let coldMs = 0;
@@ -115,9 +128,9 @@ export default async (): Promise<BenchSection> => {
         measured: `${int(large.pointsPerSecond)} with messages of 1,000 readings (${large.pointsPerSecond >= 1_000_000 ? 'met' : '**short**'}), ${int(small.pointsPerSecond)} with messages of 100 (${small.pointsPerSecond >= 1_000_000 ? 'met' : '**short**'}); detector alone ${int(detector)}`,
       },
       {
-        measure: 'scoring queue to anomaly.opened, local cloud',
+        measure: `${viaApi ? 'POST /readings' : 'scoring queue'} to anomaly.opened, local cloud`,
         aim: 'p95 ≤ 2 s (from the reading)',
-        measured: `p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms (${latencies.length} of 30 trials; without the ingest hop)`,
+        measured: `p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms (${latencies.length} of 30 trials${viaApi ? '' : '; without the ingest hop'})${p95 <= 2000 ? '' : ': **short**'}`,
       },
     ],
     markdown: `
@@ -142,11 +155,10 @@ whatever its number of readings (scores go to the readings store; only episode c
 the per-message work (restoring and serialising the state, zod checks) weighs more than the scoring, which is why the writer
 forwards whole stored batches.
 
-On the local cloud (dynalite, the in-process queue and bus, real time): a message of two readings, the second one anomalous,
-sent to the scoring queue of a warmed-up sensor, until \`anomaly.opened\` reaches a rule's target on the bus. ${latencies.length} trials on 30
-sensors; the first message of the run (the scorer's cold start and 500 warm-up readings) took ${coldMs.toFixed(0)} ms.
-The scoring trigger has no batching window, so a message is taken as soon as it arrives. POST /readings and the writer, which
-come before this queue, are another branch's: their hop is not in these figures.
+On the local cloud (dynalite, the in-process queues and bus, real time): two readings of a warmed-up sensor, the second one anomalous,
+${viaApi ? 'sent to POST /readings (then the ingest queue, the writer and the scoring queue)' : 'sent as a message to the scoring queue (POST /readings and the writer were not in this build: their hop is not in these figures)'},
+until \`anomaly.opened\` reaches a rule's target on the bus. ${latencies.length} trials on 30 sensors; the first warm-up of the run (cold starts and 500
+readings) took ${coldMs.toFixed(0)} ms. The scoring trigger has no batching window, so a message is taken as soon as it arrives.
 
 ${table(['p50', 'p95', 'max'], [[`${p50.toFixed(0)} ms`, `${p95.toFixed(0)} ms`, `${(latencies.at(-1) ?? Number.NaN).toFixed(0)} ms`]])}
 `,
