@@ -32,14 +32,14 @@ not numeric are ignored unless named with --features. detect writes timestamp,sc
 in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.
 
 datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
---wait follows the pipeline to READY or FAILED (exit 1).
+--wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else
+http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).
 
 simulate: a seeded plant of pumps and compressors (one reading a second per sensor) sends readings to POST /readings,
 registering its sensors first; faults (bearing wear, cavitation, a stuck sensor, a valve closing, a leak) begin after
 the detectors' warm-up, and one JSON line is printed as each begins and ends. --speed N > 1 replays the last
 --duration seconds (default an hour) N times faster than real time, ending now; in real time, --backfill N starts N
-seconds in the past and sends them at once first. The token needs telltale/ingest. --api defaults to TELLTALE_API_URL, else
-http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "telltale: error: <detail>" (exit 1).`;
+seconds in the past and sends them at once first. --api and --token as for datasets; the token needs telltale/ingest.`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
   detect: { options: detectOptions, run: (values) => runDetect(values, log) },
