@@ -9,6 +9,7 @@ import { dlqListOptions, dlqRedriveOptions, runDlqList, runDlqRedrive } from './
 import { CliError, usageError } from './errors.js';
 import { evaluateOptions, runEvaluate } from './evaluate.js';
 import type { Values } from './options.js';
+import { runSimulate, simulateOptions } from './simulate.js';
 import { runTrain, trainOptions } from './train.js';
 
 const USAGE = `Usage:
@@ -26,6 +27,8 @@ const USAGE = `Usage:
   telltale datasets get ID [--api URL] [--token TOKEN]
   telltale dlq list QUEUE [--max N] [--endpoint URL] [--region R]
   telltale dlq redrive QUEUE [--endpoint URL] [--region R]
+  telltale simulate [--speed N] [--duration SECONDS] [--seed N] [--pumps N] [--compressors N]
+                    [--first-fault SECONDS] [--backfill SECONDS] [--report plan.json] [--api URL] [--token TOKEN]
 
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
@@ -38,7 +41,13 @@ http://localhost:4000; --token to TELLTALE_TOKEN. The API's refusals print as "t
 dlq: QUEUE is a queue URL or name; its dead-letter queue comes from its RedrivePolicy. list prints each message as
 a JSON line (up to --max, default 100; each stays hidden there for 30 s); redrive moves them all back to QUEUE
 (SQS StartMessageMoveTask). The SQS API of AWS by default (credentials and region as the AWS CLI finds them), or
---endpoint (default AWS_ENDPOINT_URL_SQS): the local cloud's "Queues, bus" URL, where QUEUE is e.g. ingest.`;
+--endpoint (default AWS_ENDPOINT_URL_SQS): the local cloud's "Queues, bus" URL, where QUEUE is e.g. ingest.
+
+simulate: a seeded plant of pumps and compressors (one reading a second per sensor) sends readings to POST /readings,
+registering its sensors first; faults (bearing wear, cavitation, a stuck sensor, a valve closing, a leak) begin after
+the detectors' warm-up, and one JSON line is printed as each begins and ends. --speed N > 1 replays the last
+--duration seconds (default an hour) N times faster than real time, ending now; in real time, --backfill N starts N
+seconds in the past and sends them at once first. --api and --token as for datasets; the token needs telltale/ingest.`;
 
 const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
   detect: { options: detectOptions, run: (values) => runDetect(values, log) },
@@ -98,6 +107,15 @@ async function datasets(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** telltale simulate: runs until its duration ends or Ctrl-C. */
+async function simulateCommand(argv: readonly string[]): Promise<number> {
+  try {
+    return await runSimulate(parse(argv, simulateOptions, false).values, io);
+  } catch (error) {
+    return exitCodeOf(error);
+  }
+}
+
 /** Runs one command; returns the exit code (0 ok, 1 bad data or a refusal of the API, 2 wrong usage); a promise for the remote commands. */
 export function main(argv: readonly string[]): number | Promise<number> {
   const [name, ...rest] = argv;
@@ -107,9 +125,10 @@ export function main(argv: readonly string[]): number | Promise<number> {
   }
   if (name === 'datasets') return datasets(rest);
   if (name === 'dlq') return dlq(rest);
+  if (name === 'simulate') return simulateCommand(rest);
   try {
     const command = commands[name];
-    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets or dlq`);
+    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets, dlq or simulate`);
     command.run(parse(rest, command.options, false).values);
     return 0;
   } catch (error) {

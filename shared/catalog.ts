@@ -13,6 +13,7 @@ import { modelKeys } from './ml/registry/model.js';
 import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
 import type { SagaDefinition } from './platform/saga.js';
+import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 import { getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
 
@@ -233,6 +234,16 @@ export const catalog: readonly FunctionDeclaration[] = [
   // mlops: deployments of a sensor group (champion and challenger), one versioned item per group in the registry table; promoting reads the model's status.
   api('deployModel', 'mlops', deployModelRoute, { tables: { registry: 'readWrite', models: 'read' } }),
   api('getDeployment', 'mlops', getDeploymentRoute, { tables: { registry: 'read' } }),
+  // sensors: streaming scoring of the readings the writer forwards, and the anomaly episodes it raises.
+  // The scorer reads the sensor, keeps its state and the episodes in the anomalies table, stores scores beside the readings
+  // (a read-modify-write of their bucket items) and publishes anomaly.opened / anomaly.closed; a new sensor that names a READY
+  // dataset warms its detector up on it (read as POST /ml/detect reads one). No batching window: a
+  // reading's way to anomaly.opened has a 2 s aim, and under load the queue fills batches by itself.
+  fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+  api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
+  api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
+  api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),
 ];
 
 export const httpFunctions = () =>

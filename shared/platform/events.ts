@@ -3,6 +3,10 @@ export const detailTypes = {
   dataProcessed: 'data.processed',
   pipelineFailed: 'pipeline.failed',
   anomalyDetected: 'anomaly.detected',
+  /** An anomaly episode opened (sensors context, streaming scorer); the detail is the episode with its tenant. */
+  anomalyOpened: 'anomaly.opened',
+  /** An anomaly episode closed after its quiet period. */
+  anomalyClosed: 'anomaly.closed',
   driftDetected: 'drift.detected',
   modelRegistered: 'model.registered',
 } as const;

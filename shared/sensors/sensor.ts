@@ -19,6 +19,9 @@ export const newSensor = z.strictObject({
   group: resourceId.optional().describe('The asset or sensor group the sensor belongs to'),
   expectedRange: expectedRange.optional(),
   samplingIntervalSeconds: z.number().positive().max(86_400).optional().describe('Nominal seconds between readings'),
+  warmupDatasetId: resourceId
+    .optional()
+    .describe("A READY dataset whose column for this sensor (mapped by sensorId, or named as the sensor) warms up its streaming detector, instead of the sensor's first readings"),
   tags: z
     .record(z.string().min(1).max(128), z.string().max(256))
     .refine((t) => Object.keys(t).length <= 50, 'At most 50 tags')

@@ -74,6 +74,16 @@ describe('every catalog function', () => {
     }
   });
 
+  it("the sensors context's other functions touch only its tables, save the scorer's warm-up datasets and ingestion's idempotency records", () => {
+    const others = deployed.filter((d) => d.declaration.context === 'sensors' && !['registerSensor', 'listSensors', 'getSensor'].includes(d.declaration.name));
+    expect(others.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['ingestReadings', 'storeReadings', 'getReadings', 'scoreReadings', 'listAnomalies', 'getAnomaly', 'reviewAnomaly']));
+    for (const entry of others) {
+      const allowed = ['sensors', 'readings', 'anomalies', ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []), ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : [])];
+      const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(entry)));
+      expect(granted.filter((name) => !allowed.includes(name)), entry.declaration.name).toEqual([]);
+    }
+  });
+
   it.each(deployed.map((d) => [d.declaration.name, d] as const))('%s is granted nothing on every resource but X-Ray', (_name, entry) => {
     const statements = (JSON.parse(policiesOf(entry)) as { Statement: { Action: string | string[]; Resource: unknown }[] }[]).flatMap((d) => d.Statement);
     const unscoped = statements.filter((s) => [s.Resource].flat().includes('*')).flatMap((s) => [s.Action].flat());
@@ -188,6 +198,40 @@ describe('least privilege', () => {
 
   it('no function has an object grant on every key of a bucket', () => {
     for (const { declaration } of deployed) expect(s3GrantsOf(declaration.name).filter((g) => g.endsWith(':*')), declaration.name).toEqual([]);
+  });
+});
+
+describe('streaming scoring and anomaly episodes', () => {
+  const entryOf = (name: string) => deployed.find((d) => d.declaration.name === name)!;
+
+  it('the scorer reads the scoring queue with partial batch responses, and only it may put anomaly events on the bus', () => {
+    const scorer = entryOf('scoreReadings');
+    const mappings = Object.values(apiTemplate.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalIdOf(scorer.fn) } } })) as {
+      Properties: { EventSourceArn: unknown; FunctionResponseTypes: string[] };
+    }[];
+    expect(mappings).toHaveLength(1);
+    // However the data stack hands the queue over (an export, a parameter), its reference names the scoring queue.
+    expect(JSON.stringify(mappings[0].Properties.EventSourceArn)).toMatch(/scoring/i);
+    expect(JSON.stringify(mappings[0].Properties.EventSourceArn)).not.toMatch(/ingest/i);
+    expect(mappings[0].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(policiesOf(scorer)).toMatch(/events:PutEvents/);
+    expect(policiesOf(scorer)).toMatch(/sqs:ReceiveMessage/);
+    for (const name of ['listAnomalies', 'getAnomaly', 'reviewAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/events:PutEvents|sqs:/);
+  });
+
+  it('listing and reading episodes cannot write; a verdict can update an episode but not delete one', () => {
+    for (const name of ['listAnomalies', 'getAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+    expect(policiesOf(entryOf('reviewAnomaly'))).toMatch(/dynamodb:UpdateItem/);
+  });
+
+  it('serves GET /anomalies and GET /anomalies/{id} to telltale/read, and PATCH /anomalies/{id} to telltale/ingest', () => {
+    for (const [routeKey, scope] of [
+      ['GET /api/v1/anomalies', 'telltale/read'],
+      ['GET /api/v1/anomalies/{id}', 'telltale/read'],
+      ['PATCH /api/v1/anomalies/{id}', 'telltale/ingest'],
+    ]) {
+      apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizationScopes: [scope] });
+    }
   });
 });
 

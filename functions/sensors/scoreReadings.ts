@@ -1,0 +1,43 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
+import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
+import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
+import { eventBusPublisher } from '../../shared/aws/eventBus.js';
+import { readingsStoreFromEnv } from '../../shared/aws/readingsStores.js';
+import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
+import { dynamoSensorRepository } from '../../shared/aws/sensorRepository.js';
+import { logger } from '../../shared/platform/observability.js';
+import { taskHandler } from '../../shared/platform/taskHandler.js';
+import { scoringOrder } from '../../shared/sensors/scoringOrder.js';
+import { scoreReadings, type ScoringDeps } from '../../shared/sensors/scoring.js';
+import { warmupHistory } from '../../shared/sensors/warmupHistory.js';
+
+const sensors = dynamoSensorRepository();
+const datasets = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects() };
+const deps: ScoringDeps = {
+  states: dynamoScorerStateStore(),
+  episodes: dynamoEpisodeStore(),
+  // Scores go where the writer put the readings (READINGS_STORE).
+  scores: await readingsStoreFromEnv(),
+  events: eventBusPublisher(),
+  sensors,
+  history: (tenant, sensor) => warmupHistory(datasets, tenant, sensor),
+};
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * Consumes the scoring queue. Records run one at a time, each sensor's in time order, so a batch
+ * never races itself for a sensor's state; a failed record alone comes back (partial batch response).
+ */
+export const handler = taskHandler(async (event: SQSEvent, context) => {
+  const { records, messageOf } = scoringOrder(event.Records);
+  return processPartialResponse({ Records: records }, async (record: SQSRecord) => {
+    const message = messageOf(record);
+    const outcome = await scoreReadings(deps, message);
+    if (outcome.warmup) logger.info('detector warm-up from a dataset', { tenant: message.tenant, sensorId: message.sensorId, ...outcome.warmup });
+  }, processor, {
+    context,
+    processInParallel: false,
+  });
+});

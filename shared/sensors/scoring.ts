@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { StreamingDetector } from '../ml/streaming/detector.js';
+import type { StreamingState } from '../ml/streaming/state.js';
+import { detailTypes, type DetailType, type EventPublisher } from '../platform/events.js';
+import { ConflictError } from '../platform/errors.js';
+import { episodeSnapshot, type EpisodeSnapshot, type EpisodeStore } from './episode.js';
+import { episodePolicy, trackEpisodes, type EpisodeEventKind, type ScoredPoint, type TrackerState } from './episodes.js';
+import type { ReadingsMessage } from './readingMessages.js';
+import type { ReadingScore, ReadingsStore } from './readingsStore.js';
+import type { Sensor } from './sensor.js';
+import type { WarmupHistory } from './warmupHistory.js';
+
+/** The streaming detector's name and version, recorded on episodes scored without a deployed model. */
+export const streamingModel = { name: 'streaming', version: '1' } as const;
+
+/**
+ * What a committed batch still owes the world: episode snapshots to write and announce. They are
+ * committed with the state, then applied; a scorer that crashes in between leaves them to the next
+ * delivery, which applies them again (every effect is idempotent). Scores are not among them: they
+ * are stored before the commit (see scoreReadings), so the state item stays about a kilobyte.
+ */
+export const pendingEffects = z.object({
+  episodes: z.array(z.object({ snapshot: z.custom<EpisodeSnapshot>(), events: z.array(z.enum(['opened', 'closed'])) })).min(1),
+  correlationId: z.string().optional(),
+});
+export type PendingEffects = z.infer<typeof pendingEffects>;
+
+/** The scorer's state of one sensor, kept between batches. */
+export interface ScorerState {
+  /** Bumped by every committed batch; a write expects the version it read. */
+  version: number;
+  /** Readings at or before this timestamp were scored already (or arrived late). */
+  lastTimestamp: number;
+  detector: StreamingState;
+  tracker: TrackerState;
+  /** Effects of the last committed batch not yet known to be applied. */
+  pending: PendingEffects | null;
+}
+
+/** The port of the scorer's per-sensor state, written on condition that its version is unchanged. */
+export interface ScorerStateStore {
+  load(tenant: string, sensorId: string): Promise<ScorerState | undefined>;
+  /** Writes `state` with version expectedVersion + 1 (expectedVersion 0: the state must not exist); false when another scorer won. */
+  save(tenant: string, sensorId: string, state: ScorerState, expectedVersion: number): Promise<boolean>;
+  /** Drops the pending effects of `version` once applied; a newer version is left alone. */
+  clearPending(tenant: string, sensorId: string, version: number): Promise<void>;
+}
+
+export interface ScoringDeps {
+  states: ScorerStateStore;
+  episodes: EpisodeStore;
+  scores: Pick<ReadingsStore, 'putScores'>;
+  events: EventPublisher;
+  sensors: { get(tenant: string, id: string): Promise<Sensor | undefined> };
+  /** History a new sensor's detector learns from (the dataset it names); without it, its first readings warm it up. */
+  history?: (tenant: string, sensor: Pick<Sensor, 'id' | 'warmupDatasetId'>) => Promise<WarmupHistory | undefined>;
+}
+
+export interface ScoringOutcome {
+  scored: number;
+  /** Readings at or before the state's last scored timestamp, or marked late. */
+  skipped: number;
+  opened: number;
+  closed: number;
+  /** Conditional writes tried; more than one means another scorer held the sensor's state. */
+  attempts: number;
+  /** A new sensor's warm-up from the dataset it names: the points learnt, or why the dataset was skipped. */
+  warmup?: { datasetId: string; points: number } | { datasetId: string; skipped: string };
+}
+
+/** Conditional writes lost to other scorers before the message is left to its redelivery. */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Scores one message's readings with the sensor's streaming detector.
+ * Primary course: load the state, score the readings after its last timestamp and store the scores,
+ * track episodes, commit state and episode changes on condition the version is unchanged, then
+ * write the episodes and publish anomaly.opened / anomaly.closed.
+ * Scores go out before the commit: they are a function of the state read and the readings, so a
+ * retry after a crash writes the same ones again; a scorer that loses the commit to another scores
+ * again from the winner's state and overwrites them (a reading the winner's batch made late keeps
+ * the loser's score, where it would otherwise have none).
+ * Alternatives: another scorer committed first, re-read and retry; nothing new (a redelivery),
+ * only the episode changes a crashed run left are applied.
+ */
+export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage): Promise<ScoringOutcome> {
+  const { tenant, sensorId } = message;
+  const sensor: Pick<Sensor, 'id' | 'group' | 'samplingIntervalSeconds' | 'warmupDatasetId'> = (await deps.sensors.get(tenant, sensorId)) ?? { id: sensorId };
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const stored = await deps.states.load(tenant, sensorId);
+    if (stored?.pending) await applyEffects(deps, tenant, sensorId, stored.pending, stored.version);
+    const last = stored?.lastTimestamp ?? Number.NEGATIVE_INFINITY;
+    const fresh = message.readings.filter((r) => !r.late && r.timestamp > last);
+    const outcome: ScoringOutcome = { scored: fresh.length, skipped: message.readings.length - fresh.length, opened: 0, closed: 0, attempts: attempt };
+    if (fresh.length === 0) return outcome;
+
+    const { detector, warmup } = stored ? { detector: StreamingDetector.restore(stored.detector), warmup: undefined } : await newDetector(deps, tenant, sensor);
+    const { points, scores, newest, late } = scoreInOrder(detector, fresh, last);
+    outcome.scored -= late;
+    outcome.skipped += late;
+    const policy = episodePolicy(detector.threshold, sensor.samplingIntervalSeconds);
+    const tracked = trackEpisodes(stored?.tracker ?? { active: null }, points, policy);
+    const pending: PendingEffects | null =
+      tracked.changes.length === 0
+        ? null
+        : {
+            episodes: tracked.changes.map((change) => ({ snapshot: episodeSnapshot(tenant, sensor, change, streamingModel), events: change.events })),
+            ...(message.correlationId ? { correlationId: message.correlationId } : {}),
+          };
+    await deps.scores.putScores(tenant, sensorId, scores);
+    const expected = stored?.version ?? 0;
+    if (warmup) outcome.warmup = warmup;
+    const next: ScorerState = { version: expected + 1, lastTimestamp: newest, detector: detector.serialize(), tracker: tracked.state, pending };
+    if (!(await deps.states.save(tenant, sensorId, next, expected))) continue;
+    if (pending) await applyEffects(deps, tenant, sensorId, pending, next.version);
+    for (const e of pending?.episodes ?? []) {
+      outcome.opened += e.events.filter((k) => k === 'opened').length;
+      outcome.closed += e.events.filter((k) => k === 'closed').length;
+    }
+    return outcome;
+  }
+  throw new ConflictError(`Sensor "${sensorId}": other scorers kept winning the state; the message will come back.`);
+}
+
+/** A new sensor's detector; one that names a dataset learns from its history first, so it scores from its first live reading. */
+async function newDetector(deps: ScoringDeps, tenant: string, sensor: Pick<Sensor, 'id' | 'warmupDatasetId'>): Promise<{ detector: StreamingDetector; warmup: ScoringOutcome['warmup'] }> {
+  const detector = new StreamingDetector();
+  const history = await deps.history?.(tenant, sensor);
+  if (!history) return { detector, warmup: undefined };
+  if (!('values' in history)) return { detector, warmup: history };
+  for (const v of history.values) detector.update(v);
+  return { detector, warmup: { datasetId: history.datasetId, points: history.values.length } };
+}
+
+/** Scores readings after `last` in order; one not after the newest scored (a replay may interleave) is late, and skipped. */
+function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['readings'], last: number) {
+  // One object per reading serves both the tracker and the store: the scorer's hot loop allocates little.
+  const scores: (ScoredPoint & ReadingScore)[] = [];
+  let newest = last;
+  let late = 0;
+  for (const r of readings) {
+    if (r.timestamp <= newest) {
+      late += 1;
+      continue;
+    }
+    newest = r.timestamp;
+    const p = detector.update(r.value);
+    scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0, kind: p.kind });
+  }
+  return { points: scores, scores, newest, late };
+}
+
+const eventType: Record<EpisodeEventKind, DetailType> = {
+  opened: detailTypes.anomalyOpened,
+  closed: detailTypes.anomalyClosed,
+};
+
+/** Idempotent: snapshots never go back in revision, an event already noted is not sent again. */
+async function applyEffects(deps: ScoringDeps, tenant: string, sensorId: string, effects: PendingEffects, version: number): Promise<void> {
+  for (const { snapshot, events } of effects.episodes) {
+    const { notified } = await deps.episodes.save(tenant, snapshot);
+    for (const kind of events) {
+      if (notified.includes(kind)) continue;
+      // Published before it is noted: a crash in between sends it again (at least once); the episode id lets listeners de-duplicate.
+      await deps.events.publish(eventType[kind], { tenant, episodeId: snapshot.episode.id, ...snapshot.episode, ...(effects.correlationId ? { correlationId: effects.correlationId } : {}) });
+      await deps.episodes.markNotified(tenant, snapshot.episode.id, kind);
+    }
+  }
+  await deps.states.clearPending(tenant, sensorId, version);
+}
