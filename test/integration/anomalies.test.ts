@@ -26,7 +26,7 @@ let sqs: SQSClient;
 let acme: ApiCall;
 
 async function sendToScoring(message: ReadingsMessage): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: JSON.stringify(message) }));
+  await sqs.send(new SendMessageCommand({ QueueUrl: local.cloud.names.queue('scoring'), MessageBody: JSON.stringify(message) }));
 }
 
 beforeAll(async () => {
@@ -44,7 +44,7 @@ beforeAll(async () => {
   acme = await local.client('acme');
   expect((await acme('/sensors', { method: 'POST', body: JSON.stringify(sensor) })).status).toBe(201);
   // The writer's part (another function): the readings are stored before they reach the scorer.
-  const store = dynamoReadingsStore({ tableName: process.env.TABLE_READINGS!, spanOf: async () => bucketSpanMs(1), retentionDays: 0 });
+  const store = dynamoReadingsStore({ tableName: local.cloud.names.table('readings'), spanOf: async () => bucketSpanMs(1), retentionDays: 0 });
   await store.put('acme', sensor.id, readings);
 });
 
@@ -68,7 +68,7 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
   });
 
   it("stores each reading's score beside it in the readings store", async () => {
-    const store = dynamoReadingsStore({ tableName: process.env.TABLE_READINGS!, spanOf: async () => bucketSpanMs(1), retentionDays: 0 });
+    const store = dynamoReadingsStore({ tableName: local.cloud.names.table('readings'), spanOf: async () => bucketSpanMs(1), retentionDays: 0 });
     const stored = [];
     for await (const r of store.range('acme', sensor.id, t0, t0 + 600_000)) stored.push(r);
     expect(stored).toHaveLength(600);
@@ -138,7 +138,7 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
   });
 
   it('the state store on DynamoDB: a write expecting a version another scorer already replaced is refused; pending effects clear only for their version', async () => {
-    const states = dynamoScorerStateStore(process.env.TABLE_ANOMALIES!);
+    const states = dynamoScorerStateStore(local.cloud.names.table('anomalies'));
     const state = (version: number, lastTimestamp: number) => ({
       version,
       lastTimestamp,
@@ -177,7 +177,7 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
   });
 
   it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: '{"tenant":"acme"}' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: local.cloud.names.queue('scoring'), MessageBody: '{"tenant":"acme"}' }));
     await local.cloud.drain(20_000);
     expect(local.cloud.deadLetters('scoring').map((d) => d.body)).toEqual(['{"tenant":"acme"}']);
   });

@@ -1,7 +1,6 @@
 import { GetQueueUrlCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LocalFunction } from '../../local/lambdaRuntime.js';
 import { readingsMessage, type ReadingsMessage } from '../../shared/sensors/readingMessages.js';
 import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.js';
 
@@ -9,19 +8,17 @@ const local = useLocalCloud();
 /** The ingest queue's URL, as a client outside the functions finds it. */
 const ingestQueueUrl = async (sqs: SQSClient) => (await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest' }))).QueueUrl!;
 const t0 = Date.UTC(2026, 0, 5, 12);
-/** What reached the scoring queue: a stand-in for the scorer, which another slice builds. */
+/** What reached the scoring queue, seen on its way into the scorer. */
 const scored: ReadingsMessage[] = [];
 let ingestMessages = 0;
 
 beforeAll(() => {
-  const scorer: LocalFunction = {
-    spec: { name: 'scoringTestConsumer', memoryMb: 128, timeoutSeconds: 5 },
-    handler: async (event: never): Promise<SQSBatchResponse> => {
-      for (const r of (event as SQSEvent).Records) scored.push(readingsMessage.parse(JSON.parse(r.body)));
-      return { batchItemFailures: [] };
-    },
+  const scorer = local.cloud.functions.get('scoreReadings')!;
+  const score = scorer.handler;
+  scorer.handler = async (event, context) => {
+    for (const r of (event as SQSEvent).Records) scored.push(readingsMessage.parse(JSON.parse(r.body)));
+    return score(event, context);
   };
-  local.cloud.queues.subscribe('scoring', { fn: scorer, batchSize: 10, maxBatchingWindowSeconds: 0 });
   // Counts what the ingest handler sends by watching the queue's consumer, the writer, from outside.
   const writer = local.cloud.functions.get('storeReadings')!;
   const original = writer.handler;
@@ -77,10 +74,10 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     const p1 = await readings(call, 'p1');
     expect(p1).toMatchObject({ resolution: 'raw', count: 2 });
     expect(p1.points).toEqual([
-      { timestamp: new Date(t0).toISOString(), value: 1.5 },
-      { timestamp: new Date(t0 + 2000).toISOString(), value: 2.5 },
+      { timestamp: new Date(t0).toISOString(), value: 1.5, score: 0, label: 0 },
+      { timestamp: new Date(t0 + 2000).toISOString(), value: 2.5, score: 0, label: 0 },
     ]);
-    expect((await readings(call, 'p2')).points).toEqual([{ timestamp: new Date(t0 + 1000).toISOString(), value: 7, quality: 192 }]);
+    expect((await readings(call, 'p2')).points).toEqual([{ timestamp: new Date(t0 + 1000).toISOString(), value: 7, quality: 192, score: 0, label: 0 }]);
     // Forwarded to the scorer in the agreed shape, sorted by time.
     expect(scored.filter((m) => m.tenant === 'ingest-a' && m.sensorId === 'p1').flatMap((m) => m.readings)).toEqual([
       { timestamp: t0, value: 1.5 },
@@ -99,10 +96,10 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     const buckets = await readings(call, 'c1', `from=${t0}&to=${t0 + n * 1000}&maxPoints=10`);
     expect(buckets).toMatchObject({ resolution: 'buckets', count: n, bucketMs: 100_000 });
     expect(buckets.points).toHaveLength(10);
-    expect(buckets.points[0]).toEqual({ timestamp: new Date(t0).toISOString(), min: 0, max: 9, mean: 4.5, count: 100 });
+    expect(buckets.points[0]).toEqual({ timestamp: new Date(t0).toISOString(), min: 0, max: 9, mean: 4.5, count: 100, score: 0, label: 0 });
     const csv = await call(`/sensors/c1/readings?from=${t0}&to=${t0 + 3000}`, { headers: { accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(await csv.text()).toBe(`timestamp,value,quality,late,score,label\n${[0, 1, 2].map((i) => `${new Date(t0 + i * 1000).toISOString()},${i},,,,`).join('\n')}\n`);
+    expect(await csv.text()).toBe(`timestamp,value,quality,late,score,label\n${[0, 1, 2].map((i) => `${new Date(t0 + i * 1000).toISOString()},${i},,,0,0`).join('\n')}\n`);
   });
 
   it('an Idempotency-Key replay answers the first answer and queues nothing; another body with the key is a 422', async () => {
@@ -133,9 +130,10 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     for (let i = 0; i < 2; i++) await sqs.send(new SendMessageCommand({ QueueUrl: await ingestQueueUrl(sqs), MessageBody: message }));
     await local.cloud.drain(10_000);
     expect((await readings(call, 'r1')).points).toEqual([
+      // A late reading is stored and marked, never scored; the others carry the warming detector's 0.
       { timestamp: new Date(t0 + 1000).toISOString(), value: 1, late: true },
-      { timestamp: new Date(t0 + 5000).toISOString(), value: 5 },
-      { timestamp: new Date(t0 + 6000).toISOString(), value: 6 },
+      { timestamp: new Date(t0 + 5000).toISOString(), value: 5, score: 0, label: 0 },
+      { timestamp: new Date(t0 + 6000).toISOString(), value: 6, score: 0, label: 0 },
     ]);
     // Forwarded whether stored now or found stored (a crash between store and forward must not lose the scoring), marked as stored.
     const forwarded = scored.filter((m) => m.tenant === 'ingest-e').flatMap((m) => m.readings);
@@ -150,7 +148,7 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     const good = JSON.stringify({ tenant: 'ingest-j', sensorId: 'j1', readings: [{ timestamp: t0, value: 4.25 }] });
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: await ingestQueueUrl(sqs), Entries: [{ Id: 'bad', MessageBody: '{"tenant":"ingest-j"}' }, { Id: 'good', MessageBody: good }] }));
     await local.cloud.drain(10_000);
-    expect((await readings(call, 'j1')).points).toEqual([{ timestamp: new Date(t0).toISOString(), value: 4.25 }]);
+    expect((await readings(call, 'j1')).points).toEqual([{ timestamp: new Date(t0).toISOString(), value: 4.25, score: 0, label: 0 }]);
     expect(local.cloud.deadLetters('ingest').map((m) => m.body)).toContain('{"tenant":"ingest-j"}');
     expect(local.cloud.deadLetters('ingest').map((m) => m.body)).not.toContain(good);
   });
