@@ -21,6 +21,7 @@ Options:
                     (see "Faults" in the README); the same as TELLTALE_FAULTS=PLAN, seeded by TELLTALE_FAULTS_SEED (default 1)
   --verbose         handler logs at INFO (default WARN, or POWERTOOLS_LOG_LEVEL)
   --no-seed         do not register the demo sensors and dataset
+  --no-simulate     do not feed the demo tenant live readings from the plant simulator
   -h, --help        this text`;
 
 const values = parseCommandLine(
@@ -32,6 +33,7 @@ const values = parseCommandLine(
     faults: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     'no-seed': { type: 'boolean', default: false },
+    'no-simulate': { type: 'boolean', default: false },
   },
   usage,
 );
@@ -49,10 +51,11 @@ const shown = (target: string) => (path.relative(process.cwd(), target).startsWi
 const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : path.join(repositoryRoot, '.telltale');
 
 // Loaded once the command line is read: every handler's module comes with them, so --help stays quick.
-const [{ startLocalCloud }, { scopes }, { demoDatasetId, demoTenant, seedDemoData, seedDemoDataset }] = await Promise.all([
+const [{ startLocalCloud }, { scopes }, { demoDatasetId, demoTenant, seedDemoData, seedDemoDataset }, { startSimulation }] = await Promise.all([
   import('./cloud.js'),
   import('../shared/gateway/scopes.js'),
   import('./demoData.js'),
+  import('../bin/simulate.js'),
 ]);
 
 const cloud = await startLocalCloud({
@@ -76,6 +79,22 @@ const token = await cloud.mintToken({ tenant: demoTenant, scopes: Object.values(
 const seeded = values['no-seed'] ? 0 : await seedDemoData(cloud.url, token);
 const seededDataset = values['no-seed'] ? false : await seedDemoDataset(cloud.url, token);
 
+// Live readings for the demo tenant: a simulated plant, with 7 minutes of history sent at once so
+// the detectors are warm, and its first fault (an anomaly episode opening) a minute after start.
+const clock = (iso: string) => iso.slice(11, 19);
+const simulation = values['no-simulate']
+  ? undefined
+  : startSimulation({
+      url: cloud.url,
+      token,
+      backfillSeconds: 420,
+      onFault: ({ event, fault }) => console.log(`[simulator] ${clock(event === 'fault.started' ? fault.from : fault.to)} ${event === 'fault.started' ? 'starts' : 'ends'}: ${fault.kind} on ${fault.sensorIds.join(', ')}`),
+      log: (message) => console.error(`[simulator] ${message}`),
+    });
+simulation?.done.catch((error: unknown) => console.error('[simulator] stopped:', error instanceof Error ? error.message : error));
+const firstFault = simulation?.faults.reduce((a, b) => (b.from < a.from ? b : a));
+const watched = firstFault?.sensorIds[0] ?? simulation?.sensors[0]?.id;
+
 console.log(`
 Telltale local cloud is up.
 
@@ -85,6 +104,7 @@ Telltale local cloud is up.
   S3             ${cloud.endpoints.s3}${awsEndpoint ? ' (external)' : values.memory ? ' (s3rver, temporary folder)' : ` (s3rver, ${shown(path.join(dataDir, 's3'))})`}${faults ? `\n  Faults         ${cloud.faults.describe()} (seed ${faultSeed}; DynamoDB and S3 through fault proxies)` : ''}
   Queues, bus    ${cloud.endpoints.messaging} (in process)
   Demo data      tenant "${demoTenant}", ${seeded} sensor(s) registered now; dataset ${demoDatasetId} ${seededDataset ? 'registered, its pipeline is running' : 'already there'}
+  Live readings  ${simulation ? `a simulated plant (${simulation.sensors.length} sensors, one reading a second each); first fault at ${clock(firstFault!.from)} UTC (${firstFault!.kind} on ${firstFault!.sensorIds.join(', ')}), then one every few minutes` : 'off (--no-simulate)'}
 
 Bearer token for tenant "${demoTenant}" with every scope (valid 12 h):
 
@@ -95,7 +115,16 @@ Try:
   curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/sensors
   curl -s "${cloud.url}/api/v1/monitoring/health?deep=true"
   curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/datasets/${demoDatasetId}
-  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/data/quality-report?datasetId=${demoDatasetId}&format=html" > quality.html
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/data/quality-report?datasetId=${demoDatasetId}&format=html" > quality.html${
+    simulation
+      ? `
+
+Live monitoring (anomaly episodes open by themselves about a minute after start):
+
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/anomalies?status=open"
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/sensors/${watched}/readings?maxPoints=120"`
+      : ''
+  }
 
 Other tokens: npm run token -- --tenant acme --scope telltale/read,telltale/ingest
 Ctrl-C stops everything.
@@ -106,6 +135,7 @@ const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
   console.log(`\n${signal}: stopping the local cloud...`);
+  simulation?.stop();
   cloud.stop().then(
     () => process.exit(0),
     (error: unknown) => {

@@ -24,7 +24,6 @@ const deps: ScoringDeps = {
   sensors,
   history: (tenant, sensor) => warmupHistory(datasets, tenant, sensor),
 };
-const processor = new BatchProcessor(EventType.SQS);
 
 /**
  * Consumes the scoring queue. Records run one at a time, each sensor's in time order, so a batch
@@ -32,12 +31,18 @@ const processor = new BatchProcessor(EventType.SQS);
  */
 export const handler = taskHandler(async (event: SQSEvent, context) => {
   const { records, messageOf } = scoringOrder(event.Records);
-  return processPartialResponse({ Records: records }, async (record: SQSRecord) => {
+  const scoreRecord = async (record: SQSRecord) => {
     const message = messageOf(record);
-    const outcome = await scoreReadings(deps, message);
-    if (outcome.warmup) logger.info('detector warm-up from a dataset', { tenant: message.tenant, sensorId: message.sensorId, ...outcome.warmup });
-  }, processor, {
-    context,
-    processInParallel: false,
-  });
+    try {
+      const outcome = await scoreReadings(deps, message);
+      if (outcome.warmup) logger.info('detector warm-up from a dataset', { tenant: message.tenant, sensorId: message.sensorId, ...outcome.warmup });
+    } catch (error) {
+      // The batch utility reports the record as failed without a word: say why, then let it come back.
+      logger.warn('scoring a message failed; it comes back after the visibility timeout', { messageId: record.messageId, tenant: message.tenant, sensorId: message.sensorId, error });
+      throw error;
+    }
+  };
+  // One processor an invocation: it holds the batch's records and failures, and the local cloud runs
+  // a function's invocations side by side in one module (Lambda gives each its own container).
+  return processPartialResponse({ Records: records }, scoreRecord, new BatchProcessor(EventType.SQS), { context, processInParallel: false });
 });

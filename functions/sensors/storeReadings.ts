@@ -9,7 +9,6 @@ import { readingsMessage, type ReadingsMessage } from '../../shared/sensors/read
 import { sensorKeyOf, storeAndForward } from '../../shared/sensors/storeReadings.js';
 
 const deps = { store: await readingsStoreFromEnv(), scoring: sqsReadingsQueue(boundName('QUEUE', queues.scoring.name)) };
-const processor = new BatchProcessor(EventType.SQS);
 
 /**
  * The ingest queue's writer. The messages of one sensor in a delivery are stored together (fewer
@@ -38,7 +37,9 @@ export const handler = taskHandler(async (event: SQSEvent, context) => {
       if (message instanceof Error) throw message;
       await work.get(sensorKeyOf(message));
     },
-    processor,
+    // One processor an invocation: it holds the batch's records and failures, and the local cloud runs
+    // a function's invocations side by side in one module (Lambda gives each its own container).
+    new BatchProcessor(EventType.SQS),
     { context },
   );
 });

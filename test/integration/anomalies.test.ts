@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LocalFunction } from '../../local/lambdaRuntime.js';
+import { lambdaContext, type LocalFunction } from '../../local/lambdaRuntime.js';
 import { dynamoReadingsStore } from '../../shared/aws/dynamoReadingsStore.js';
 import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
 import { StreamingDetector } from '../../shared/ml/streaming/detector.js';
@@ -174,6 +174,17 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
     expect(Date.parse(first.items[0].start)).toBeGreaterThanOrEqual(Date.parse(second.items[0].start));
     const other = await local.client('globex');
     await expectProblem(await other(`/anomalies?limit=1&cursor=${first.nextCursor!}`), 400);
+  });
+
+  it('two batches scored at once each answer for their own records only (partial batch responses do not mix)', async () => {
+    const scorer = local.cloud.functions.get('scoreReadings')!;
+    const record = (id: string, body: string) => ({ messageId: id, receiptHandle: id, body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:scoring', awsRegion: 'us-east-1' });
+    const later = t0 + 3_600_000;
+    const good = (id: string, i: number) => record(id, JSON.stringify({ tenant: 'acme', sensorId: sensor.id, readings: [{ timestamp: later + i * 1000, value: 2 }] }));
+    const invoke = (records: ReturnType<typeof record>[]) => scorer.handler({ Records: records } as never, lambdaContext(scorer.spec)) as Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+    const [a, b] = await Promise.all([invoke([record('a-poison', '{"tenant":"acme"}'), good('a-good', 0)]), invoke([good('b-1', 1), good('b-2', 2), good('b-3', 3)])]);
+    expect(a.batchItemFailures).toEqual([{ itemIdentifier: 'a-poison' }]);
+    expect(b.batchItemFailures).toEqual([]);
   });
 
   it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
