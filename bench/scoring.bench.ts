@@ -81,8 +81,8 @@ async function cloudLatency(trials: number): Promise<{ latencies: number[]; cold
       });
       if (response.status !== 202) throw new Error(`POST /readings answered ${response.status}: ${await response.text()}`);
     };
-    const send = (m: ReadingsMessage) => (viaApi ? post(m) : sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_SCORING!, MessageBody: JSON.stringify(m) })));
-    const sensors = dynamoSensorRepository(process.env.TABLE_SENSORS!);
+    const send = (m: ReadingsMessage) => (viaApi ? post(m) : sqs.send(new SendMessageCommand({ QueueUrl: cloud.names.queue('scoring'), MessageBody: JSON.stringify(m) })));
+    const sensors = dynamoSensorRepository(cloud.names.table('sensors'));
     const warm = readings(0, 500);
     let coldMs = 0;
     for (let k = 0; k < trials; k++) {
