@@ -51,6 +51,8 @@ declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
   interface AutocannonOptions {
     url: string;
+    method?: 'GET' | 'POST';
+    body?: string;
     headers?: Record<string, string>;
     connections?: number;
     duration?: number;

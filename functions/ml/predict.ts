@@ -7,11 +7,13 @@ import { predictRoute } from '../../shared/ml/registry/contract.js';
 import { modelLoader } from '../../shared/ml/registry/modelLoader.js';
 import { modelStorageConfig } from '../../shared/ml/registry/modelStorage.js';
 import { predict } from '../../shared/ml/registry/prediction.js';
+import { cachedDeployments, cachedModelRecords } from '../../shared/ml/registry/predictionCache.js';
 
-// Module scope: one onnxruntime session per model version for the life of the container.
-const loader = modelLoader({ models: dynamoModelRepository(), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });
+// Module scope: one onnxruntime session per model version, and model pointers and deployments kept
+// a few seconds (predictionCache.ts), for the life of the container.
+const loader = modelLoader({ models: cachedModelRecords(dynamoModelRepository()), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });
 // Bound on the first request by group: predict by modelId (and its benchmarks) needs no registry table.
 const deploymentRepository = once(() => dynamoDeploymentRepository());
-const deployments = { get: (tenant: string, group: string) => deploymentRepository().get(tenant, group) };
+const deployments = cachedDeployments({ get: (tenant: string, group: string) => deploymentRepository().get(tenant, group) });
 
 export const handler = apiHandler(predictRoute, async ({ tenant, body }) => ({ status: 200, body: await predict(loader, tenant, body, deployments) }));

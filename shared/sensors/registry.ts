@@ -15,7 +15,7 @@ export async function registerSensor(repository: SensorRepository, tenant: strin
 }
 
 /** A tenant's sensor; another tenant's or an unknown id is the same 404, so ids do not leak. */
-export async function getSensor(repository: SensorRepository, tenant: string, id: string): Promise<Sensor> {
+export async function getSensor(repository: Pick<SensorRepository, 'get'>, tenant: string, id: string): Promise<Sensor> {
   const found = await repository.get(tenant, id);
   if (!found) throw new NotFoundError(`No sensor "${id}".`);
   return found;

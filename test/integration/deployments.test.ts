@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { PREDICT_POINTER_TTL_MS } from '../../shared/ml/registry/predictionCache.js';
 import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.js';
 
 const local = useLocalCloud();
@@ -26,6 +28,15 @@ async function ok<T>(response: Response, status = 200): Promise<T> {
 
 const deploy = async (call: ApiCall, body: Record<string, unknown>) => ok<Record<string, unknown>>(await call('/mlops/deploy', json({ group: 'pump-1', ...body })));
 const predictFor = async (call: ApiCall, routingKey?: string) => ok<Predicted>(await call('/ml/predict', json({ group: 'pump-1', rows, ...(routingKey ? { routingKey } : {}) })));
+/** Predict keeps a group's deployment for PREDICT_POINTER_TTL_MS: a change answers within it, not later. */
+async function predictOnceAt(call: ApiCall, revision: number, routingKey?: string): Promise<Predicted> {
+  const started = Date.now();
+  for (;;) {
+    const predicted = await predictFor(call, routingKey);
+    if (predicted.deployment?.revision === revision || Date.now() - started > PREDICT_POINTER_TTL_MS + 1_000) return predicted;
+    await sleep(100);
+  }
+}
 
 describe('deployments (champion and challenger) on the local cloud', () => {
   it('promotes, routes predict to the champion or the challenger by routing key, rolls back, and keeps tenants apart', async () => {
@@ -50,6 +61,7 @@ describe('deployments (champion and challenger) on the local cloud', () => {
     await expectProblem(await call('/mlops/deploy', json({ group: 'pump-1', action: 'rollback' })), 409);
 
     await deploy(call, { action: 'set-challenger', modelId: 'pca-b', trafficShare: 0.5 });
+    expect((await predictOnceAt(call, 2)).deployment?.revision).toBe(2);
     const keys = Array.from({ length: 24 }, (_, i) => `asset-7/hour-${i}`);
     const routed = await Promise.all(keys.map((key) => predictFor(call, key)));
     for (const r of routed) {
@@ -71,7 +83,7 @@ describe('deployments (champion and challenger) on the local cloud', () => {
     const rolledBack = await deploy(call, { action: 'rollback', revision: 3 });
     expect(rolledBack).toMatchObject({ champion: { modelId: 'pca-a', version: 1 }, history: [], revision: 4 });
     expect(rolledBack.challenger).toBeUndefined();
-    expect((await predictFor(call, keys[0])).deployment).toEqual({ group: 'pump-1', revision: 4, role: 'champion' });
+    expect((await predictOnceAt(call, 4, keys[0])).deployment).toEqual({ group: 'pump-1', revision: 4, role: 'champion' });
 
     const other = await local.client('plant-e');
     await expectProblem(await other('/mlops/deployments/pump-1'), 404);

@@ -75,6 +75,19 @@ describe('sensor registry over the local API', () => {
     expect((await other('/sensors', { method: 'POST', body: JSON.stringify(sensor('secret-1')) })).status).toBe(201);
   });
 
+  it('serves reads from the per-container cache without crossing tenants or hiding a sensor registered since', async () => {
+    const owner = await local.client('cache-owner');
+    const other = await local.client('cache-other');
+    expect((await owner('/sensors', { method: 'POST', body: JSON.stringify(sensor('cached-1', { name: 'Owner pump' })) })).status).toBe(201);
+    // Read twice: the second answer comes from the cache.
+    for (let i = 0; i < 2; i++) expect(await (await owner('/sensors/cached-1')).json()).toMatchObject({ name: 'Owner pump' });
+    await expectProblem(await other('/sensors/cached-1'), 404);
+    // The other tenant's "unknown" is not kept: once it registers the same id, it reads its own sensor at once.
+    expect((await other('/sensors', { method: 'POST', body: JSON.stringify(sensor('cached-1', { name: 'Other pump' })) })).status).toBe(201);
+    expect(await (await other('/sensors/cached-1')).json()).toMatchObject({ name: 'Other pump' });
+    expect(await (await owner('/sensors/cached-1')).json()).toMatchObject({ name: 'Owner pump' });
+  });
+
   it('refuses a cursor forged for another tenant', async () => {
     const call = await local.client('flow-d');
     const forged = Buffer.from(JSON.stringify({ pk: 'T#owner-co', sk: 'SENSOR#secret-1' })).toString('base64url');

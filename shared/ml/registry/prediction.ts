@@ -10,6 +10,9 @@ import type { ModelManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
 import type { ByoManifest } from './model.js';
 import { reportedScore, scoreByoWithOnnx, scoreWithOnnx, type RawScorer } from './onnxScoring.js';
+import { PREDICT_POINTER_TTL_MS } from './predictionCache.js';
+
+const pointerSeconds = PREDICT_POINTER_TTL_MS / 1_000;
 
 export const MAX_PREDICT_ROWS = 10_000;
 /** Values per request; keeps the answer under Lambda's 6 MB response limit. */
@@ -18,8 +21,8 @@ export const MAX_PREDICT_VALUES = 200_000;
 export const predictRequest = z
   .strictObject({
     modelId: resourceId.optional().describe('A model of the registry, or a baseline model of the layer (baseline-pca, baseline-autoencoder); give modelId or group'),
-    version: z.number().int().min(1).optional().describe('With modelId. Default: the model\'s current version'),
-    group: resourceId.optional().describe('A sensor group (asset) with a deployment: its champion scores the rows, or its challenger for its traffic share; give modelId or group'),
+    version: z.number().int().min(1).optional().describe(`With modelId. Default: the model's current version (a new current version is used within ${pointerSeconds} s)`),
+    group: resourceId.optional().describe(`A sensor group (asset) with a deployment: its champion scores the rows, or its challenger for its traffic share (a deployment change is used within ${pointerSeconds} s); give modelId or group`),
     routingKey: z.string().min(1).max(256).optional().describe('With group: requests with the same key go to the same model (e.g. the asset and the hour); random routing without one'),
     rows: z
       .array(z.array(z.number().nullable()).min(1).max(1000))
