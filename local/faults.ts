@@ -21,7 +21,11 @@ export const faultKinds = {
   events: ['partial'],
   /** The message is delivered twice; or it becomes visible `argument` seconds (default 10) later. */
   sqs: ['duplicate', 'delay'],
-  /** The function does its work, then its runtime exits (Runtime.ExitError) or it times out: the answer is lost. */
+  /**
+   * The function does its work, then its runtime exits (Runtime.ExitError) or it times out: the answer
+   * is lost. With `argument` (0..1) and a batch event (SQS), it dies part way: after the work of that
+   * share of the batch's records, the rest never started.
+   */
   lambda: ['crash', 'timeout'],
 } as const;
 
@@ -37,7 +41,7 @@ export interface FaultRule {
   rate?: number;
   /** Matching calls (1-based, counted per rule) that fail. */
   nth?: readonly number[];
-  /** Kind-specific number: the delay in seconds of `delay`, the share of entries `partial` fails. */
+  /** Kind-specific number: the delay in seconds of `delay`, the share of entries `partial` fails, the share of a batch a `crash` or `timeout` gets through. */
   argument?: number;
 }
 
@@ -81,6 +85,7 @@ function validRule(rule: FaultRule): FaultRule {
   if (!kinds) throw new FaultPlanError(`Unknown fault service "${rule.service}" (one of ${Object.keys(faultKinds).join(', ')})`);
   if (!kinds.includes(rule.kind)) throw new FaultPlanError(`Unknown ${rule.service} fault "${rule.kind}" (one of ${kinds.join(', ')})`);
   if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) throw new FaultPlanError(`Fault rate ${rule.rate} of ${rule.service}:${rule.operation} is not between 0 and 1`);
+  if (rule.service === 'lambda' && rule.argument !== undefined && rule.argument > 1) throw new FaultPlanError(`The share of the batch ${rule.service}:${rule.operation} gets through is between 0 and 1`);
   if (rule.nth?.some((n) => !Number.isInteger(n) || n < 1)) throw new FaultPlanError(`#n of ${rule.service}:${rule.operation} counts calls from 1`);
   return rule;
 }
@@ -169,12 +174,16 @@ export class RuntimeExitError extends Error {
  * A function's handler with `lambda:<name>=crash|timeout` faults: the handler does its work (its
  * writes land), then the invocation fails as a crashed or timed-out one, so the caller sees an
  * error and retries or compensates work that was in fact done, the hard case for idempotency.
+ * With a share, a batch's handler gets only the records it reached before dying (mid-batch).
  */
 export function withFunctionFaults(fn: LocalFunction, plan: FaultPlan): LocalFunction['handler'] {
   const handler = fn.handler;
   return async (event, context) => {
     const fault = plan.has('lambda') ? plan.draw('lambda', fn.spec.name) : undefined;
-    const result = await handler(event, context);
+    const records = (event as { Records?: unknown } | null)?.Records;
+    const partial = fault?.argument !== undefined && Array.isArray(records);
+    const reached = partial ? ({ ...(event as object), Records: records.slice(0, Math.floor(records.length * fault.argument!)) } as never) : event;
+    const result = await handler(reached, context);
     if (fault?.kind === 'crash') throw new RuntimeExitError(context.awsRequestId);
     if (fault?.kind === 'timeout') throw new LambdaTimeoutError(fn.spec.name, fn.spec.timeoutSeconds);
     return result;

@@ -134,6 +134,40 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
       return Math.max(Number.NEGATIVE_INFINITY, ...(result.Items ?? []).map((i) => i.l).filter((l): l is number => typeof l === 'number'));
     });
 
+  /**
+   * The newest stored timestamp other than those of `ours`, against which ours are late. When the
+   * sensor's newest reading is one of ours, this batch was partly stored before (a write of it failed,
+   * and its message came back): ours must not be late behind themselves, so the newest other reading
+   * is looked for among the buckets ours span (nothing stored is newer than the newest of ours).
+   */
+  const newestBesides = async (pk: string, span: number, ours: readonly ReadingToStore[], newest: number): Promise<number> => {
+    const timestamps = new Set(ours.map((r) => r.timestamp));
+    if (!timestamps.has(newest)) return newest;
+    const first = bucketStartOf(Math.min(...timestamps), span);
+    const last = bucketStartOf(Math.max(...timestamps), span);
+    let other = Number.NEGATIVE_INFINITY;
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await callAws('DynamoDB', () =>
+        dynamoDb().send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+            ExpressionAttributeValues: { ':pk': pk, ':first': sortKeyOf(first + span), ':last': sortKeyOf(last + span) },
+            ExclusiveStartKey: exclusiveStartKey,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      for (const item of (page.Items ?? []) as BucketItem[]) {
+        if (item.sk.endsWith(scoresSuffix)) continue;
+        for (const r of decodeBucket(item.s, item.d)) if (!timestamps.has(r.timestamp) && r.timestamp > other) other = r.timestamp;
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return other;
+  };
+
   const byBucket = <T extends { timestamp: number }>(items: readonly T[], span: number) => {
     const groups = new Map<number, T[]>();
     for (const item of items) {
@@ -150,7 +184,8 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
       const total: PutResult & { lateTimestamps: number[] } = { stored: 0, duplicates: 0, late: 0, lateTimestamps: [] };
       if (readings.length === 0) return total;
       const pk = readingsPartition(tenant, sensorId);
-      const [span, newest] = await Promise.all([options.spanOf(tenant, sensorId), newestOf(pk)]);
+      const [span, newestStored] = await Promise.all([options.spanOf(tenant, sensorId), newestOf(pk)]);
+      const newest = await newestBesides(pk, span, readings, newestStored);
       const results = await Promise.all([...byBucket(readings, span)].map(([start, incoming]) => putBucket(pk, start, span, incoming, newest)));
       for (const r of results) {
         total.stored += r.stored;

@@ -74,6 +74,16 @@ describe('function faults', () => {
     expect(done).toEqual([1, 2, 3]);
   });
 
+  it('crashes a batch part way: the handler gets the records it reached, the invocation fails', async () => {
+    const seen: unknown[][] = [];
+    const fn: LocalFunction = { spec: { name: 'scoreReadings', memoryMb: 128, timeoutSeconds: 30 }, handler: async (event: { Records: unknown[] }) => void seen.push(event.Records) };
+    const handler = withFunctionFaults(fn, new FaultPlan('lambda:scoreReadings=crash:0.5#1'));
+    await expect(invokeFunction({ ...fn, handler }, { Records: [1, 2, 3, 4, 5] })).rejects.toMatchObject({ name: 'Runtime.ExitError' });
+    await invokeFunction({ ...fn, handler }, { Records: [1, 2, 3, 4, 5] });
+    expect(seen).toEqual([[1, 2], [1, 2, 3, 4, 5]]);
+    expect(() => new FaultPlan('lambda:scoreReadings=crash:2')).toThrow(FaultPlanError);
+  });
+
   it('times an invocation out as the runtime does, and leaves other functions alone', async () => {
     const { fn } = counter();
     const plan = new FaultPlan('lambda:validateDataset=timeout');

@@ -47,6 +47,22 @@ describe('the DynamoDB readings store', () => {
     ]);
   });
 
+  it('finds none of a batch late behind its own readings when it comes back after part of it was stored', async () => {
+    const batch = Array.from({ length: 400 }, (_, i) => ({ timestamp: t0 + i * 1000, value: i }));
+    // The first attempt stored the later bucket, then a write of the earlier one failed: the message comes back whole.
+    await store.put('acme', 's4', batch.slice(200));
+    expect(await store.put('acme', 's4', batch)).toMatchObject({ stored: 200, duplicates: 200, late: 0, lateTimestamps: [] });
+    expect((await collect(store.range('acme', 's4', t0, t0 + 400_000))).filter((r) => r.late)).toEqual([]);
+  });
+
+  it('still finds a retried batch late behind a newer reading that is not its own', async () => {
+    const batch = Array.from({ length: 200 }, (_, i) => ({ timestamp: t0 + i * 2000, value: i }));
+    await store.put('acme', 's5', [...batch.slice(100), { timestamp: t0 + 301_000, value: -1 }]);
+    const result = await store.put('acme', 's5', batch);
+    expect(result).toMatchObject({ stored: 100, duplicates: 100, late: 100 });
+    expect(result.lateTimestamps).toEqual(batch.slice(0, 100).map((r) => r.timestamp));
+  });
+
   it('loses no reading when writers race on one bucket (conditional, versioned writes)', async () => {
     const writes = Array.from({ length: 8 }, (_, w) => store.put('acme', 's3', Array.from({ length: 10 }, (_, i) => ({ timestamp: t0 + (i * 8 + w) * 100, value: w }))));
     const results = await Promise.all(writes);

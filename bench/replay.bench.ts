@@ -1,0 +1,129 @@
+/**
+ * The issue's fault replay at full size: 100,000 readings (20 sensors x 5,000 at 1 Hz, two level
+ * jumps each) sent through POST /readings on the embedded local cloud, through the ingest queue,
+ * storeReadings, the scoring queue and scoreReadings, with faults injected; then counted by key
+ * against the same readings scored in process, in order, once (test/fixtures/readingsReplay.ts, the
+ * same code as the fault test in `npm test`, which replays 12,000).
+ */
+import os from 'node:os';
+import { startLocalCloud } from '../local/cloud.js';
+import { countReplay, recordAnomalyEvents, replayReadings, sendReplay, type ReplayPlan } from '../test/fixtures/readingsReplay.js';
+import { table, type BenchSection } from './harness.js';
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const allFaults = [
+  'dynamodb:PutItem=throttle@0.3',
+  'dynamodb:UpdateItem=throttle@0.3',
+  'lambda:scoreReadings=crash#3+11',
+  'lambda:scoreReadings=crash:0.5#6+17',
+  'lambda:storeReadings=crash#2',
+  'lambda:storeReadings=crash:0.5#5',
+  'sqs:ingest=duplicate@0.1',
+  'sqs:scoring=duplicate@0.1',
+].join(',');
+
+interface Run {
+  name: string;
+  faults: string;
+  plan: ReplayPlan;
+}
+
+const base: ReplayPlan = { sensors: 20, readingsPerSensor: 5000, perRequest: 1000, concurrency: 4 };
+const runs: Run[] = [
+  { name: 'no faults, a round of every sensor at a time', faults: '', plan: { ...base, drainEachRound: true } },
+  { name: 'all faults, a round of every sensor at a time', faults: allFaults, plan: { ...base, drainEachRound: true } },
+  { name: 'no faults, requests free-running (4 clients)', faults: '', plan: base },
+  { name: 'all faults, requests free-running (4 clients)', faults: allFaults, plan: base },
+];
+
+interface Outcome {
+  run: Run;
+  sent: number;
+  seconds: number;
+  injected: number;
+  stored: number;
+  missing: number;
+  changed: number;
+  unscored: number;
+  misscored: number;
+  learnt: number;
+  episodes: number;
+  expectedEpisodes: number;
+  wrongEpisodes: number;
+  eventsTwice: number;
+}
+
+export default async function replayBench(): Promise<BenchSection> {
+  const load = os.loadavg()[0];
+  const cloud = await startLocalCloud({ memory: true, keys: 'memory', port: 0, timeScale: 0.01, faults: '', faultSeed: 5, onProblem: () => undefined });
+  const outcomes: Outcome[] = [];
+  try {
+    const events = recordAnomalyEvents(cloud);
+    for (const [i, run] of runs.entries()) {
+      const tenant = `replay-${i}`;
+      const readings = replayReadings(run.plan);
+      cloud.faults.set(run.faults);
+      let sent: { sent: number; seconds: number };
+      let injected: number;
+      try {
+        sent = await sendReplay(cloud, tenant, run.plan, readings);
+      } finally {
+        injected = cloud.faults.injected().length;
+        cloud.faults.clear();
+      }
+      const count = await countReplay(cloud, tenant, run.plan, readings, events);
+      const sum = (key: 'stored' | 'missing' | 'changed' | 'unscored' | 'misscored' | 'learnt') => [...count.perSensor.values()].reduce((n, c) => n + c[key], 0);
+      const expected = new Map(count.expectedEpisodes.map((e) => [e.id, JSON.stringify(e)]));
+      const listed = count.episodes.filter((e) => expected.get(e.id) === JSON.stringify(e)).length;
+      outcomes.push({
+        run,
+        ...sent,
+        injected,
+        stored: sum('stored'),
+        missing: sum('missing'),
+        changed: sum('changed'),
+        unscored: sum('unscored'),
+        misscored: sum('misscored'),
+        learnt: sum('learnt'),
+        episodes: count.episodes.length,
+        expectedEpisodes: count.expectedEpisodes.length,
+        wrongEpisodes: count.episodes.length - listed + (count.expectedEpisodes.length - listed),
+        eventsTwice: [...count.opened.values(), ...count.closed.values()].filter((n) => n > 1).length,
+      });
+      console.log(outcomes.at(-1));
+    }
+  } finally {
+    await cloud.stop();
+  }
+  const exact = (o: Outcome) => o.stored === o.sent && o.missing === 0 && o.changed === 0 && o.unscored === 0 && o.misscored === 0 && o.learnt === o.sent && o.wrongEpisodes === 0;
+  const verdict = (o: Outcome) =>
+    exact(o)
+      ? `${fmt(o.sent)} stored once, scored once (in-order scores), ${o.episodes} of ${o.expectedEpisodes} episodes, none doubled: met`
+      : `${fmt(o.stored)} of ${fmt(o.sent)} stored, ${fmt(o.sent - o.unscored - o.misscored - o.missing)} with their in-order score, ${fmt(o.unscored)} unscored; ${o.episodes} episodes for ${o.expectedEpisodes} in order (${o.wrongEpisodes} differ): **short**`;
+  const [, faulty, , freeFaulty] = outcomes;
+  return {
+    title: 'Fault replay: 100,000 readings counted by key',
+    glance: [
+      {
+        measure: '100,000 readings replayed with faults (30 % of DynamoDB writes throttled, crashes after and part way through batches, a tenth of both queues delivered twice), a round of every sensor at a time',
+        aim: 'every reading stored once and scored once, no episode duplicated',
+        measured: verdict(faulty),
+      },
+      {
+        measure: 'the same with requests free-running (a sensor’s next request before its previous one is through)',
+        aim: 'every reading stored once and scored once, no episode duplicated',
+        measured: verdict(freeFaulty),
+      },
+    ],
+    markdown: `
+Faults: \`${allFaults}\` (seed 5), on the local cloud with its queue durations scaled by 0.01 (a message that failed is back 1.8 s later, not 180 s, and a scorer batch slower than 3.6 s is delivered again alongside itself; the SDK's retry back-offs are real). A round sends 1,000 readings of every sensor (columnar requests, 4 clients) and waits for the queues to empty before the next; free-running sends every request as soon as a client is free, each sensor's in time order. Counted by key: each (sensor, timestamp) read back through GET /sensors/{id}/readings, compared with what was sent and with the score the same readings get in process, in order, once; \`learnt\` is the sum of the detectors' point counts (more than sent would mean a reading learnt twice); episodes compared field by field with the in-order run's. Load average ${load.toFixed(1)} at the start.
+
+${table(
+  ['run', 'faults fired', 'seconds', 'stored', 'missing', 'value changed', 'unscored', 'score differs', 'learnt', 'episodes (in order)', 'episodes differing', 'events sent twice'],
+  outcomes.map((o) => [o.run.name, fmt(o.injected), o.seconds.toFixed(1), fmt(o.stored), fmt(o.missing), fmt(o.changed), fmt(o.unscored), fmt(o.misscored), fmt(o.learnt), `${o.episodes} (${o.expectedEpisodes})`, o.wrongEpisodes, o.eventsTwice]),
+)}
+
+${outcomes.every((o) => o.stored === o.sent && o.missing === 0 && o.changed === 0 && o.learnt <= o.sent) ? 'Nothing was lost or stored twice in any run, and no reading was learnt twice.' : '**A run lost, changed or doubled readings: see the table.**'} Where a run falls short on scores it is order, not duplication: the ingest and scoring queues are standard SQS queues, which keep no order, and a sensor's scorer state only moves forward. When a sensor's later message is stored or scored before an earlier one (two deliveries side by side, or an earlier message that failed and came back), the earlier readings are late: stored and marked, never scored, and every score after the gap differs from the in-order run's because the detector never learnt them. Holding a sensor's requests to one round at a time avoids it; the fix is per-sensor order on the queues (SQS FIFO message groups per sensor, high-throughput mode) or a scorer that reads the store behind a watermark instead of the message. An event that goes out twice is at least once delivery (see README, Streaming scoring).
+`,
+  };
+}
