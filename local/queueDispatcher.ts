@@ -81,7 +81,7 @@ interface QueueState extends LocalQueue {
   /** Invocations of its consumers still running. */
   running: number;
   /** FIFO: deduplication ids sent lately, with when each stops counting. */
-  deduplication: Map<string, { messageId: string; md5OfBody: string; until: number }>;
+  deduplication: Map<string, { messageId: string; until: number }>;
   sequence: bigint;
 }
 
@@ -162,9 +162,9 @@ export class QueueDispatcher {
       if (!message.messageGroupId) throw new Error(`FIFO queue ${queue.physicalName} needs a MessageGroupId`);
       if (!message.messageDeduplicationId) throw new Error(`FIFO queue ${queue.physicalName} needs a MessageDeduplicationId (content-based deduplication is off)`);
       for (const [id, seen] of queue.deduplication) if (seen.until <= now) queue.deduplication.delete(id);
-      // SQS accepts a resend within the window and answers as for the first, but delivers nothing new.
+      // SQS accepts a resend within the window (answering the first's id and the MD5 of this body), but delivers nothing new.
       const seen = queue.deduplication.get(message.messageDeduplicationId);
-      if (seen) return { messageId: seen.messageId, md5OfBody: seen.md5OfBody };
+      if (seen) return { messageId: seen.messageId, md5OfBody: md5Hex(message.body) };
     }
     const delayFault = this.options.faults?.draw('sqs', queue.declaration.name, (kind) => kind === 'delay');
     const faultDelaySeconds = delayFault ? (delayFault.argument ?? defaultFaultDelaySeconds) : 0;
@@ -180,7 +180,7 @@ export class QueueDispatcher {
     if (fifo) {
       queue.sequence += 1n;
       Object.assign(stored, { messageGroupId: message.messageGroupId, messageDeduplicationId: message.messageDeduplicationId, sequenceNumber: String(queue.sequence).padStart(20, '0') });
-      queue.deduplication.set(message.messageDeduplicationId!, { messageId: stored.messageId, md5OfBody: stored.md5OfBody, until: now + fifoDeduplicationWindowSeconds * 1000 * this.scale });
+      queue.deduplication.set(message.messageDeduplicationId!, { messageId: stored.messageId, until: now + fifoDeduplicationWindowSeconds * 1000 * this.scale });
     }
     queue.messages.push(stored);
     this.schedulePump(queue);
