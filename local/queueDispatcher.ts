@@ -43,6 +43,8 @@ interface StoredMessage {
   sequenceNumber?: string;
   /** FIFO: a duplicate delivery fault keeps the message after its batch succeeds, to be delivered again in order. */
   redeliver?: boolean;
+  /** Batches holding this message that are still running. */
+  running?: number;
 }
 
 /** A message that went to the dead-letter queue after maxReceiveCount deliveries. */
@@ -271,6 +273,9 @@ export class QueueDispatcher {
    * What a poller may receive now. A standard queue gives every visible message. A FIFO queue gives,
    * for each group, its oldest messages up to the first one that is not visible: a group with a
    * message in flight (or delayed) gives nothing, so its messages go one batch at a time, in send order.
+   * A FIFO message also holds its group while its batch still runs past the (scaled) visibility
+   * timeout: on AWS the timeout is at least six times the consumer's, so a run ends (or is stopped at
+   * its timeout) before the message is visible again; here durations are scaled and runs are not.
    */
   private deliverable(queue: QueueState, now: number): StoredMessage[] {
     if (!queue.declaration.fifo) return queue.messages.filter((m) => m.visibleAt <= now);
@@ -278,7 +283,7 @@ export class QueueDispatcher {
     const result: StoredMessage[] = [];
     for (const m of queue.messages) {
       if (blocked.has(m.messageGroupId)) continue;
-      if (m.visibleAt <= now) result.push(m);
+      if (m.visibleAt <= now && !m.running) result.push(m);
       else blocked.add(m.messageGroupId);
     }
     return result;
@@ -299,6 +304,7 @@ export class QueueDispatcher {
     consumer.running += 1;
     queue.running += 1;
     for (const m of batch) {
+      m.running = (m.running ?? 0) + 1;
       m.receiveCount += 1;
       m.firstReceiveTimestamp ??= now;
       // At-least-once delivery: a duplicate fault leaves the message visible, so it is received again at
@@ -322,6 +328,7 @@ export class QueueDispatcher {
       .then(({ failed, error }: { failed: Set<string>; error?: unknown }) => {
         consumer.running -= 1;
         queue.running -= 1;
+        for (const m of batch) m.running! -= 1;
         // The poller deletes what succeeded, even if it was received again meanwhile (as a
         // DeleteMessage with an older receipt handle usually does); failed messages stay
         // invisible until their visibility timeout ends.

@@ -303,6 +303,17 @@ describe('queue dispatcher: FIFO queues', () => {
     expect(faults.injected('sqs')).toHaveLength(1);
   });
 
+  it("keeps a group's messages back while its batch runs past the scaled visibility timeout", async () => {
+    // 30 ms visibility, 80 ms runs: on AWS the visibility timeout outlasts the function's timeout.
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    const { fn, batches, overlaps } = trackingFunction(80);
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 3; i++) sendTo('a', `a${i}`);
+    await until(() => dispatcher.idle());
+    expect(bodiesOf(batches, 'a')).toEqual(['a0', 'a1', 'a2']);
+    expect(overlaps().overlapWithinGroup).toBe(0);
+  });
+
   it('refuses a message without a group or deduplication id', () => {
     dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
     expect(() => dispatcher.send('work', { body: 'x', messageDeduplicationId: 'd' })).toThrow(/MessageGroupId/);
