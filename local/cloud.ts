@@ -6,7 +6,7 @@ import { catalog, workflows, type FunctionDeclaration } from '../shared/catalog.
 import { sagaDefinition } from '../shared/platform/saga.js';
 import { buildOpenApiDocument } from '../shared/http/openapi.js';
 import { functionEnvironment, type EnvironmentSettings, type PhysicalNames } from '../shared/platform/functionEnvironment.js';
-import { buckets, bus as busDeclaration, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
+import { buckets, bus as busDeclaration, queuePhysicalName, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
 import { createApiGateway, type LocalPages } from './apiGateway.js';
 import { baselineModelsDir } from './baselineModels.js';
 import { lockDataDir } from './dataDirLock.js';
@@ -93,6 +93,7 @@ export interface LocalCloud {
 }
 
 const physical = (name: string) => `telltale-local-${name}`;
+const physicalQueue = (name: keyof typeof queueDeclarations) => queuePhysicalName(queueDeclarations[name], physical(name));
 let running = false;
 
 /**
@@ -126,7 +127,7 @@ function sharedEnvironment(endpoints: LocalCloud['endpoints'], credentials: { ac
 const localNames = (endpoints: LocalCloud['endpoints']): PhysicalNames => ({
   table: physical,
   bucket: physical,
-  queue: (name) => `${endpoints.messaging}/000000000000/${physical(name)}`,
+  queue: (name) => `${endpoints.messaging}/000000000000/${physicalQueue(name)}`,
   bus: () => physical(busDeclaration.name),
   stateMachine: stateMachineArn,
 });
@@ -172,7 +173,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const faults = new FaultPlan(options.faults ?? [], options.faultSeed ?? 1, faultServices);
 
     const queues = new QueueDispatcher(
-      Object.values(queueDeclarations).map((declaration) => ({ declaration, physicalName: physical(declaration.name) })),
+      Object.values(queueDeclarations).map((declaration) => ({ declaration, physicalName: physicalQueue(declaration.name) })),
       { timeScale, faults, onBatchFailure: (queue, fn, ids, error) => report(`${fn} failed ${ids.length} message(s) of queue ${queue}; they come back after the visibility timeout`, error) },
     );
     const bus = new EventBus({ name: physical(busDeclaration.name), timeScale, onDeliveryFailure: (f) => report(`rule ${f.rule} gave up on event ${f.event.id}: ${f.error}`) });

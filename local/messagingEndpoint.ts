@@ -67,6 +67,8 @@ interface SendInput {
   MessageBody?: string;
   DelaySeconds?: number;
   MessageAttributes?: Record<string, SdkMessageAttribute>;
+  MessageGroupId?: string;
+  MessageDeduplicationId?: string;
 }
 
 /**
@@ -84,12 +86,16 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
     return queue;
   };
 
-  /** A queue's dead-letter queue is named `<queue>-dlq`, as an SQS queue of its own. */
+  /** A queue's dead-letter queue is named `<queue>-dlq` (`<queue>-dlq.fifo` for a FIFO queue), as an SQS queue of its own. */
   const deadLetterSuffix = '-dlq';
   const arnOf = (physicalName: string) => `arn:aws:sqs:us-east-1:000000000000:${physicalName}`;
+  const deadLetterNameOf = (queue: { physicalName: string }) => queue.physicalName.replace(/(\.fifo)?$/, `${deadLetterSuffix}$1`);
   const deadLetterQueueOf = (name: string) => {
-    if (!name.endsWith(deadLetterSuffix)) return undefined;
-    return queues.queue(name.slice(0, -deadLetterSuffix.length));
+    const base = name.replace(/\.fifo$/, '');
+    if (!base.endsWith(deadLetterSuffix)) return undefined;
+    const sourceName = base.slice(0, -deadLetterSuffix.length);
+    const source = queues.queue(sourceName) ?? queues.queue(`${sourceName}.fifo`);
+    return source && deadLetterNameOf(source) === name ? source : undefined;
   };
   const deadLettersOf = (input: { QueueUrl?: string; QueueName?: string }) => {
     const name = input.QueueName ?? input.QueueUrl?.split('/').pop() ?? '';
@@ -101,12 +107,19 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
   const hiddenUntil = new Map<string, number>();
 
   const sendOne = (queueName: string, input: SendInput) => {
+    if (queues.queue(queueName)?.declaration.fifo) {
+      if (!input.MessageGroupId) throw new AwsProtocolError('MissingParameter', 'The request must contain the parameter MessageGroupId.');
+      if (!input.MessageDeduplicationId) {
+        throw new AwsProtocolError('InvalidParameterValue', 'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+      }
+    }
     if (typeof input.MessageBody !== 'string' || input.MessageBody.length === 0) throw new AwsProtocolError('MissingParameter', 'The request must contain the parameter MessageBody.');
     if (Buffer.byteLength(input.MessageBody) > maxMessageBytes) throw new AwsProtocolError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${maxMessageBytes} bytes.`);
-    const sent = queues.send(queueName, { body: input.MessageBody, delaySeconds: input.DelaySeconds, messageAttributes: toRecordAttributes(input.MessageAttributes) });
+    const sent = queues.send(queueName, { body: input.MessageBody, delaySeconds: input.DelaySeconds, messageAttributes: toRecordAttributes(input.MessageAttributes), messageGroupId: input.MessageGroupId, messageDeduplicationId: input.MessageDeduplicationId });
     return {
       MessageId: sent.messageId,
       MD5OfMessageBody: sent.md5OfBody,
+      ...(sent.sequenceNumber ? { SequenceNumber: sent.sequenceNumber } : {}),
       ...(input.MessageAttributes && Object.keys(input.MessageAttributes).length > 0 ? { MD5OfMessageAttributes: md5OfMessageAttributes(input.MessageAttributes) } : {}),
     };
   };
@@ -136,13 +149,13 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
     'AmazonSQS.GetQueueUrl': (input, endpoint) => {
       const name = String(input.QueueName ?? '');
       const source = deadLetterQueueOf(name);
-      return { QueueUrl: `${endpoint}/000000000000/${source ? `${source.physicalName}${deadLetterSuffix}` : queueOf(input).physicalName}` };
+      return { QueueUrl: `${endpoint}/000000000000/${source ? deadLetterNameOf(source) : queueOf(input).physicalName}` };
     },
     'AmazonSQS.GetQueueAttributes': (input) => {
       const name = String(input.QueueUrl ?? '').split('/').pop() ?? '';
       const source = deadLetterQueueOf(name);
       if (source) {
-        return { Attributes: { ApproximateNumberOfMessages: String(queues.deadLetters(source.declaration.name).length), QueueArn: arnOf(`${source.physicalName}${deadLetterSuffix}`) } };
+        return { Attributes: { ApproximateNumberOfMessages: String(queues.deadLetters(source.declaration.name).length), QueueArn: arnOf(deadLetterNameOf(source)) } };
       }
       const queue = queueOf(input);
       const stats = queues.stats(queue.declaration.name);
@@ -152,7 +165,7 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
           ApproximateNumberOfMessagesNotVisible: String(stats.inFlight),
           VisibilityTimeout: String(queue.declaration.visibilityTimeoutSeconds),
           QueueArn: arnOf(queue.physicalName),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arnOf(`${queue.physicalName}${deadLetterSuffix}`), maxReceiveCount: queue.declaration.maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arnOf(deadLetterNameOf(queue)), maxReceiveCount: queue.declaration.maxReceiveCount }),
         },
       };
     },

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { QueueDeclaration } from '../shared/platform/resources.js';
+import { fifoDeduplicationWindowSeconds, type QueueDeclaration } from '../shared/platform/resources.js';
 import type { FaultPlan } from './faults.js';
 import { invokeFunction, localAccount, localRegion, type LocalFunction } from './lambdaRuntime.js';
 
 /** A queue as the dispatcher runs it: its declaration and physical name. */
 export interface LocalQueue {
-  declaration: Pick<QueueDeclaration, 'name' | 'visibilityTimeoutSeconds' | 'maxReceiveCount'>;
+  declaration: Pick<QueueDeclaration, 'name' | 'visibilityTimeoutSeconds' | 'maxReceiveCount'> & Partial<Pick<QueueDeclaration, 'fifo'>>;
   physicalName: string;
 }
 
@@ -23,6 +23,9 @@ export interface OutgoingMessage {
   body: string;
   messageAttributes?: SQSMessageAttributes;
   delaySeconds?: number;
+  /** FIFO queues: the group whose messages go in order, and the id a resend within 5 minutes is dropped by. */
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
 }
 
 interface StoredMessage {
@@ -35,11 +38,20 @@ interface StoredMessage {
   firstReceiveTimestamp?: number;
   /** Invisible until then: delayed when sent, or received and not yet deleted. */
   visibleAt: number;
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
+  sequenceNumber?: string;
+  /** FIFO: a duplicate delivery fault keeps the message after its batch succeeds, to be delivered again in order. */
+  redeliver?: boolean;
+  /** Batches holding this message that are still running. */
+  running?: number;
 }
 
 /** A message that went to the dead-letter queue after maxReceiveCount deliveries. */
 export interface DeadLetter {
   messageId: string;
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
   body: string;
   messageAttributes: SQSMessageAttributes;
   receiveCount: number;
@@ -70,6 +82,9 @@ interface QueueState extends LocalQueue {
   pumpScheduled?: boolean;
   /** Invocations of its consumers still running. */
   running: number;
+  /** FIFO: deduplication ids sent lately, with when each stops counting. */
+  deduplication: Map<string, { messageId: string; until: number }>;
+  sequence: bigint;
 }
 
 export interface QueueDispatcherOptions {
@@ -120,6 +135,8 @@ export class QueueDispatcher {
         consumers: [],
         nextConsumer: 0,
         running: 0,
+        deduplication: new Map(),
+        sequence: 0n,
       });
     }
   }
@@ -139,9 +156,18 @@ export class QueueDispatcher {
     this.state(queueName).consumers.push({ ...subscription, running: 0 });
   }
 
-  send(queueName: string, message: OutgoingMessage): { messageId: string; md5OfBody: string } {
+  send(queueName: string, message: OutgoingMessage): { messageId: string; md5OfBody: string; sequenceNumber?: string } {
     const queue = this.state(queueName);
     const now = Date.now();
+    const fifo = queue.declaration.fifo === true;
+    if (fifo) {
+      if (!message.messageGroupId) throw new Error(`FIFO queue ${queue.physicalName} needs a MessageGroupId`);
+      if (!message.messageDeduplicationId) throw new Error(`FIFO queue ${queue.physicalName} needs a MessageDeduplicationId (content-based deduplication is off)`);
+      for (const [id, seen] of queue.deduplication) if (seen.until <= now) queue.deduplication.delete(id);
+      // SQS accepts a resend within the window (answering the first's id and the MD5 of this body), but delivers nothing new.
+      const seen = queue.deduplication.get(message.messageDeduplicationId);
+      if (seen) return { messageId: seen.messageId, md5OfBody: md5Hex(message.body) };
+    }
     const delayFault = this.options.faults?.draw('sqs', queue.declaration.name, (kind) => kind === 'delay');
     const faultDelaySeconds = delayFault ? (delayFault.argument ?? defaultFaultDelaySeconds) : 0;
     const stored: StoredMessage = {
@@ -153,9 +179,14 @@ export class QueueDispatcher {
       receiveCount: 0,
       visibleAt: now + ((message.delaySeconds ?? 0) + faultDelaySeconds) * 1000 * this.scale,
     };
+    if (fifo) {
+      queue.sequence += 1n;
+      Object.assign(stored, { messageGroupId: message.messageGroupId, messageDeduplicationId: message.messageDeduplicationId, sequenceNumber: String(queue.sequence).padStart(20, '0') });
+      queue.deduplication.set(message.messageDeduplicationId!, { messageId: stored.messageId, until: now + fifoDeduplicationWindowSeconds * 1000 * this.scale });
+    }
     queue.messages.push(stored);
     this.schedulePump(queue);
-    return { messageId: stored.messageId, md5OfBody: stored.md5OfBody };
+    return { messageId: stored.messageId, md5OfBody: stored.md5OfBody, sequenceNumber: stored.sequenceNumber };
   }
 
   deadLetters(queueName: string): DeadLetter[] {
@@ -165,7 +196,11 @@ export class QueueDispatcher {
   /** Moves a queue's dead letters back onto it, oldest first, as SQS's StartMessageMoveTask does; answers how many. */
   redrive(queueName: string): number {
     const moved = this.state(queueName).deadLetters.splice(0);
-    for (const m of moved) this.send(queueName, { body: m.body, messageAttributes: m.messageAttributes });
+    for (const m of moved) {
+      // A redriven FIFO message keeps its group and gets a fresh deduplication id: its first one is still remembered.
+      const fifo = m.messageGroupId ? { messageGroupId: m.messageGroupId, messageDeduplicationId: `${m.messageDeduplicationId}#redrive-${crypto.randomUUID()}` } : {};
+      this.send(queueName, { body: m.body, messageAttributes: m.messageAttributes, ...fifo });
+    }
     return moved.length;
   }
 
@@ -201,7 +236,7 @@ export class QueueDispatcher {
     // A message received maxReceiveCount times that becomes visible again goes to the dead-letter list.
     queue.messages = queue.messages.filter((m) => {
       if (m.visibleAt > now || m.receiveCount < queue.declaration.maxReceiveCount) return true;
-      queue.deadLetters.push({ messageId: m.messageId, body: m.body, messageAttributes: m.messageAttributes, receiveCount: m.receiveCount, sentTimestamp: m.sentTimestamp });
+      queue.deadLetters.push({ messageId: m.messageId, messageGroupId: m.messageGroupId, messageDeduplicationId: m.messageDeduplicationId, body: m.body, messageAttributes: m.messageAttributes, receiveCount: m.receiveCount, sentTimestamp: m.sentTimestamp });
       return false;
     });
     let wakeAt = Number.POSITIVE_INFINITY;
@@ -210,7 +245,7 @@ export class QueueDispatcher {
       const index = queue.nextConsumer;
       const consumer = queue.consumers[index];
       queue.nextConsumer = (index + 1) % queue.consumers.length;
-      const visible = queue.messages.filter((m) => m.visibleAt <= now);
+      const visible = this.deliverable(queue, now);
       if (visible.length === 0) break;
       if (consumer.running >= (consumer.maxConcurrency ?? defaultConcurrency)) {
         idleTurns += 1;
@@ -234,6 +269,26 @@ export class QueueDispatcher {
     this.wakeAt(queue, wakeAt);
   }
 
+  /**
+   * What a poller may receive now. A standard queue gives every visible message. A FIFO queue gives,
+   * for each group, its oldest messages up to the first one that is not visible: a group with a
+   * message in flight (or delayed) gives nothing, so its messages go one batch at a time, in send order.
+   * A FIFO message also holds its group while its batch still runs past the (scaled) visibility
+   * timeout: on AWS the timeout is at least six times the consumer's, so a run ends (or is stopped at
+   * its timeout) before the message is visible again; here durations are scaled and runs are not.
+   */
+  private deliverable(queue: QueueState, now: number): StoredMessage[] {
+    if (!queue.declaration.fifo) return queue.messages.filter((m) => m.visibleAt <= now);
+    const blocked = new Set<string | undefined>();
+    const result: StoredMessage[] = [];
+    for (const m of queue.messages) {
+      if (blocked.has(m.messageGroupId)) continue;
+      if (m.visibleAt <= now && !m.running) result.push(m);
+      else blocked.add(m.messageGroupId);
+    }
+    return result;
+  }
+
   private wakeAt(queue: QueueState, at: number): void {
     if (!Number.isFinite(at) || (queue.timer && queue.timerAt !== undefined && queue.timerAt <= at)) return;
     clearTimeout(queue.timer);
@@ -249,11 +304,14 @@ export class QueueDispatcher {
     consumer.running += 1;
     queue.running += 1;
     for (const m of batch) {
+      m.running = (m.running ?? 0) + 1;
       m.receiveCount += 1;
       m.firstReceiveTimestamp ??= now;
-      // At-least-once delivery: a duplicate fault leaves the message visible, so it is received again at once.
+      // At-least-once delivery: a duplicate fault leaves the message visible, so it is received again at
+      // once; on a FIFO queue it is kept after its batch instead, and comes again before the rest of its group.
       const duplicated = this.options.faults?.draw('sqs', queue.declaration.name, (kind) => kind === 'duplicate');
-      m.visibleAt = duplicated ? now : now + queue.declaration.visibilityTimeoutSeconds * 1000 * this.scale;
+      if (duplicated && queue.declaration.fifo) m.redeliver = true;
+      m.visibleAt = duplicated && !queue.declaration.fifo ? now : now + queue.declaration.visibilityTimeoutSeconds * 1000 * this.scale;
     }
     const event: SQSEvent = { Records: batch.map((m) => this.record(queue, m)) };
     invokeFunction(consumer.fn, event)
@@ -270,10 +328,15 @@ export class QueueDispatcher {
       .then(({ failed, error }: { failed: Set<string>; error?: unknown }) => {
         consumer.running -= 1;
         queue.running -= 1;
+        for (const m of batch) m.running! -= 1;
         // The poller deletes what succeeded, even if it was received again meanwhile (as a
         // DeleteMessage with an older receipt handle usually does); failed messages stay
         // invisible until their visibility timeout ends.
-        queue.messages = queue.messages.filter((m) => !batch.includes(m) || failed.has(m.messageId));
+        queue.messages = queue.messages.filter((m) => !batch.includes(m) || failed.has(m.messageId) || m.redeliver);
+        for (const m of batch.filter((m) => m.redeliver)) {
+          m.redeliver = false;
+          if (!failed.has(m.messageId)) m.visibleAt = Date.now();
+        }
         if (failed.size > 0) this.options.onBatchFailure?.(queue.declaration.name, consumer.fn.spec.name, [...failed], error);
         this.pump(queue);
       });
@@ -289,6 +352,7 @@ export class QueueDispatcher {
         SentTimestamp: String(m.sentTimestamp),
         SenderId: localAccount,
         ApproximateFirstReceiveTimestamp: String(m.firstReceiveTimestamp ?? m.sentTimestamp),
+        ...(m.messageGroupId ? { MessageGroupId: m.messageGroupId, MessageDeduplicationId: m.messageDeduplicationId, SequenceNumber: m.sequenceNumber } : {}),
       },
       messageAttributes: m.messageAttributes,
       md5OfBody: m.md5OfBody,

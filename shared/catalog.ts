@@ -167,11 +167,11 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('getSensor', 'sensors', getSensorRoute, { tables: { sensors: 'read' } }),
   // sensors: readings. POST /readings checks and queues (registered sensors cached per container); storeReadings
   // stores each (tenant, sensor, timestamp) once and forwards to the scoring queue. A full vCPU for the JSON work.
-  // Large deliveries (up to 1,000 messages, 1 s) gather several messages of a sensor into one write: fewer write units;
-  // the window is 1 s, not more, so that a reading reaches anomaly.opened within the 2 s aim.
+  // The ingest queue is FIFO (a sensor's messages in order), and a FIFO event source takes at most 10 messages and no
+  // batching window; the messages of a sensor in one delivery still share one write per bucket.
   api('ingestReadings', 'sensors', ingestReadingsRoute, { tables: { sensors: 'read', idempotency: 'readWrite' }, queues: { ingest: 'send' } }, { memoryMb: 1769 }),
   fn('storeReadings', 'sensors', 'functions/sensors/storeReadings.ts', 'Stores queued readings (one write per bucket for the messages of a sensor), forwards them to the scorer',
-    { kind: 'queue', queue: 'ingest', batchSize: 1000, maxBatchingWindowSeconds: 1 }, { tables: { readings: 'readWrite', sensors: 'read' }, queues: { scoring: 'send' } }, { memoryMb: 1024, timeoutSeconds: 30 }),
+    { kind: 'queue', queue: 'ingest', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { readings: 'readWrite', sensors: 'read' }, queues: { scoring: 'send' } }, { memoryMb: 1024, timeoutSeconds: 30 }),
   api('getReadings', 'sensors', getReadingsRoute, { tables: { readings: 'read', sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
   // data: datasets, inline checks, the quality report, and the pipeline's steps
   // register reads back the raw object when a retry repeats its inline request.

@@ -99,7 +99,8 @@ export class ApiStack extends Stack {
           fn.addEventSource(
             new SqsEventSource(resources.queues[trigger.queue], {
               batchSize: trigger.batchSize,
-              maxBatchingWindow: Duration.seconds(trigger.maxBatchingWindowSeconds),
+              // FIFO event sources take no batching window, not even a zero one.
+              maxBatchingWindow: trigger.maxBatchingWindowSeconds > 0 ? Duration.seconds(trigger.maxBatchingWindowSeconds) : undefined,
               reportBatchItemFailures: true,
             }),
           );

@@ -14,7 +14,7 @@ import {
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type CorsRule, type IBucket, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
-import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { catalog } from '../shared/catalog.js';
@@ -118,13 +118,18 @@ export class DataStack extends Stack {
 
     const queueOf = (name: QueueName): IQueue => {
       const d = queues[name];
+      // A FIFO queue's dead-letter queue must be FIFO too. High-throughput mode: deduplication and the
+      // throughput limit per message group (a sensor), not per queue; senders give the deduplication id.
+      const fifo = d.fifo ? { fifo: true, contentBasedDeduplication: false, deduplicationScope: DeduplicationScope.MESSAGE_GROUP, fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID } : {};
       const deadLetters = new Queue(this, `${pascal(name)}DeadLetterQueue`, {
+        ...fifo,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
         removalPolicy,
       });
       return new Queue(this, `${pascal(name)}Queue`, {
+        ...fifo,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(d.visibilityTimeoutSeconds),

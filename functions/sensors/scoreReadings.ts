@@ -1,4 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
 import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
@@ -44,5 +44,9 @@ export const handler = taskHandler(async (event: SQSEvent, context) => {
   };
   // One processor an invocation: it holds the batch's records and failures, and the local cloud runs
   // a function's invocations side by side in one module (Lambda gives each its own container).
-  return processPartialResponse({ Records: records }, scoreRecord, new BatchProcessor(EventType.SQS), { context, processInParallel: false });
+  return processPartialResponse({ Records: records }, scoreRecord, new SqsFifoPartialProcessorAsync(), {
+    context,
+    // FIFO: a failed message fails the rest of its sensor's group in the batch, so none overtakes it; other sensors go on.
+    skipGroupOnError: true,
+  });
 });

@@ -1,4 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { readingsStoreFromEnv } from '../../shared/aws/readingsStores.js';
 import { sqsReadingsQueue } from '../../shared/aws/readingsQueue.js';
@@ -39,8 +39,9 @@ export const handler = taskHandler(async (event: SQSEvent, context) => {
     },
     // One processor an invocation: it holds the batch's records and failures, and the local cloud runs
     // a function's invocations side by side in one module (Lambda gives each its own container).
-    new BatchProcessor(EventType.SQS),
-    { context },
+    new SqsFifoPartialProcessorAsync(),
+    // FIFO: a failed message fails the rest of its group in the batch, so none overtakes it; other groups go on.
+    { context, skipGroupOnError: true },
   );
 });
 

@@ -65,12 +65,24 @@ export interface QueueDeclaration {
   visibilityTimeoutSeconds: number;
   /** Deliveries before a message moves to the dead-letter queue. */
   maxReceiveCount: number;
+  /**
+   * FIFO with high-throughput mode: messages of one group (a sensor) are delivered in send order and
+   * one batch at a time, so a sensor's later readings never overtake earlier ones; other groups run in
+   * parallel. Senders give MessageGroupId and MessageDeduplicationId.
+   */
+  fifo: boolean;
 }
 
+/** Seconds SQS remembers a FIFO message's deduplication id and drops a message sent again with it. */
+export const fifoDeduplicationWindowSeconds = 300;
+
+/** A queue's physical name from its base name: SQS requires FIFO queue names to end in `.fifo`. */
+export const queuePhysicalName = (declaration: Pick<QueueDeclaration, 'fifo'>, base: string) => (declaration.fifo ? `${base}.fifo` : base);
+
 export const queues = {
-  ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+  ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5, fifo: true },
   /** Stored readings on their way to the streaming scorer (storeReadings sends, the scorer consumes); 6x a 60 s scorer. */
-  scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
+  scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5, fifo: true },
 } as const satisfies Record<string, QueueDeclaration>;
 export type QueueName = keyof typeof queues;
 

@@ -2,9 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { readingsMessage, type ReadingsMessage } from './readingMessages.js';
 
 /**
- * A batch's records grouped by sensor and each sensor's in order of its first reading: a standard
- * queue delivers out of order, and a message scored after a later one of its sensor would find its
- * readings late. A record whose body is not a readings message sorts last and fails when its turn
+ * A batch's records grouped by sensor and each sensor's in order of its first reading: the FIFO
+ * scoring queue already delivers a sensor's messages in send order, and the stable sort keeps it so;
+ * a message scored after a later one of its sensor would find its readings late. A record whose body is not a readings message sorts last and fails when its turn
  * comes (to its redeliveries, then the dead-letter queue).
  */
 export function scoringOrder(records: readonly SQSRecord[]): { records: SQSRecord[]; messageOf(record: SQSRecord): ReadingsMessage } {

@@ -1,4 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { md5Hex } from '../../local/queueDispatcher.js';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext, type LocalFunction } from '../../local/lambdaRuntime.js';
@@ -26,7 +27,9 @@ let sqs: SQSClient;
 let acme: ApiCall;
 
 async function sendToScoring(message: ReadingsMessage): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: local.cloud.names.queue('scoring'), MessageBody: JSON.stringify(message) }));
+  const body = JSON.stringify(message);
+  // The scoring queue is FIFO: one group per sensor, as the writer sends.
+  await sqs.send(new SendMessageCommand({ QueueUrl: local.cloud.names.queue('scoring'), MessageBody: body, MessageGroupId: `${message.tenant}#${message.sensorId}`, MessageDeduplicationId: md5Hex(body) }));
 }
 
 beforeAll(async () => {
@@ -188,7 +191,7 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
   });
 
   it('a message that is not a readings message goes to the dead-letter queue after its retries, alone', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: local.cloud.names.queue('scoring'), MessageBody: '{"tenant":"acme"}' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: local.cloud.names.queue('scoring'), MessageBody: '{"tenant":"acme"}', MessageGroupId: 'poison', MessageDeduplicationId: 'poison' }));
     await local.cloud.drain(20_000);
     expect(local.cloud.deadLetters('scoring').map((d) => d.body)).toEqual(['{"tenant":"acme"}']);
   });

@@ -49,27 +49,31 @@ beforeAll(() => {
 
 describe('SQS over the wire into queue-triggered functions', () => {
   it('the queue URL handlers get resolves through GetQueueUrl', async () => {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest' }));
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest.fifo' }));
     expect(QueueUrl).toBe(queueUrl);
   });
 
   it('SendMessage and SendMessageBatch (MD5s checked by the SDK) reach the consumer in SQS records', async () => {
     const single = await sqs.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"n":0}', MessageAttributes: { tenant: { DataType: 'String', StringValue: 'acme' } } }),
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"n":0}', MessageGroupId: 'g', MessageDeduplicationId: 'n0', MessageAttributes: { tenant: { DataType: 'String', StringValue: 'acme' } } }),
     );
     expect(single.MessageId).toBeTruthy();
     expect(single.MD5OfMessageAttributes).toMatch(/^[0-9a-f]{32}$/);
     const batch = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `e${i}`, MessageBody: `{"n":${i + 1}}` })) }),
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `e${i}`, MessageBody: `{"n":${i + 1}}`, MessageGroupId: 'g', MessageDeduplicationId: `n${i + 1}` })) }),
     );
     expect(batch.Successful).toHaveLength(5);
+    // A FIFO queue: the same deduplication id within 5 minutes is accepted and dropped.
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"n":0}', MessageGroupId: 'g', MessageDeduplicationId: 'n0' }));
     await local.cloud.drain(5_000);
     const records = ingestBatches.flatMap((e) => e.Records);
-    expect(records.map((r) => JSON.parse(r.body).n).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    // One group: delivered in send order.
+    expect(records.map((r) => JSON.parse(r.body).n)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(records[0].attributes).toMatchObject({ MessageGroupId: 'g', MessageDeduplicationId: 'n0' });
     const first = records.find((r) => r.messageId === single.MessageId)!;
     expect(first.messageAttributes.tenant).toMatchObject({ dataType: 'String', stringValue: 'acme' });
-    expect(first.eventSourceARN).toBe('arn:aws:sqs:us-east-1:000000000000:telltale-local-ingest');
-    // The ingest queue's 1 s batching window gathers the six messages into few batches.
+    expect(first.eventSourceARN).toBe('arn:aws:sqs:us-east-1:000000000000:telltale-local-ingest.fifo');
+    // Batches of up to 10 (a FIFO event source has no batching window): the six messages take few batches.
     expect(ingestBatches.length).toBeLessThanOrEqual(2);
   });
 
@@ -78,11 +82,19 @@ describe('SQS over the wire into queue-triggered functions', () => {
     await expect(
       sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, MessageBody: 'x' })) })),
     ).rejects.toMatchObject({ name: 'TooManyEntriesInBatchRequest' });
+    // The FIFO ingest queue wants a group and a deduplication id (content-based deduplication is off).
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageDeduplicationId: 'd' }))).rejects.toMatchObject({ name: 'MissingParameter' });
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageGroupId: 'g' }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
   });
 
   it('a message the consumer keeps failing ends in the dead-letter list, the others do not', async () => {
     const before = ingestBatches.length;
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: 'a', MessageBody: 'poison pill' }, { Id: 'b', MessageBody: 'healthy' }] }));
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [
+          { Id: 'a', MessageBody: 'poison pill', MessageGroupId: 'poison', MessageDeduplicationId: 'a' },
+          { Id: 'b', MessageBody: 'healthy', MessageGroupId: 'healthy', MessageDeduplicationId: 'b' },
+        ],
+      }),
+    );
     await local.cloud.drain(10_000);
     const deliveries = ingestBatches.slice(before).flatMap((e) => e.Records);
     expect(deliveries.filter((r) => r.body === 'healthy')).toHaveLength(1);

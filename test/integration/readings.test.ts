@@ -6,7 +6,7 @@ import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.
 
 const local = useLocalCloud();
 /** The ingest queue's URL, as a client outside the functions finds it. */
-const ingestQueueUrl = async (sqs: SQSClient) => (await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest' }))).QueueUrl!;
+const ingestQueueUrl = async (sqs: SQSClient) => (await sqs.send(new GetQueueUrlCommand({ QueueName: 'telltale-local-ingest.fifo' }))).QueueUrl!;
 const t0 = Date.UTC(2026, 0, 5, 12);
 /** What reached the scoring queue, seen on its way into the scorer. */
 const scored: ReadingsMessage[] = [];
@@ -127,7 +127,10 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     expect((await post(call, body)).status).toBe(202);
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: local.cloud.endpoints.messaging, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const message = JSON.stringify({ tenant: 'ingest-e', sensorId: 'r1', readings: [{ timestamp: t0 + 1000, value: 1 }] });
-    for (let i = 0; i < 2; i++) await sqs.send(new SendMessageCommand({ QueueUrl: await ingestQueueUrl(sqs), MessageBody: message }));
+    // Two deduplication ids: a redelivery, which SQS's deduplication does not catch.
+    for (let i = 0; i < 2; i++) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: await ingestQueueUrl(sqs), MessageBody: message, MessageGroupId: 'ingest-e#r1', MessageDeduplicationId: `twice-${i}` }));
+    }
     await local.cloud.drain(10_000);
     expect((await readings(call, 'r1')).points).toEqual([
       // A late reading is stored and marked, never scored; the others carry the warming detector's 0.
@@ -146,7 +149,12 @@ describe('POST /readings -> ingest queue -> storeReadings -> GET /sensors/{id}/r
     const call = await registered('ingest-j', 'j1');
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: local.cloud.endpoints.messaging, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const good = JSON.stringify({ tenant: 'ingest-j', sensorId: 'j1', readings: [{ timestamp: t0, value: 4.25 }] });
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: await ingestQueueUrl(sqs), Entries: [{ Id: 'bad', MessageBody: '{"tenant":"ingest-j"}' }, { Id: 'good', MessageBody: good }] }));
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: await ingestQueueUrl(sqs), Entries: [
+          { Id: 'bad', MessageBody: '{"tenant":"ingest-j"}', MessageGroupId: 'ingest-j#bad', MessageDeduplicationId: 'bad' },
+          { Id: 'good', MessageBody: good, MessageGroupId: 'ingest-j#j1', MessageDeduplicationId: 'good' },
+        ],
+      }),
+    );
     await local.cloud.drain(10_000);
     expect((await readings(call, 'j1')).points).toEqual([{ timestamp: new Date(t0).toISOString(), value: 4.25, score: 0, label: 0 }]);
     expect(local.cloud.deadLetters('ingest').map((m) => m.body)).toContain('{"tenant":"ingest-j"}');

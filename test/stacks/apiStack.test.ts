@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { catalog, httpFunctions, workflows } from '../../shared/catalog.js';
 import { sagaFunctionNames } from '../../shared/platform/saga.js';
 import { envNameOf } from '../../shared/platform/config.js';
-import { tables } from '../../shared/platform/resources.js';
+import { queues, tables } from '../../shared/platform/resources.js';
 import { buildTelltale, logicalIdOf } from './telltaleApp.js';
 
 const built = buildTelltale();
@@ -385,10 +385,12 @@ describe('queue, event and task functions', () => {
     const queueFunctions = catalog.flatMap((f) => (f.trigger.kind === 'queue' ? [{ f, trigger: f.trigger }] : []));
     apiTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', queueFunctions.length);
     for (const { f, trigger } of queueFunctions) {
+      // Lambda refuses a FIFO event source with more than 10 messages a batch or any batching window.
+      if (queues[trigger.queue].fifo) expect({ name: f.name, batchSize: trigger.batchSize <= 10, window: trigger.maxBatchingWindowSeconds }).toEqual({ name: f.name, batchSize: true, window: 0 });
       apiTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: logicalIdOf(api.functions.get(f.name)!) },
         BatchSize: trigger.batchSize,
-        MaximumBatchingWindowInSeconds: trigger.maxBatchingWindowSeconds,
+        MaximumBatchingWindowInSeconds: trigger.maxBatchingWindowSeconds > 0 ? trigger.maxBatchingWindowSeconds : Match.absent(),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     }

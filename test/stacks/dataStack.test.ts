@@ -98,6 +98,15 @@ describe('queues and the bus', () => {
     });
   });
 
+  it('the FIFO queues and their dead-letter queues are FIFO in high-throughput mode, with explicit deduplication ids', () => {
+      const fifoSettings = { FifoQueue: true, ContentBasedDeduplication: false, DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' };
+      const fifoQueues = Object.values(dataTemplate.findResources('AWS::SQS::Queue', { Properties: fifoSettings })) as { Properties: { RedrivePolicy?: unknown } }[];
+      const sources = fifoQueues.filter((q) => q.Properties.RedrivePolicy);
+      const deadLetters = fifoQueues.filter((q) => !q.Properties.RedrivePolicy);
+      expect(sources).toHaveLength(Object.values(queues).filter((q) => q.fifo).length);
+      expect(deadLetters).toHaveLength(sources.length);
+  });
+
   it('every queue, dead letters included, denies requests without TLS', () => {
     const all = Object.keys(dataTemplate.findResources('AWS::SQS::Queue'));
     expect(all).toHaveLength(Object.keys(queues).length * 2);

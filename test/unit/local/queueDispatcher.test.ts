@@ -222,3 +222,101 @@ describe('queue dispatcher: injected faults', () => {
     expect(deliveredAt.get('on time')! - sentAt).toBeLessThan(50);
   });
 });
+
+describe('queue dispatcher: FIFO queues', () => {
+  const fifoQueue = { declaration: { ...queue.declaration, fifo: true }, physicalName: 'test-work.fifo' };
+  const sendTo = (group: string, body: string, deduplicationId = `${group}:${body}`) =>
+    dispatcher.send('work', { body, messageGroupId: group, messageDeduplicationId: deduplicationId });
+  /** A consumer that holds each batch `holdMs` and notes which groups run side by side. */
+  function trackingFunction(holdMs: number, respond: (event: SQSEvent) => SQSBatchResponse | void = () => undefined) {
+    const running = new Map<string, number>();
+    let overlapWithinGroup = 0;
+    let overlapAcrossGroups = 0;
+    const recorded = recordingFunction(async (event) => {
+      const groups = new Set(event.Records.map((r) => r.attributes.MessageGroupId!));
+      for (const g of groups) if (running.get(g)) overlapWithinGroup += 1;
+      if ([...running.values()].some((n) => n > 0)) overlapAcrossGroups += 1;
+      for (const g of groups) running.set(g, (running.get(g) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+      for (const g of groups) running.set(g, running.get(g)! - 1);
+      return respond(event);
+    });
+    return { ...recorded, overlaps: () => ({ overlapWithinGroup, overlapAcrossGroups }) };
+  }
+  const bodiesOf = (batches: SQSEvent[], group: string) => batches.flatMap((b) => b.Records.filter((r) => r.attributes.MessageGroupId === group).map((r) => r.body));
+
+  it("delivers a group's messages in send order, one batch of a group at a time, while other groups run alongside", async () => {
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    const { fn, batches, overlaps } = trackingFunction(5);
+    dispatcher.subscribe('work', { fn, batchSize: 2, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 6; i++) for (const g of ['a', 'b', 'c']) sendTo(g, `${g}${i}`);
+    await until(() => dispatcher.idle());
+    for (const g of ['a', 'b', 'c']) expect(bodiesOf(batches, g)).toEqual(Array.from({ length: 6 }, (_, i) => `${g}${i}`));
+    expect(overlaps().overlapWithinGroup).toBe(0);
+    expect(overlaps().overlapAcrossGroups).toBeGreaterThan(0);
+    expect(batches[0].Records[0].attributes).toMatchObject({ MessageGroupId: 'a', MessageDeduplicationId: 'a:a0', SequenceNumber: expect.stringMatching(/^\d{20}$/) });
+  });
+
+  it('holds the rest of a group until a failed message comes back after its visibility timeout, then delivers in order', async () => {
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    let failedOnce = false;
+    // Fails a1 once, and (as Powertools' FIFO processor does) the rest of its group in the batch.
+    const { fn, batches } = trackingFunction(1, (event) => {
+      const index = event.Records.findIndex((r) => r.body === 'a1');
+      if (index < 0 || failedOnce) return;
+      failedOnce = true;
+      return { batchItemFailures: event.Records.slice(index).filter((r) => r.attributes.MessageGroupId === 'a').map((r) => ({ itemIdentifier: r.messageId })) };
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 2, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 4; i++) for (const g of ['a', 'b']) sendTo(g, `${g}${i}`);
+    await until(() => dispatcher.idle());
+    expect(bodiesOf(batches, 'a')).toEqual(['a0', 'a1', 'a1', 'a2', 'a3']);
+    expect(bodiesOf(batches, 'b')).toEqual(['b0', 'b1', 'b2', 'b3']);
+  });
+
+  it('drops a message sent again with the same deduplication id within 5 minutes, not after', async () => {
+    // Scaled: 5 minutes last 300 ms.
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    const { fn, batches } = recordingFunction(() => undefined);
+    dispatcher.subscribe('work', { fn, batchSize: 10, maxBatchingWindowSeconds: 0 });
+    const first = sendTo('a', 'x', 'same');
+    // Answered with the first message's id and this body's MD5 (what the SDK checks).
+    expect(sendTo('a', 'x again', 'same')).toEqual({ messageId: first.messageId, md5OfBody: createHash('md5').update('x again').digest('hex') });
+    await until(() => dispatcher.idle());
+    expect(sendTo('a', 'x', 'same').messageId).toBe(first.messageId);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    sendTo('a', 'x later', 'same');
+    await until(() => dispatcher.idle());
+    expect(batches.flatMap((b) => b.Records.map((r) => r.body))).toEqual(['x', 'x later']);
+  });
+
+  it('delivers a duplicated message again before the rest of its group', async () => {
+    const faults = new FaultPlan('sqs:work=duplicate#1');
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale, faults });
+    const { fn, batches, overlaps } = trackingFunction(2);
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 3; i++) sendTo('a', `a${i}`);
+    await until(() => dispatcher.idle());
+    expect(bodiesOf(batches, 'a')).toEqual(['a0', 'a0', 'a1', 'a2']);
+    expect(batches[1].Records[0].attributes.ApproximateReceiveCount).toBe('2');
+    expect(overlaps().overlapWithinGroup).toBe(0);
+    expect(faults.injected('sqs')).toHaveLength(1);
+  });
+
+  it("keeps a group's messages back while its batch runs past the scaled visibility timeout", async () => {
+    // 30 ms visibility, 80 ms runs: on AWS the visibility timeout outlasts the function's timeout.
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    const { fn, batches, overlaps } = trackingFunction(80);
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    for (let i = 0; i < 3; i++) sendTo('a', `a${i}`);
+    await until(() => dispatcher.idle());
+    expect(bodiesOf(batches, 'a')).toEqual(['a0', 'a1', 'a2']);
+    expect(overlaps().overlapWithinGroup).toBe(0);
+  });
+
+  it('refuses a message without a group or deduplication id', () => {
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    expect(() => dispatcher.send('work', { body: 'x', messageDeduplicationId: 'd' })).toThrow(/MessageGroupId/);
+    expect(() => dispatcher.send('work', { body: 'x', messageGroupId: 'g' })).toThrow(/MessageDeduplicationId/);
+  });
+});
