@@ -205,7 +205,7 @@ DynamoDB write units (ConsumedCapacity of every PutItem on dynalite, which bills
 
 ${table(['shape', 'readings', 'write units', 'per 1,000 readings'], costs.map((c) => [c.shape, fmt(c.readings), c.units.toFixed(0), c.perThousand.toFixed(1)]))}
 
-A write costs at least one unit, so the cost per reading falls with the readings per write: the aim holds for batches of about 100 readings of a sensor or more. A row batch that spreads 1,000 readings over 100 sensors gives 10 per sensor; storeReadings merges a sensor's messages of one delivery (up to 1,000 messages, 1 s window): under steady load ten such requests share a delivery, 100 readings per write.
+A write costs at least one unit, so the cost per reading falls with the readings per write: the aim holds for batches of about 100 readings of a sensor or more. A row batch that spreads 1,000 readings over 100 sensors gives 10 per sensor; storeReadings merges a sensor's messages of one delivery, but FIFO deliveries hold at most 10 messages and a group's messages come in order, so a row batch of 10 readings per sensor is written about 10 at a time: send a sensor's readings in larger runs (the columnar form) to stay under the aim.
 
 End to end on the local cloud (one process: HTTP API, handler, ingest queue, storeReadings, the scoring queue and scoreReadings, dynalite; 8 concurrent clients posting row batches of 1,000 readings over 100 sensors; timed from the first request until every queue is empty; then every sensor's readings counted through GET /sensors/{id}/readings). The machine is shared: its load average was ${load.toFixed(1)} when this part started, and one process (one core for JavaScript) runs everything here:
 
