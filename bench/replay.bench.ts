@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { startLocalCloud } from '../local/cloud.js';
-import { countReplay, recordAnomalyEvents, replayReadings, sendReplay, type ReplayPlan } from '../test/fixtures/readingsReplay.js';
+import { countReplay, recordAnomalyEvents, replayReadings, sendReplay, type ReplayPlan, type SensorCount } from '../test/fixtures/readingsReplay.js';
 import { table, type BenchSection } from './harness.js';
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -36,17 +36,12 @@ const runs: Run[] = [
   { name: 'all faults, requests free-running (4 clients)', faults: allFaults, plan: base },
 ];
 
-interface Outcome {
+/** A run's counts over every sensor (the fixture's per-sensor counts, summed), and its episodes. */
+interface Outcome extends SensorCount {
   run: Run;
   sent: number;
   seconds: number;
   injected: number;
-  stored: number;
-  missing: number;
-  changed: number;
-  unscored: number;
-  misscored: number;
-  learnt: number;
   episodes: number;
   expectedEpisodes: number;
   wrongEpisodes: number;

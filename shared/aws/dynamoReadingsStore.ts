@@ -134,6 +134,16 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
       return Math.max(Number.NEGATIVE_INFINITY, ...(result.Items ?? []).map((i) => i.l).filter((l): l is number => typeof l === 'number'));
     });
 
+  /** A query's bucket items of the readings table, page after page. */
+  async function* bucketItems(query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<BucketItem> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await callAws('DynamoDB', () => dynamoDb().send(new QueryCommand({ ...query, TableName: tableName, ExclusiveStartKey: exclusiveStartKey })));
+      yield* (page.Items ?? []) as BucketItem[];
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
+
   /**
    * The newest stored timestamp other than those of `ours`, against which ours are late. When the
    * sensor's newest reading is one of ours, this batch was partly stored before (a write of it failed,
@@ -146,25 +156,11 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
     const first = bucketStartOf(Math.min(...timestamps), span);
     const last = bucketStartOf(Math.max(...timestamps), span);
     let other = Number.NEGATIVE_INFINITY;
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await callAws('DynamoDB', () =>
-        dynamoDb().send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-            ExpressionAttributeValues: { ':pk': pk, ':first': sortKeyOf(first + span), ':last': sortKeyOf(last + span) },
-            ExclusiveStartKey: exclusiveStartKey,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      for (const item of (page.Items ?? []) as BucketItem[]) {
-        if (item.sk.endsWith(scoresSuffix)) continue;
-        for (const r of decodeBucket(item.s, item.d)) if (!timestamps.has(r.timestamp) && r.timestamp > other) other = r.timestamp;
-      }
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    const query = { KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last', ExpressionAttributeValues: { ':pk': pk, ':first': sortKeyOf(first + span), ':last': sortKeyOf(last + span) }, ConsistentRead: true };
+    for await (const item of bucketItems(query)) {
+      if (item.sk.endsWith(scoresSuffix)) continue;
+      for (const r of decodeBucket(item.s, item.d)) if (!timestamps.has(r.timestamp) && r.timestamp > other) other = r.timestamp;
+    }
     return other;
   };
 
@@ -216,31 +212,16 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
         }
         return true;
       };
-      let exclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await callAws('DynamoDB', () =>
-          dynamoDb().send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: 'pk = :pk AND sk > :from',
-              ExpressionAttributeValues: { ':pk': pk, ':from': sortKeyOf(from) },
-              ExclusiveStartKey: exclusiveStartKey,
-              Limit: 100,
-            }),
-          ),
-        );
-        for (const item of (page.Items ?? []) as BucketItem[]) {
-          if (item.sk.endsWith(scoresSuffix)) {
-            if (pending && item.sk === `${pending.sk}${scoresSuffix}`) scores = decodeScores(item.s, item.d);
-            continue;
-          }
-          if (pending && !(yield* readingsOf(pending))) return;
-          if (item.s >= to) return;
-          scores = [];
-          pending = item;
+      for await (const item of bucketItems({ KeyConditionExpression: 'pk = :pk AND sk > :from', ExpressionAttributeValues: { ':pk': pk, ':from': sortKeyOf(from) }, Limit: 100 })) {
+        if (item.sk.endsWith(scoresSuffix)) {
+          if (pending && item.sk === `${pending.sk}${scoresSuffix}`) scores = decodeScores(item.s, item.d);
+          continue;
         }
-        exclusiveStartKey = page.LastEvaluatedKey;
-      } while (exclusiveStartKey);
+        if (pending && !(yield* readingsOf(pending))) return;
+        if (item.s >= to) return;
+        scores = [];
+        pending = item;
+      }
       if (pending) yield* readingsOf(pending);
     },
   };
