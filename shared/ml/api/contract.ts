@@ -206,8 +206,14 @@ export const forecastRequest = z.strictObject({
   series: series(ML_LIMITS.forecastPoints),
   horizon: z.number().int().min(1).max(10_000).describe('Steps to forecast'),
   period: z.number().int().min(1).max(5_000).optional().describe('Season length in points (1 = none); default detected'),
-  model: z.enum(['auto', 'simple', 'holt', 'holt_winters']).default('auto'),
+  model: z
+    .enum(['auto', 'simple', 'holt', 'holt_winters', 'seasonal_naive'])
+    .default('auto')
+    .describe(
+      'auto: the lowest AICc among simple, Holt, damped Holt and Holt-Winters (additive or multiplicative season; no, plain or damped trend) for each candidate period, replaced by seasonal_naive when that did better on a rolling-origin check',
+    ),
   damped: z.boolean().optional().describe('Damp the trend (holt, holt_winters)'),
+  seasonal: z.enum(['additive', 'multiplicative']).optional().describe('How the season combines with the level (holt_winters); default additive'),
   level: z.number().min(0.5).max(0.999).default(0.95).describe('Prediction interval coverage'),
   holdout: z.number().int().min(0).max(10_000).optional().describe('Points held out to measure accuracy; default min(horizon, n/4)'),
 });
@@ -215,7 +221,9 @@ export type ForecastRequest = z.infer<typeof forecastRequest>;
 
 export const forecastResponse = z.object({
   model: z.object({
-    kind: z.enum(['simple', 'holt', 'holt_winters']),
+    kind: z.enum(['simple', 'holt', 'holt_winters', 'seasonal_naive']),
+    trend: z.enum(['none', 'additive', 'damped']),
+    season: z.enum(['none', 'additive', 'multiplicative']),
     damped: z.boolean(),
     period: z.number().int(),
     alpha: z.number(),
@@ -223,7 +231,8 @@ export const forecastResponse = z.object({
     gamma: z.number(),
     phi: z.number(),
     sigma: z.number(),
-    aic: z.number(),
+    aic: z.number().nullable().describe('null for seasonal_naive, which is not fitted by likelihood'),
+    aicc: z.number().nullable(),
   }),
   level: z.number(),
   points: z.array(z.object({ step: z.number().int(), timestamp: z.string(), mean: z.number(), lower: z.number(), upper: z.number() })),
@@ -238,6 +247,24 @@ export const forecastResponse = z.object({
       beatsNaive: z.boolean(),
     })
     .nullable(),
+  selection: z
+    .object({
+      periods: z.array(z.number().int()).describe('Season lengths tried: from the timestamps\' calendar and the ACF of the series and of its differences'),
+      candidates: z.array(
+        z.object({
+          kind: z.enum(['simple', 'holt', 'holt_winters']),
+          trend: z.enum(['none', 'additive', 'damped']),
+          season: z.enum(['none', 'additive', 'multiplicative']),
+          period: z.number().int(),
+          aicc: z.number(),
+        }),
+      ),
+      floor: z
+        .object({ origins: z.number().int(), window: z.number().int(), modelMae: z.number(), naiveMae: z.number(), usedNaive: z.boolean() })
+        .nullable()
+        .describe('auto: the chosen model against the naive seasonal forecast from rolling origins'),
+    })
+    .describe('How the model was chosen'),
 });
 export type ForecastResponse = z.infer<typeof forecastResponse>;
 

@@ -2,7 +2,7 @@ import { forecastSeries } from '../forecast/index.js';
 import type { ForecastRequest, ForecastResponse } from './contract.js';
 import { epochMillis, isoOf } from './timestamps.js';
 
-/** POST /ml/forecast: the ETS family with automatic period detection, intervals, and hold-out error against naive seasonal. */
+/** POST /ml/forecast: the ETS family chosen by AICc over detected periods, floored by the naive seasonal forecast; intervals and hold-out error. */
 export function forecastReadings(request: ForecastRequest): ForecastResponse {
   const times = epochMillis(
     request.series.map((p) => p.timestamp),
@@ -15,6 +15,7 @@ export function forecastReadings(request: ForecastRequest): ForecastResponse {
       period: request.period,
       model: request.model,
       damped: request.damped,
+      seasonal: request.seasonal,
       level: request.level,
       holdout: request.holdout,
       timestamps: times,

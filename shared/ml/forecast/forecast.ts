@@ -1,31 +1,35 @@
 import { assertFiniteSeries, assertInRange, assertMinLength, SeriesTooShortError, ShapeMismatchError } from '../streaming/errors.js';
-import { normalQuantile } from '../streaming/stats.js';
-import { refinePeriod } from '../streaming/warmup.js';
-import { fitEts, forecastEts, type EtsFit, type EtsKind, type EtsSpec } from './ets.js';
-import { detectPeriod } from './period.js';
+import { fitEts, forecastEts, kindOf, type EtsFit, type EtsKind, type EtsSpec, type IntervalPoint, type SeasonKind, type TrendKind } from './ets.js';
+import { candidatePeriods } from './period.js';
+import { fitSeasonalNaive, forecastSeasonalNaive, type SeasonalNaive } from './seasonalNaive.js';
+
+export type ForecastModelName = 'auto' | EtsKind | 'seasonal_naive';
 
 export interface ForecastOptions {
   horizon: number;
-  /** Season length; default detected by ACF (1 = none). */
+  /** Season length; default: the candidates from the calendar and the ACF, chosen among by AICc (1 = none). */
   period?: number;
-  /** 'auto' (default) picks the lowest AIC among simple, Holt, damped Holt and, with a season, (damped) Holt-Winters. */
-  model?: 'auto' | EtsKind;
-  /** With model holt or holt_winters: damp the trend. Default false ('auto' tries both). */
+  /**
+   * 'auto' (default) fits simple, Holt, damped Holt and, for each candidate period, Holt-Winters with an additive or
+   * multiplicative season and no, plain or damped trend; it keeps the lowest AICc, then falls back to the naive
+   * seasonal forecast when that did better on a rolling-origin check.
+   */
+  model?: ForecastModelName;
+  /** With model holt or holt_winters: damp the trend. Default false. */
   damped?: boolean;
+  /** With model holt_winters: how the season combines with the level. Default additive. */
+  seasonal?: Exclude<SeasonKind, 'none'>;
   /** Prediction interval coverage, default 0.95. */
   level?: number;
   /** Points held out to measure accuracy against the naive seasonal forecast; default min(horizon, n/4), 0 to skip. */
   holdout?: number;
-  /** Epoch milliseconds of each value: forecasts then carry timestamps one median step apart. */
+  /** Epoch milliseconds of each value: forecasts then carry timestamps one median step apart, and the step suggests a season. */
   timestamps?: readonly number[];
 }
 
-export interface ForecastPoint {
+export interface ForecastPoint extends IntervalPoint {
   step: number;
   timestamp?: number;
-  mean: number;
-  lower: number;
-  upper: number;
 }
 
 export interface HoldoutAccuracy {
@@ -41,16 +45,52 @@ export interface HoldoutAccuracy {
   beatsNaive: boolean;
 }
 
+export interface ForecastModel {
+  kind: EtsKind | 'seasonal_naive';
+  trend: TrendKind;
+  season: SeasonKind;
+  damped: boolean;
+  period: number;
+  alpha: number;
+  beta: number;
+  gamma: number;
+  phi: number;
+  sigma: number;
+  /** null for the seasonal naive forecast, which is not fitted by likelihood. */
+  aic: number | null;
+  aicc: number | null;
+}
+
+export interface ModelSelection {
+  /** Season lengths tried (besides none). */
+  periods: number[];
+  /** Every model fitted, with its AICc; the lowest was kept. */
+  candidates: { kind: EtsKind; trend: TrendKind; season: SeasonKind; period: number; aicc: number }[];
+  /** The rolling-origin check against the naive seasonal forecast ('auto' only; null when the series is too short). */
+  floor: { origins: number; window: number; modelMae: number; naiveMae: number; usedNaive: boolean } | null;
+}
+
 export interface ForecastResult {
-  model: { kind: EtsKind; damped: boolean; period: number; alpha: number; beta: number; gamma: number; phi: number; sigma: number; aic: number };
+  model: ForecastModel;
   level: number;
   points: ForecastPoint[];
   /** null when the series is too short to hold out points and still fit the model. */
   accuracy: HoldoutAccuracy | null;
+  selection: ModelSelection;
+}
+
+type Chosen = { fit: EtsFit; naive?: undefined } | { naive: SeasonalNaive; fit?: undefined };
+
+interface Selection extends ModelSelection {
+  chosen: Chosen;
+  /** The season the naive baseline repeats. */
+  naivePeriod: number;
 }
 
 const MIN_POINTS = 10;
 const MAX_HORIZON = 10_000;
+/** Rolling origins of the naive floor, each one window apart. */
+const FLOOR_ORIGINS = 3;
 
 /** Forecast with prediction intervals and the model's hold-out error against the naive seasonal baseline. */
 export function forecastSeries(values: readonly number[], options: ForecastOptions): ForecastResult {
@@ -63,55 +103,103 @@ export function forecastSeries(values: readonly number[], options: ForecastOptio
     if (options.timestamps.length !== values.length) throw new ShapeMismatchError('timestamps and values differ in length');
     assertFiniteSeries(options.timestamps, 'timestamps');
   }
-  const n = values.length;
-  let period: number;
   if (options.period !== undefined) {
     assertInRange('period', options.period, 1, 100_000, true);
-    period = options.period;
-  } else {
-    period = refinePeriod(values, detectPeriod(values).period);
+    if (options.period > 1) assertMinLength(values, 2 * options.period, 'series', `for two seasons of ${options.period} points`);
   }
-  if (options.model === 'holt_winters' && period < 2) throw new SeriesTooShortError('series', n, 0, 'to fit holt_winters: no season was found; pass period or another model');
-  if (period > 1) assertMinLength(values, 2 * period, 'series', `for two seasons of ${period} points`);
-  const specs = candidateSpecs(options, period);
-  const z = normalQuantile(0.5 + level / 2);
+  const n = values.length;
+  const step = options.timestamps ? medianStep(options.timestamps) : 0;
+  const selection = selectModel(values, options, step);
   const holdout = options.holdout ?? Math.min(options.horizon, Math.floor(n / 4));
   assertInRange('holdout', holdout, 0, n - MIN_POINTS, true);
   const training = values.slice(0, n - holdout);
-  const canHoldOut = holdout > 0 && training.length >= Math.max(MIN_POINTS, period > 1 ? 2 * period : 0);
-  const accuracy = canHoldOut ? holdoutAccuracy(training, values.slice(n - holdout), specs, period, z) : null;
-  const fit = bestFit(values, specs);
-  const step = options.timestamps ? medianStep(options.timestamps) : 0;
+  const canHoldOut = holdout > 0 && training.length >= Math.max(MIN_POINTS, 2 * selection.naivePeriod);
+  const accuracy = canHoldOut ? holdoutAccuracy(training, values.slice(n - holdout), options, step, level) : null;
   const last = options.timestamps ? options.timestamps[n - 1] : 0;
-  const points = forecastEts(fit, options.horizon, z).map((p, i): ForecastPoint => ({ step: i + 1, ...(options.timestamps ? { timestamp: last + step * (i + 1) } : {}), ...p }));
-  const { alpha, beta, gamma, phi } = fit.params;
-  return { model: { kind: fit.spec.kind, damped: fit.spec.damped, period: fit.spec.period, alpha, beta, gamma, phi, sigma: fit.sigma, aic: fit.aic }, level, points, accuracy };
+  const points = forecastChosen(selection.chosen, options.horizon, level).map((p, i): ForecastPoint => ({ step: i + 1, ...(options.timestamps ? { timestamp: last + step * (i + 1) } : {}), ...p }));
+  const { periods, candidates, floor } = selection;
+  return { model: describe(selection.chosen), level, points, accuracy, selection: { periods, candidates, floor } };
 }
 
-function candidateSpecs(options: ForecastOptions, period: number): EtsSpec[] {
+function selectModel(values: readonly number[], options: ForecastOptions, step: number): Selection {
   const model = options.model ?? 'auto';
-  if (model !== 'auto') return [{ kind: model, damped: model !== 'simple' && (options.damped ?? false), period: model === 'holt_winters' ? period : 1 }];
-  const specs: EtsSpec[] = [
-    { kind: 'simple', damped: false, period: 1 },
-    { kind: 'holt', damped: false, period: 1 },
-    { kind: 'holt', damped: true, period: 1 },
+  const periods = options.period !== undefined ? (options.period > 1 ? [options.period] : []) : candidatePeriods(values, step);
+  const naivePeriod = periods[0] ?? 1;
+  if (model === 'seasonal_naive') return { periods, candidates: [], floor: null, chosen: { naive: fitSeasonalNaive(values, naivePeriod) }, naivePeriod };
+  if (model === 'holt_winters' && periods.length === 0) throw new SeriesTooShortError('series', values.length, 0, 'to fit holt_winters: no season was found; pass period or another model');
+  const fits = candidateSpecs(options, periods, values.every((v) => v > 0)).map((spec) => fitEts(values, spec));
+  const best = fits.reduce((a, b) => (b.aicc < a.aicc ? b : a));
+  // A multiplicative model that left its domain, or one with more parameters than points, has no finite AICc.
+  const candidates = fits.filter((f) => Number.isFinite(f.aicc)).map((f) => ({ kind: kindOf(f.spec), trend: f.spec.trend, season: f.spec.season, period: f.spec.period, aicc: f.aicc }));
+  const basePeriod = best.spec.period > 1 ? best.spec.period : naivePeriod;
+  const floor = model === 'auto' ? naiveFloor(values, best.spec, basePeriod, options.horizon) : null;
+  const chosen: Chosen = floor?.usedNaive ? { naive: fitSeasonalNaive(values, basePeriod) } : { fit: best };
+  return { periods, candidates, floor, chosen, naivePeriod: basePeriod };
+}
+
+function candidateSpecs(options: ForecastOptions, periods: readonly number[], positive: boolean): EtsSpec[] {
+  const model = options.model ?? 'auto';
+  const trend: TrendKind = options.damped ? 'damped' : 'additive';
+  if (model === 'simple') return [{ trend: 'none', season: 'none', period: 1 }];
+  if (model === 'holt') return [{ trend, season: 'none', period: 1 }];
+  if (model === 'holt_winters') return [{ trend, season: options.seasonal ?? 'additive', period: periods[0] }];
+  const trends: TrendKind[] = ['none', 'additive', 'damped'];
+  // A multiplicative season scales with the level, which only means something for a positive series.
+  const seasons: SeasonKind[] = positive ? ['additive', 'multiplicative'] : ['additive'];
+  return [
+    ...trends.map((t): EtsSpec => ({ trend: t, season: 'none', period: 1 })),
+    ...periods.flatMap((period) => seasons.flatMap((season) => trends.map((t): EtsSpec => ({ trend: t, season, period })))),
   ];
-  if (period > 1) specs.push({ kind: 'holt_winters', damped: false, period }, { kind: 'holt_winters', damped: true, period });
-  return specs;
 }
 
-function bestFit(values: readonly number[], specs: readonly EtsSpec[]): EtsFit {
-  let best: EtsFit | null = null;
-  for (const spec of specs) {
-    const fit = fitEts(values, spec);
-    if (best === null || fit.aic < best.aic) best = fit;
+/**
+ * The chosen model against the naive seasonal forecast from the last few origins, a window apart, each refitted on
+ * the data before it: when the model's mean absolute error is the larger, the naive forecast is used instead.
+ */
+function naiveFloor(values: readonly number[], spec: EtsSpec, period: number, horizon: number): Selection['floor'] {
+  const n = values.length;
+  const window = Math.min(horizon, Math.max(1, Math.floor(n / 5)));
+  const minTraining = Math.max(MIN_POINTS, 2 * spec.period + 2, 2 * period);
+  let modelError = 0;
+  let naiveError = 0;
+  let origins = 0;
+  for (let k = 1; k <= FLOOR_ORIGINS; k++) {
+    const origin = n - k * window;
+    if (origin < minTraining) break;
+    const training = values.slice(0, origin);
+    const actual = values.slice(origin, origin + window);
+    const predicted = forecastEts(fitEts(training, spec), window, 0.5);
+    const naive = forecastSeasonalNaive(fitSeasonalNaive(training, period), window, 0.5);
+    actual.forEach((y, i) => {
+      modelError += Math.abs(y - predicted[i].mean);
+      naiveError += Math.abs(y - naive[i].mean);
+    });
+    origins++;
   }
-  return best as EtsFit;
+  if (origins === 0) return null;
+  const count = origins * window;
+  return { origins, window, modelMae: modelError / count, naiveMae: naiveError / count, usedNaive: modelError > naiveError };
 }
 
-function holdoutAccuracy(training: readonly number[], actual: readonly number[], specs: readonly EtsSpec[], period: number, z: number): HoldoutAccuracy {
-  const predicted = forecastEts(bestFit(training, specs), actual.length, z);
-  const naive = actual.map((_, i) => training[training.length - period + (i % period)]);
+function forecastChosen(chosen: Chosen, horizon: number, level: number): IntervalPoint[] {
+  return chosen.fit ? forecastEts(chosen.fit, horizon, level) : forecastSeasonalNaive(chosen.naive, horizon, level);
+}
+
+function describe(chosen: Chosen): ForecastModel {
+  if (!chosen.fit) {
+    const { period, sigma } = chosen.naive;
+    return { kind: 'seasonal_naive', trend: 'none', season: period > 1 ? 'additive' : 'none', damped: false, period, alpha: 1, beta: 0, gamma: period > 1 ? 1 : 0, phi: 0, sigma, aic: null, aicc: null };
+  }
+  const { spec, params, sigma, aic, aicc } = chosen.fit;
+  return { kind: kindOf(spec), trend: spec.trend, season: spec.season, damped: spec.trend === 'damped', period: spec.period, ...params, sigma, aic, aicc };
+}
+
+/** The whole selection run again on the series without its last points, scored on those points. */
+function holdoutAccuracy(training: readonly number[], actual: readonly number[], options: ForecastOptions, step: number, level: number): HoldoutAccuracy {
+  const selection = selectModel(training, { ...options, horizon: actual.length }, step);
+  const predicted = forecastChosen(selection.chosen, actual.length, level);
+  const period = selection.naivePeriod;
+  const naive = forecastSeasonalNaive(fitSeasonalNaive(training, period), actual.length, level);
   let absError = 0;
   let sqError = 0;
   let naiveAbs = 0;
@@ -121,7 +209,7 @@ function holdoutAccuracy(training: readonly number[], actual: readonly number[],
     const e = actual[i] - predicted[i].mean;
     absError += Math.abs(e);
     sqError += e * e;
-    const en = actual[i] - naive[i];
+    const en = actual[i] - naive[i].mean;
     naiveAbs += Math.abs(en);
     naiveSq += en * en;
     if (actual[i] >= predicted[i].lower && actual[i] <= predicted[i].upper) covered++;

@@ -1,7 +1,12 @@
-/** Nelder-Mead simplex minimiser (standard coefficients); enough for the 1 to 4 smoothing parameters of ETS. */
-export function nelderMead(f: (x: readonly number[]) => number, start: readonly number[], maxIterations = 400, step = 0.5, tolerance = 1e-9): { x: number[]; value: number } {
+export interface Minimum {
+  x: number[];
+  value: number;
+}
+
+/** Nelder-Mead simplex minimiser (standard coefficients); enough for the 1 to 6 parameters of an ETS fit. */
+export function nelderMead(f: (x: readonly number[]) => number, start: readonly number[], maxIterations = 400, step = 0.5, tolerance = 1e-9): Minimum {
   const dim = start.length;
-  let simplex: { x: number[]; value: number }[] = [{ x: [...start], value: f(start) }];
+  let simplex: Minimum[] = [{ x: [...start], value: f(start) }];
   for (let i = 0; i < dim; i++) {
     const x = [...start];
     x[i] += step;
@@ -36,4 +41,21 @@ export function nelderMead(f: (x: readonly number[]) => number, start: readonly 
   }
   simplex.sort((a, b) => a.value - b.value);
   return simplex[0];
+}
+
+/**
+ * Nelder-Mead restarted from its own optimum until a restart no longer improves: a simplex that has collapsed onto
+ * a ridge (common when a trend and a season trade off, as on CO2) reports convergence too early, and a fresh simplex
+ * around the same point gets it moving again.
+ */
+export function minimise(f: (x: readonly number[]) => number, start: readonly number[], maxRestarts = 4): Minimum {
+  const iterations = 200 * Math.max(2, start.length);
+  let best = nelderMead(f, start, iterations);
+  for (let r = 0; r < maxRestarts; r++) {
+    const next = nelderMead(f, best.x, iterations, 0.25);
+    const improved = best.value - next.value > 1e-7 * (Math.abs(best.value) + 1e-12);
+    if (next.value < best.value) best = next;
+    if (!improved) break;
+  }
+  return best;
 }

@@ -81,3 +81,40 @@ export function detectPeriod(values: ArrayLike<number>, options: PeriodOptions =
   const chosen = peaks.find((p) => p.value >= 0.9 * best) ?? peaks[0];
   return { period: chosen.lag, strength: chosen.value };
 }
+
+const DAY = 86_400_000;
+
+/** Whether a step is within 1 % of a whole-number fraction of `span`; returns that number (0 when not). */
+function stepsIn(span: number, stepMs: number): number {
+  const k = Math.round(span / stepMs);
+  return k >= 1 && Math.abs(k * stepMs - span) <= 0.01 * span ? k : 0;
+}
+
+/**
+ * The season the sampling step suggests: the daily cycle for steps that divide a day (24 for hourly data), the week for
+ * daily data, the year for weekly, monthly and quarterly data; 1 when the calendar suggests none (yearly data).
+ */
+export function calendarPeriod(stepMs: number): number {
+  if (!(stepMs > 0)) return 1;
+  if (stepMs < DAY) {
+    const perDay = stepsIn(DAY, stepMs);
+    return perDay >= 2 && perDay <= 1440 ? perDay : 1;
+  }
+  if (stepsIn(DAY, stepMs) === 1) return 7;
+  if (stepsIn(7 * DAY, stepMs) === 1) return 52;
+  const days = stepMs / DAY;
+  if (days >= 28 && days <= 31) return 12;
+  if (days >= 89 && days <= 92) return 4;
+  return 1;
+}
+
+/**
+ * Season lengths worth trying, each with at least two cycles in the series: the calendar's, then the ACF peaks of the
+ * series (line removed) and of its first differences. Differencing removes a curved trend too (CO2's accelerating
+ * rise), whose slow swing would otherwise drown the season in the ACF. Model selection decides among them.
+ */
+export function candidatePeriods(values: readonly number[], stepMs = 0): number[] {
+  const differences = values.slice(1).map((v, i) => v - values[i]);
+  const found = [calendarPeriod(stepMs), detectPeriod(values).period, detectPeriod(differences).period];
+  return [...new Set(found)].filter((p) => p > 1 && values.length >= 2 * p + 2);
+}
