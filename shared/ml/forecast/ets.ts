@@ -1,30 +1,14 @@
 import { createRng, gaussian } from '../multivariate/rng.js';
 import { normalQuantile } from '../streaming/stats.js';
-import { minimise } from './nelderMead.js';
+import { minimise, type Minimum } from './nelderMead.js';
+import { hasTrend, initialStates, leastSquaresStates, phiOf, predictOne, runEts, updateStates, type EtsKind, type EtsParams, type EtsSpec, type States } from './states.js';
+
+export type { EtsKind, EtsParams, EtsSpec, SeasonKind, TrendKind } from './states.js';
 
 /**
  * Exponential smoothing with additive errors (the ETS(A,·,·) state-space family of Hyndman et al. 2008): a level, an
  * optional trend (plain or damped) and an optional season (added, or multiplied into level + trend).
  */
-export type TrendKind = 'none' | 'additive' | 'damped';
-export type SeasonKind = 'none' | 'additive' | 'multiplicative';
-/** The names the API has always used: simple (level only), holt (with trend), holt_winters (with a season). */
-export type EtsKind = 'simple' | 'holt' | 'holt_winters';
-
-export interface EtsSpec {
-  trend: TrendKind;
-  season: SeasonKind;
-  /** Season length; 1 when season is 'none'. */
-  period: number;
-}
-
-export interface EtsParams {
-  alpha: number;
-  beta: number;
-  gamma: number;
-  phi: number;
-}
-
 export interface EtsFit {
   spec: EtsSpec;
   params: EtsParams;
@@ -55,90 +39,6 @@ export function kindOf(spec: EtsSpec): EtsKind {
   return spec.trend === 'none' ? 'simple' : 'holt';
 }
 
-interface States {
-  level: number;
-  trend: number;
-  season: Float64Array;
-}
-
-const hasTrend = (spec: EtsSpec): boolean => spec.trend !== 'none';
-const phiOf = (spec: EtsSpec, params: EtsParams): number => (spec.trend === 'damped' ? params.phi : hasTrend(spec) ? 1 : 0);
-
-/** One-step prediction from the states for time t; NaN when a multiplicative model leaves its domain. */
-function predictOne(spec: EtsSpec, phi: number, s: States, t: number): number {
-  const base = s.level + phi * s.trend;
-  if (spec.season === 'none') return base;
-  const factor = s.season[t % s.season.length];
-  if (spec.season === 'additive') return base + factor;
-  return base > 0 && factor > 0 ? base * factor : Number.NaN;
-}
-
-/** The error-correction update of the states after observing error e at time t. */
-function updateStates(spec: EtsSpec, params: EtsParams, phi: number, s: States, t: number, e: number): void {
-  const base = s.level + phi * s.trend;
-  const i = t % s.season.length;
-  // With a multiplicative season the level and trend see the error on the deseasonalised scale.
-  const r = spec.season === 'multiplicative' ? e / s.season[i] : e;
-  if (spec.season === 'additive') s.season[i] += params.gamma * e;
-  else if (spec.season === 'multiplicative') s.season[i] += (params.gamma * e) / base;
-  s.level = base + params.alpha * r;
-  s.trend = phi * s.trend + params.beta * r;
-}
-
-/** One pass of the recursions; SSE is Infinity when a multiplicative model leaves its domain. */
-function runEts(values: readonly number[], spec: EtsSpec, params: EtsParams, init: States): { sse: number; states: States } {
-  const s: States = { level: init.level, trend: init.trend, season: Float64Array.from(init.season) };
-  const phi = phiOf(spec, params);
-  let sse = 0;
-  for (let t = 0; t < values.length; t++) {
-    const predicted = predictOne(spec, phi, s, t);
-    if (!Number.isFinite(predicted)) return { sse: Infinity, states: s };
-    const e = values[t] - predicted;
-    sse += e * e;
-    updateStates(spec, params, phi, s, t, e);
-  }
-  return { sse, states: s };
-}
-
-/** Least-squares line through values[0..span). */
-function lineOf(values: readonly number[], span: number): { intercept: number; slope: number } {
-  const tMean = (span - 1) / 2;
-  let yMean = 0;
-  for (let t = 0; t < span; t++) yMean += values[t];
-  yMean /= span;
-  let sxy = 0;
-  let sxx = 0;
-  for (let t = 0; t < span; t++) {
-    sxy += (t - tMean) * (values[t] - yMean);
-    sxx += (t - tMean) * (t - tMean);
-  }
-  const slope = sxx === 0 ? 0 : sxy / sxx;
-  return { intercept: yMean - slope * tMean, slope };
-}
-
-/**
- * Starting states from a line through the first cycles (up to three) and the mean seasonal departure from it; the
- * level and trend are then refined with the smoothing parameters, the seasonal states stay as estimated here.
- */
-function initialStates(values: readonly number[], spec: EtsSpec): States {
-  const p = spec.period;
-  const season = new Float64Array(p);
-  const span = spec.season === 'none' ? Math.min(values.length, 10) : Math.min(Math.floor(values.length / p), 3) * p;
-  const { intercept, slope } = lineOf(values, span);
-  if (spec.season !== 'none') {
-    for (let t = 0; t < span; t++) {
-      const line = intercept + slope * t;
-      season[t % p] += (spec.season === 'additive' ? values[t] - line : values[t] / line) / (span / p);
-    }
-    // Zero-sum (additive) or unit-mean (multiplicative) seasonal states, so the level carries the whole level.
-    const centre = season.reduce((a, v) => a + v, 0) / p;
-    for (let i = 0; i < p; i++) season[i] = spec.season === 'additive' ? season[i] - centre : season[i] / centre;
-  }
-  if (!hasTrend(spec)) return { level: intercept + slope * ((span - 1) / 2), trend: 0, season };
-  // The states sit at t = -1, one step before the first observation.
-  return { level: intercept - slope, trend: slope, season };
-}
-
 function sigmoid(u: number): number {
   return 1 / (1 + Math.exp(-u));
 }
@@ -166,22 +66,30 @@ function stepScale(values: readonly number[]): number {
 }
 
 /**
- * Fits by maximum likelihood (for Gaussian additive errors: least one-step SSE) over the smoothing parameters and the
- * initial level and trend, with restarted Nelder-Mead.
+ * Fits by maximum likelihood (for Gaussian additive errors: least one-step SSE). Nelder-Mead moves the smoothing
+ * parameters and the initial level and trend; for models without a multiplicative season, the initial states are then
+ * solved exactly by least squares and the parameters refitted, until that no longer helps.
  */
 export function fitEts(values: readonly number[], spec: EtsSpec): EtsFit {
-  const init = initialStates(values, spec);
   const smoothing = smoothingCount(spec);
   const scale = stepScale(values);
+  let init = initialStates(values, spec);
   const statesOf = (u: readonly number[]): States => ({
     level: init.level + scale * u[smoothing],
     trend: hasTrend(spec) ? init.trend + (scale / 10) * u[smoothing + 1] : 0,
     season: init.season,
   });
   const objective = (u: readonly number[]): number => runEts(values, spec, toParams(u, spec), statesOf(u)).sse;
+  const offsets = hasTrend(spec) ? [0, 0] : [0];
   // Start near the usual textbook values: alpha 0.27, beta/alpha 0.12, gamma/(1-alpha) 0.12, phi 0.95.
-  const start = [-1, ...(hasTrend(spec) ? [-2] : []), ...(spec.season !== 'none' ? [-2] : []), ...(spec.trend === 'damped' ? [1.5] : []), 0, ...(hasTrend(spec) ? [0] : [])];
-  const solution = minimise(objective, start);
+  const start = [-1, ...(hasTrend(spec) ? [-2] : []), ...(spec.season !== 'none' ? [-2] : []), ...(spec.trend === 'damped' ? [1.5] : []), ...offsets];
+  let solution: Minimum = minimise(objective, start);
+  for (let round = 0; round < 3 && spec.season !== 'multiplicative'; round++) {
+    const solved = leastSquaresStates(values, spec, toParams(solution.x, spec));
+    if (runEts(values, spec, toParams(solution.x, spec), solved).sse >= solution.value * (1 - 1e-6)) break;
+    init = solved;
+    solution = minimise(objective, [...solution.x.slice(0, smoothing), ...offsets]);
+  }
   const params = toParams(solution.x, spec);
   const run = runEts(values, spec, params, statesOf(solution.x));
   const n = values.length;
