@@ -50,12 +50,22 @@ function smoothingCount(spec: EtsSpec): number {
 
 /** Unconstrained vector -> admissible parameters (the usual region): 0 < beta < alpha, 0 < gamma < 1 - alpha, 0.8 < phi < 0.98. */
 function toParams(u: readonly number[], spec: EtsSpec): EtsParams {
-  let k = 0;
-  const alpha = 0.0001 + 0.9998 * sigmoid(u[k++]);
-  const beta = hasTrend(spec) ? alpha * sigmoid(u[k++]) : 0;
-  const gamma = spec.season !== 'none' ? (1 - alpha) * sigmoid(u[k++]) : 0;
-  const phi = spec.trend === 'damped' ? 0.8 + 0.18 * sigmoid(u[k++]) : 1;
+  // The vector holds alpha, then beta with a trend, gamma with a season, phi when damped.
+  const at = { beta: 1, gamma: hasTrend(spec) ? 2 : 1, phi: smoothingCount(spec) - 1 };
+  const alpha = 0.0001 + 0.9998 * sigmoid(u[0]);
+  const beta = hasTrend(spec) ? alpha * sigmoid(u[at.beta]) : 0;
+  const gamma = spec.season !== 'none' ? (1 - alpha) * sigmoid(u[at.gamma]) : 0;
+  const phi = spec.trend === 'damped' ? 0.8 + 0.18 * sigmoid(u[at.phi]) : 1;
   return { alpha, beta, gamma, phi };
+}
+
+/**
+ * Whether the initial states can be solved by least squares: the model must be linear in them (no multiplicative
+ * season), and the normal equations cheap enough, their cost growing with points x states².
+ */
+function solvableStates(n: number, spec: EtsSpec): boolean {
+  const states = 1 + (hasTrend(spec) ? 1 : 0) + (spec.season === 'additive' ? spec.period - 1 : 0);
+  return spec.season !== 'multiplicative' && n * states * states <= 5e7;
 }
 
 /** Typical size of a one-step change: the unit in which the optimiser moves the initial level and trend. */
@@ -84,7 +94,7 @@ export function fitEts(values: readonly number[], spec: EtsSpec): EtsFit {
   // Start near the usual textbook values: alpha 0.27, beta/alpha 0.12, gamma/(1-alpha) 0.12, phi 0.95.
   const start = [-1, ...(hasTrend(spec) ? [-2] : []), ...(spec.season !== 'none' ? [-2] : []), ...(spec.trend === 'damped' ? [1.5] : []), ...offsets];
   let solution: Minimum = minimise(objective, start);
-  for (let round = 0; round < 3 && spec.season !== 'multiplicative'; round++) {
+  for (let round = 0; round < 3 && solvableStates(values.length, spec); round++) {
     const solved = leastSquaresStates(values, spec, toParams(solution.x, spec));
     if (runEts(values, spec, toParams(solution.x, spec), solved).sse >= solution.value * (1 - 1e-6)) break;
     init = solved;

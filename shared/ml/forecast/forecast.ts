@@ -89,6 +89,8 @@ interface Selection extends ModelSelection {
 
 const MIN_POINTS = 10;
 const MAX_HORIZON = 10_000;
+/** Points the models are fitted on at most (more when four seasons need more). */
+const MAX_FIT_POINTS = 4000;
 /** Rolling origins of the naive floor, each one window apart. */
 const FLOOR_ORIGINS = 3;
 
@@ -113,8 +115,8 @@ export function forecastSeries(values: readonly number[], options: ForecastOptio
   const holdout = options.holdout ?? Math.min(options.horizon, Math.floor(n / 4));
   assertInRange('holdout', holdout, 0, n - MIN_POINTS, true);
   const training = values.slice(0, n - holdout);
-  const canHoldOut = holdout > 0 && training.length >= Math.max(MIN_POINTS, 2 * selection.naivePeriod);
-  const accuracy = canHoldOut ? holdoutAccuracy(training, values.slice(n - holdout), options, step, level) : null;
+  const canHoldOut = holdout > 0 && training.length >= Math.max(MIN_POINTS, 2 * selection.naivePeriod + 2);
+  const accuracy = canHoldOut ? holdoutAccuracy(training, values.slice(n - holdout), selection, level) : null;
   const last = options.timestamps ? options.timestamps[n - 1] : 0;
   const points = forecastChosen(selection.chosen, options.horizon, level).map((p, i): ForecastPoint => ({ step: i + 1, ...(options.timestamps ? { timestamp: last + step * (i + 1) } : {}), ...p }));
   const { periods, candidates, floor } = selection;
@@ -127,13 +129,14 @@ function selectModel(values: readonly number[], options: ForecastOptions, step: 
   const naivePeriod = periods[0] ?? 1;
   if (model === 'seasonal_naive') return { periods, candidates: [], floor: null, chosen: { naive: fitSeasonalNaive(values, naivePeriod) }, naivePeriod };
   if (model === 'holt_winters' && periods.length === 0) throw new SeriesTooShortError('series', values.length, 0, 'to fit holt_winters: no season was found; pass period or another model');
-  const fits = candidateSpecs(options, periods, values.every((v) => v > 0)).map((spec) => fitEts(values, spec));
+  const recent = recentPart(values, periods);
+  const fits = candidateSpecs(options, periods, recent.every((v) => v > 0)).map((spec) => fitEts(recent, spec));
   const best = fits.reduce((a, b) => (b.aicc < a.aicc ? b : a));
   // A multiplicative model that left its domain, or one with more parameters than points, has no finite AICc.
   const candidates = fits.filter((f) => Number.isFinite(f.aicc)).map((f) => ({ kind: kindOf(f.spec), trend: f.spec.trend, season: f.spec.season, period: f.spec.period, aicc: f.aicc }));
   const basePeriod = best.spec.period > 1 ? best.spec.period : naivePeriod;
-  const floor = model === 'auto' ? naiveFloor(values, best.spec, basePeriod, options.horizon) : null;
-  const chosen: Chosen = floor?.usedNaive ? { naive: fitSeasonalNaive(values, basePeriod) } : { fit: best };
+  const floor = model === 'auto' ? naiveFloor(recent, best.spec, basePeriod, options.horizon) : null;
+  const chosen: Chosen = floor?.usedNaive ? { naive: fitSeasonalNaive(recent, basePeriod) } : { fit: best };
   return { periods, candidates, floor, chosen, naivePeriod: basePeriod };
 }
 
@@ -194,11 +197,17 @@ function describe(chosen: Chosen): ForecastModel {
   return { kind: kindOf(spec), trend: spec.trend, season: spec.season, damped: spec.trend === 'damped', period: spec.period, ...params, sigma, aic, aicc };
 }
 
-/** The whole selection run again on the series without its last points, scored on those points. */
-function holdoutAccuracy(training: readonly number[], actual: readonly number[], options: ForecastOptions, step: number, level: number): HoldoutAccuracy {
-  const selection = selectModel(training, { ...options, horizon: actual.length }, step);
-  const predicted = forecastChosen(selection.chosen, actual.length, level);
+/** Smoothing forgets the distant past: a long series is fitted on its recent part, enough for four seasons. */
+function recentPart(values: readonly number[], periods: readonly number[]): readonly number[] {
+  return values.slice(-Math.max(MAX_FIT_POINTS, 4 * Math.max(1, ...periods)));
+}
+
+/** The chosen model refitted on the series without its last points, scored on those points. */
+function holdoutAccuracy(training: readonly number[], actual: readonly number[], selection: Selection, level: number): HoldoutAccuracy {
   const period = selection.naivePeriod;
+  const { chosen } = selection;
+  const refitted: Chosen = chosen.fit ? { fit: fitEts(recentPart(training, [chosen.fit.spec.period]), chosen.fit.spec) } : { naive: fitSeasonalNaive(training, chosen.naive.period) };
+  const predicted = forecastChosen(refitted, actual.length, level);
   const naive = forecastSeasonalNaive(fitSeasonalNaive(training, period), actual.length, level);
   let absError = 0;
   let sqError = 0;

@@ -48,7 +48,7 @@ export function nelderMead(f: (x: readonly number[]) => number, start: readonly 
  * a ridge (common when a trend and a season trade off, as on CO2) reports convergence too early, and a fresh simplex
  * around the same point gets it moving again.
  */
-export function minimise(f: (x: readonly number[]) => number, start: readonly number[], maxRestarts = 4): Minimum {
+export function minimise(f: (x: readonly number[]) => number, start: readonly number[], maxRestarts = 2): Minimum {
   const iterations = 200 * Math.max(2, start.length);
   let best = nelderMead(f, start, iterations);
   for (let r = 0; r < maxRestarts; r++) {
