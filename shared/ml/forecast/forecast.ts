@@ -1,4 +1,4 @@
-import { assertFiniteSeries, assertInRange, assertMinLength, SeriesTooShortError, ShapeMismatchError } from '../streaming/errors.js';
+import { assertFiniteSeries, assertInRange, assertMinLength, InvalidParameterError, SeriesTooShortError, ShapeMismatchError } from '../streaming/errors.js';
 import { fitEts, forecastEts, kindOf, type EtsFit, type EtsKind, type EtsSpec, type IntervalPoint, type SeasonKind, type TrendKind } from './ets.js';
 import { candidatePeriods } from './period.js';
 import { fitSeasonalNaive, forecastSeasonalNaive, type SeasonalNaive } from './seasonalNaive.js';
@@ -109,6 +109,7 @@ export function forecastSeries(values: readonly number[], options: ForecastOptio
     assertInRange('period', options.period, 1, 100_000, true);
     if (options.period > 1) assertMinLength(values, 2 * options.period, 'series', `for two seasons of ${options.period} points`);
   }
+  if (options.seasonal === 'multiplicative' && values.some((v) => v <= 0)) throw new InvalidParameterError('seasonal', 'a multiplicative season needs a series above 0');
   const n = values.length;
   const step = options.timestamps ? medianStep(options.timestamps) : 0;
   const selection = selectModel(values, options, step);
