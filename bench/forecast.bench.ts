@@ -4,6 +4,7 @@
  * forecasts are in test/fixtures/forecast/series.json, written by bench/forecast-peer.py, so this runs without Python.
  */
 import { forecastSeries } from '../shared/ml/forecast/index.js';
+import { createRng, gaussian } from '../shared/ml/multivariate/rng.js';
 import { coverage, geometricMean, mase, readForecastFixture, seasonalNaiveMeans, trainingTimestamps, type FixtureSeries } from '../test/fixtures/forecast/series.js';
 import { table, type BenchSection } from './harness.js';
 import type { GlanceRow } from './summary.js';
@@ -51,6 +52,21 @@ function geoRow(label: string, rows: readonly Scored[]): string[] {
   return [`**geometric mean, ${label} (${rows.length})**`, '', '', f3(geometricMean(rows.map((r) => r.ours))), pct(pooledCoverage(rows, (r) => r.oursCoverage)), '', f3(geometricMean(rows.map((r) => r.peer))), pct(pooledCoverage(rows, (r) => r.peerCoverage)), f3(geometricMean(rows.map((r) => r.naive))), ''];
 }
 
+const LARGEST = 20_000;
+
+/** Median wall time of `auto` with its default hold-out on the largest series the API takes: hourly, a daily cycle, a drift, noise. */
+function largestSeriesMs(): number {
+  const rng = createRng(20);
+  const values = Array.from({ length: LARGEST }, (_, t) => 40 + 0.0005 * t + 5 * Math.sin((2 * Math.PI * t) / 24) + gaussian(rng));
+  const timestamps = values.map((_, t) => Date.UTC(2024, 0, 1) + t * 3_600_000);
+  const times = [0, 1, 2].map(() => {
+    const started = performance.now();
+    forecastSeries(values, { horizon: 72, timestamps });
+    return performance.now() - started;
+  });
+  return times.sort((a, b) => a - b)[1];
+}
+
 export default async function forecastBench(): Promise<BenchSection> {
   const fixture = readForecastFixture();
   const rows = fixture.series.map(score);
@@ -77,6 +93,7 @@ export default async function forecastBench(): Promise<BenchSection> {
       aim: 'about 95 %',
       measured: `${pct(pooledCoverage(rows, (r) => r.oursCoverage))} / ${pct(pooledCoverage(rows, (r) => r.peerCoverage))}`,
     },
+    { measure: `forecast of ${LARGEST.toLocaleString('en-US')} hourly points (the API's largest), auto with its hold-out, median of 3`, aim: '-', measured: `${(largestSeriesMs() / 1000).toFixed(1)} s` },
   ];
   const header = ['series (n, h)', 'group', 'Telltale `auto`', 'MASE', 'cov95', 'statsmodels ETS', 'MASE', 'cov95', 'seasonal naive MASE', 'ms'];
   const body = rows.map((r) => [
