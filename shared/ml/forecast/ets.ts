@@ -166,27 +166,26 @@ export function forecastEts(fit: EtsFit, horizon: number, level: number): Interv
   });
 }
 
-const SIMULATED_PATHS = 2000;
+const SIMULATED_PATHS = 1000;
 
+/** Quantiles of simulated futures, step by step, so memory holds the paths' states and not every draw of every step. */
 function simulatedIntervals(fit: EtsFit, means: readonly number[], level: number): IntervalPoint[] {
-  const horizon = means.length;
-  const draws = Array.from({ length: horizon }, () => new Float64Array(SIMULATED_PATHS));
   const uniform = createRng(0x5eed);
   const phi = phiOf(fit.spec, fit.params);
-  for (let path = 0; path < SIMULATED_PATHS; path++) {
-    const s: States = { level: fit.level, trend: fit.trend, season: Float64Array.from(fit.season) };
-    for (let h = 0; h < horizon; h++) {
-      const t = fit.n + h;
-      const predicted = predictOne(fit.spec, phi, s, t);
-      const e = fit.sigma * gaussian(uniform);
-      // A path that leaves the model's domain (level + trend <= 0) stays where it was.
-      draws[h][path] = Number.isFinite(predicted) ? predicted + e : draws[Math.max(0, h - 1)][path];
-      if (Number.isFinite(predicted)) updateStates(fit.spec, fit.params, phi, s, t, e);
-    }
-  }
+  const paths: States[] = Array.from({ length: SIMULATED_PATHS }, () => ({ level: fit.level, trend: fit.trend, season: Float64Array.from(fit.season) }));
+  // A path that leaves the model's domain (level + trend <= 0) stays at its last value.
+  const last = new Float64Array(SIMULATED_PATHS).fill(means[0]);
   const tail = (1 - level) / 2;
   return means.map((mean, h) => {
-    const sorted = draws[h].sort();
+    const t = fit.n + h;
+    paths.forEach((s, i) => {
+      const predicted = predictOne(fit.spec, phi, s, t);
+      if (!Number.isFinite(predicted)) return;
+      const e = fit.sigma * gaussian(uniform);
+      last[i] = predicted + e;
+      updateStates(fit.spec, fit.params, phi, s, t, e);
+    });
+    const sorted = Float64Array.from(last).sort();
     return { mean, lower: sorted[Math.floor(tail * (SIMULATED_PATHS - 1))], upper: sorted[Math.ceil((1 - tail) * (SIMULATED_PATHS - 1))] };
   });
 }

@@ -2,6 +2,7 @@
  * Seasonal period detection from the autocorrelation function (ACF), shared by forecasting and the
  * streaming detector's warm-up.
  */
+import { lineOf } from './states.js';
 
 export interface PeriodOptions {
   /** Smallest period considered (default 2). */
@@ -40,21 +41,8 @@ export function autocorrelation(values: ArrayLike<number>, maxLag: number): Floa
 
 /** Residuals of a least-squares line: a trend would otherwise put a slow ACF decay where the season should show. */
 function detrend(values: ArrayLike<number>): Float64Array {
-  const n = values.length;
-  const tMean = (n - 1) / 2;
-  let yMean = 0;
-  for (let i = 0; i < n; i++) yMean += values[i];
-  yMean /= n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (i - tMean) * (values[i] - yMean);
-    sxx += (i - tMean) * (i - tMean);
-  }
-  const slope = sxx === 0 ? 0 : sxy / sxx;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = values[i] - yMean - slope * (i - tMean);
-  return out;
+  const { intercept, slope } = lineOf(values, values.length);
+  return Float64Array.from({ length: values.length }, (_, t) => values[t] - intercept - slope * t);
 }
 
 /**

@@ -144,7 +144,7 @@ function solveSymmetric(a: readonly number[][], b: readonly number[]): number[] 
 }
 
 /** Least-squares line through values[0..span). */
-function lineOf(values: readonly number[], span: number): { intercept: number; slope: number } {
+export function lineOf(values: ArrayLike<number>, span: number): { intercept: number; slope: number } {
   const tMean = (span - 1) / 2;
   let yMean = 0;
   for (let t = 0; t < span; t++) yMean += values[t];
