@@ -54,6 +54,14 @@ export const modelStateSchema = z.object({
   repeatRate: finite,
   repeatRun: z.number().int().min(0),
   last: finite,
+  /** Long-run EW mean and variance of the log-surprise: what this sensor's ordinary surprise looks like. */
+  surpriseMean: finite,
+  surpriseVar: finite,
+  /** Decaying memory of the last scores: a score counts only where it rises above it (an onset). */
+  hold: finite,
+  /** The range of values seen so far: a value beyond it is news whatever the model expected. */
+  low: finite,
+  high: finite,
 });
 export type ModelState = z.infer<typeof modelStateSchema>;
 
@@ -73,7 +81,11 @@ export interface StreamingPoint {
   /** Position of the point in the sensor's stream (0 = first point ever seen). */
   index: number;
   value: number;
-  /** Anomaly score in [0, 1]: -log10(p)/10 of the most surprised channel, p its tail probability under the learned model. */
+  /**
+   * Anomaly likelihood in [0, 1], high where something starts: how unusual this point's surprise is for this sensor,
+   * or how far it leaves the range seen so far, kept only where it rises above the recent scores (so a persistent
+   * change scores at its onset, not through the episode). Labels come from the alarm channels, not from this score.
+   */
   score: number;
   label: boolean;
   /** One-step-ahead prediction from the past only. */
