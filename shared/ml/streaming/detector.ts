@@ -92,8 +92,8 @@ export class StreamingDetector {
   readonly config: StreamingConfig;
   /** Threshold on the score: where an onset is worth an episode. */
   readonly threshold: number;
-  /** Threshold on the alarm channels' surprise: where points are labelled. */
-  private readonly labelThreshold: number;
+  /** Threshold on the alarm channels' surprise: where points are labelled (and, with hysteresis, where episodes last). */
+  readonly surpriseThreshold: number;
   private readonly bandZ: number;
   private n = 0;
   private buffer: number[] | null = [];
@@ -106,9 +106,9 @@ export class StreamingDetector {
   constructor(options: StreamingDetectorOptions = {}) {
     this.config = resolveConfig(options);
     this.threshold = sensitivityToThreshold(this.config.sensitivity);
-    this.labelThreshold = surpriseThreshold(this.config.sensitivity);
+    this.surpriseThreshold = surpriseThreshold(this.config.sensitivity);
     // The band is where the spike channel stays quiet: |z| below the two-sided normal quantile at the label threshold's p.
-    this.bandZ = -normalQuantile(Math.exp(logPFromScore(this.labelThreshold)) / 2);
+    this.bandZ = -normalQuantile(Math.exp(logPFromScore(this.surpriseThreshold)) / 2);
   }
 
   /** Rebuilds a detector from `serialize()` output; subsequent scores are identical to the original's. */
@@ -179,6 +179,7 @@ export class StreamingDetector {
       index: this.n,
       value,
       score: 0,
+      surprise: 0,
       label: false,
       expected,
       lower: expected - this.bandZ * sd,
@@ -243,7 +244,8 @@ export class StreamingDetector {
     let channel: number = CHANNEL_PRIORITY[0];
     // Ties (all at 1 on a gross fault) go to the more specific channel: stuck, then shift, then variance, then spike.
     for (const c of CHANNEL_PRIORITY) if (scores[c] > scores[channel]) channel = c;
-    const label = alarms && scores[channel] >= this.labelThreshold;
+    const surprise = scores[channel];
+    const label = alarms && surprise >= this.surpriseThreshold;
     const onset = onsetScore(m, Math.min(logPSpike, logPShift, logPVar, logPStuck), x, 10 * m.sigmaFloor);
     const score = alarms ? onset : 0;
     let kind: AnomalyKind | null = null;
@@ -279,7 +281,7 @@ export class StreamingDetector {
     m.phase = phase + 1 === m.period ? 0 : phase + 1;
 
     const half = this.bandZ * sigmaC;
-    return { index: this.n++, value: x, score, label, expected, lower: expected - half, upper: expected + half, kind, warmingUp: false, changePoint };
+    return { index: this.n++, value: x, score, surprise: alarms ? surprise : 0, label, expected, lower: expected - half, upper: expected + half, kind, warmingUp: false, changePoint };
   }
 
   /** Holt-Winters error-correction update with the residual clipped at CLIP_SIGMA (0 for points labelled anomalous). */

@@ -87,6 +87,11 @@ export interface StreamingPoint {
    * change scores at its onset, not through the episode). Labels come from the alarm channels, not from this score.
    */
   score: number;
+  /**
+   * The alarm channels' surprise in [0, 1]: -log10(p)/10 of the most surprised channel, p its tail probability under the
+   * learned model. It stays high while an anomaly lasts; `label` is surprise >= the detector's surpriseThreshold.
+   */
+  surprise: number;
   label: boolean;
   /** One-step-ahead prediction from the past only. */
   expected: number;
