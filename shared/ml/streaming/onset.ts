@@ -47,7 +47,8 @@ export function onsetScore(s: OnsetState, logP: number, x: number, rangeFloor: n
   const d = raw - s.surpriseMean;
   s.surpriseMean += SURPRISE_RATE * d;
   s.surpriseVar = (1 - SURPRISE_RATE) * (s.surpriseVar + SURPRISE_RATE * d * d);
-  const x10 = -logNormalUpperTail(z) / Math.LN10 / HALF_SCORE_LOG10;
+  // No more surprised than usual is no news (and skips the tail's logarithms on most points).
+  const x10 = z > 0 ? -logNormalUpperTail(z) / Math.LN10 / HALF_SCORE_LOG10 : 0;
   const likelihood = x10 / (1 + x10);
 
   const beyond = Math.max(x - s.high, s.low - x, 0) / Math.max(s.high - s.low, rangeFloor) - RANGE_TOLERANCE;
