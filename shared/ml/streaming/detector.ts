@@ -270,6 +270,9 @@ export class StreamingDetector {
     } else {
       // Spikes and stuck values teach the model nothing: it keeps expecting what a healthy sensor would show.
       kind = channel === 3 ? 'stuck' : 'spike';
+      // A departure while the spread is still at its floor (a flat warm-up) sets the scale, as a Z_CAP-sigma move: without
+      // it every later point of the new regime would be a spike, and spikes teach nothing.
+      if (channel === 0 && ABS_TO_SIGMA * m.meanAbs <= 1.01 * m.sigmaFloor) m.meanAbs = Math.abs(r) / (Z_CAP * ABS_TO_SIGMA * calib);
       // A frozen sensor is not a level shift: do not let its residuals build up a CUSUM that re-bases the level later.
       if (channel === 3) this.resetCusum();
     }
