@@ -133,6 +133,10 @@ export default async (): Promise<BenchSection> => {
     const delays = idx.flatMap((i) => q.results[i].outcomes.map((o) => o.delay)).filter((d): d is number => d !== null).sort((a, b) => a - b);
     return [kind, pooled.windows, pct(pooled.detected / pooled.windows), delays.length ? delays[Math.floor(delays.length / 2)] : '-', pooled.score.toFixed(1), ((pooled.falseAlarms / pooled.points) * 1e4).toFixed(1)];
   });
+  const perBase = [...new Set(suite.map((s) => s.base))].map((base) => {
+    const pooled = poolEventScores(q.results.filter((_, i) => suite[i].base === base));
+    return [base, pct(pooled.detected / pooled.windows), pooled.score.toFixed(1), ((pooled.falseAlarms / pooled.points) * 1e4).toFixed(1)];
+  });
   const pointsPerSecond = throughput(suite);
   const bytes = [...q.stateBytes].sort((a, b) => a - b);
   const medianBytes = bytes[Math.floor(bytes.length / 2)];
@@ -161,9 +165,11 @@ positives count) and of the 16 valve1 experiments, windows from the anomaly colu
 How the settings were fixed, written down before the held-out figures were looked at: the score's constants
 (\`shared/ml/streaming/onset.ts\`: surprise memory, variance floor, range tolerance, hold decay) were chosen by the
 protocol score on the tuning half (even seeds 0-38) alone, one at a time on small grids, keeping the best; the held-out
-half (odd seeds 1-39) and SKAB were scored once, for this report. The threshold at sensitivity 50 (0.25) is the tuning
-half's swept threshold (0.26) rounded to 0.05. Said plainly: SKAB's columns were also scored a few times while the
-design was explored (before the final form), so they are not quite untouched; the odd seeds are.
+half (odd seeds 1-39) and SKAB are scored for the report only. The threshold at sensitivity 50 (0.25) is the tuning
+half's swept threshold (0.26) rounded to 0.05. Said plainly: the held-out half was scored twice, once when the score's
+settings were fixed (68.8) and again after a fix of the labels after a flat warm-up (the first departure sets the
+scale), which was made for the labels' sake and checked on the tuning half only; SKAB's columns were also scored a few
+times while the design was explored, before its final form, so they are not quite untouched.
 
 ${table(protocolHeader, [protocolRow('generated, tuning half (even seeds)', tuning, tuned), protocolRow('generated, held-out half (odd seeds)', heldOut, held), protocolRow('SKAB columns (anomaly-free + valve1)', skab, onSkab)])}
 
@@ -190,6 +196,10 @@ At sensitivity 50, per anomaly kind:
 
 ${table(['kind', 'windows', 'recall', 'median delay (points)', 'event score', 'false alarms / 10k'], byKind)}
 
+Per base process:
+
+${table(['base', 'recall', 'event score', 'false alarms / 10k'], perBase)}
+
 Speed and state:
 
 ${table(['measure', 'value', 'aim'], [
@@ -205,7 +215,7 @@ surprise. On SKAB, columns that never react to the fault can only miss, and a th
 do costs false positives on the rest.
 `;
   const glance = [
-    { measure: 'streaming score column, window protocol, generated held-out half (odd seeds)', aim: '≥ 70 (held-out real streams)', measured: `${held.score.toFixed(1)}${held.score >= 70 ? '' : ': **short**'} (our corpus; SKAB columns ${onSkab.score.toFixed(1)}; was 0 before)` },
+    { measure: 'streaming score column, window protocol, generated held-out half (odd seeds)', aim: '≥ 70 (held-out real streams)', measured: `${held.score.toFixed(1)}${held.score >= 70 ? '' : ': **short**'} on our generated corpus, not the issue's real streams (SKAB columns ${onSkab.score.toFixed(1)}; was 0 before)` },
     { measure: 'streaming detector throughput, one core', aim: '1,000,000 points/s', measured: `${Math.round(pointsPerSecond).toLocaleString('en-US')} points/s${pointsPerSecond >= 1_000_000 ? '' : ': **short**'}` },
     { measure: 'streaming detector state per sensor, median JSON bytes', aim: 'a few KB', measured: `${medianBytes}` },
   ];
