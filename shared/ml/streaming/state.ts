@@ -55,15 +55,25 @@ export const modelStateSchema = z.object({
   repeatRun: z.number().int().min(0),
   last: finite,
   /** Long-run EW mean and variance of the log-surprise: what this sensor's ordinary surprise looks like. */
-  surpriseMean: finite,
-  surpriseVar: finite,
+  surpriseMean: finite.optional(),
+  surpriseVar: finite.optional(),
   /** Decaying memory of the last scores: a score counts only where it rises above it (an onset). */
-  hold: finite,
+  hold: finite.optional(),
   /** The range of values seen so far: a value beyond it is news whatever the model expected. */
-  low: finite,
-  high: finite,
-});
-export type ModelState = z.infer<typeof modelStateSchema>;
+  low: finite.optional(),
+  high: finite.optional(),
+})
+  // States stored before the onset score existed restore with a neutral one: ordinary surprise, nothing held, and a
+  // range of about 6 sigma around the level (a value beyond it is news anyway).
+  .transform((m) => ({
+    ...m,
+    surpriseMean: m.surpriseMean ?? 0,
+    surpriseVar: m.surpriseVar ?? 1,
+    hold: m.hold ?? 0,
+    low: m.low ?? m.level - 8 * m.meanAbs,
+    high: m.high ?? m.level + 8 * m.meanAbs,
+  }));
+export type ModelState = z.output<typeof modelStateSchema>;
 
 export const streamingStateSchema = z.object({
   version: z.literal(1),

@@ -98,6 +98,21 @@ describe('StreamingDetector state', () => {
     for (const v of series.values.slice(cut)) expect(restored.update(v)).toEqual(original.update(v));
   });
 
+  it('restores a state stored before the onset score existed: labels and surprise as before, scores in [0, 1]', () => {
+    const series = generateSeries('seasonal', 'level_shift', 72);
+    const original = new StreamingDetector();
+    for (const v of series.values.slice(0, 1000)) original.update(v);
+    const state = JSON.parse(JSON.stringify(original.serialize()));
+    for (const field of ['surpriseMean', 'surpriseVar', 'hold', 'low', 'high']) delete state.model[field];
+    const restored = StreamingDetector.restore(state);
+    for (const v of series.values.slice(1000)) {
+      const [a, b] = [original.update(v), restored.update(v)];
+      expect([b.label, b.surprise, b.kind]).toEqual([a.label, a.surprise, a.kind]);
+      expect(b.score).toBeGreaterThanOrEqual(0);
+      expect(b.score).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('stays a few KB per sensor', () => {
     const series = generateSeries('seasonal', 'none', 81);
     const detector = new StreamingDetector();
