@@ -79,7 +79,7 @@ export function columnStats(m: Matrix): ColumnStats {
  * its decimal step), so any departure from the constant is news rather than a refusal.
  */
 export function floorConstantColumns(stats: ColumnStats, train: Matrix): ColumnStats {
-  return { mean: stats.mean, std: stats.std.map((s, c) => (s > 1e-12 * Math.max(1, Math.abs(stats.mean[c])) ? s : flatScale(train.data[c]))) };
+  return { mean: stats.mean, std: stats.std.map((s, c) => (s > 1e-12 * Math.max(1, Math.abs(stats.mean[c])) ? s : flatScale([train.data[c]]))) };
 }
 
 /**

@@ -99,7 +99,7 @@ export function decimalStep(values: readonly number[]): number {
   return step;
 }
 
-/** The scale of a series that never moved: a thousandth of its decimal step, so any departure from it is news. */
-export function flatScale(value: number): number {
-  return Math.max(1e-12, 1e-9 * Math.abs(value), 0.001 * decimalStep([value]));
+/** The smallest scale a series is given, the whole of it when it never moved: a thousandth of its decimal step, so any departure from a constant is news. */
+export function flatScale(values: readonly number[]): number {
+  return Math.max(1e-12, 1e-9 * Math.abs(median(values)), 0.001 * decimalStep(values));
 }

@@ -1,7 +1,7 @@
 import { detectPeriod } from '../forecast/period.js';
 import { initialOnsetState } from './onset.js';
 import type { ModelState, StreamingConfig } from './state.js';
-import { decimalStep, median, robustSigma } from './stats.js';
+import { flatScale, median, robustSigma } from './stats.js';
 
 /** Damping keeps a learned trend from running away between alarms. */
 const PHI = 0.998;
@@ -86,8 +86,8 @@ function initialState(buffer: readonly number[], config: StreamingConfig): Initi
   let repeats = 0;
   for (let t = lag; t < n; t++) diffs.push(buffer[t] - buffer[t - lag]);
   for (let t = 1; t < n; t++) if (buffer[t] === buffer[t - 1]) repeats++;
-  // A thousandth of the values' decimal step: a flat warm-up (spread 0) still gets a scale, and any departure from it is news.
-  const sigmaFloor = Math.max(1e-12, 1e-9 * Math.abs(median(buffer)), 0.001 * decimalStep(buffer));
+  // A flat warm-up (spread 0) still gets a scale, and any departure from it is news.
+  const sigmaFloor = flatScale(buffer);
   let sigma = robustSigma(diffs) / Math.SQRT2;
   // Quantised series can have a MAD of 0 while still moving: fall back to the mean absolute difference.
   if (!(sigma > sigmaFloor)) sigma = (diffs.reduce((s, d) => s + Math.abs(d), 0) / Math.max(1, diffs.length)) * (Math.sqrt(Math.PI) / 2) / Math.SQRT2;
