@@ -169,4 +169,13 @@ describe('telltale refuses bad input (in process)', () => {
     expect(main(args())).toBe(code);
     expect(stderr).toContain(message);
   });
+
+  it('the streaming detector accepts a flat warm-up, and its score column marks the first departure as the one onset', () => {
+    const csv = write('flat-warmup.csv', `t,v\n${Array.from({ length: 700 }, (_, i) => `${i},${i < 500 ? 7 : (7.5 + 0.3 * Math.sin(i / 7)).toFixed(4)}`).join('\n')}\n`);
+
+    expect(main(['detect', '--input', csv, '--detector', 'streaming', '--mode', 'streaming', '--output', file('flat-out.csv')])).toBe(0);
+
+    const onsets = readOutput('flat-out.csv').flatMap((r, i) => (r.score >= 0.25 ? [i] : []));
+    expect(onsets).toEqual([500]);
+  });
 });
