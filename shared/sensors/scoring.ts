@@ -98,7 +98,7 @@ export async function scoreReadings(deps: ScoringDeps, message: ReadingsMessage)
     const { points, scores, newest, late } = scoreInOrder(detector, fresh, last);
     outcome.scored -= late;
     outcome.skipped += late;
-    const policy = episodePolicy(detector.threshold, sensor.samplingIntervalSeconds);
+    const policy = episodePolicy(detector.surpriseThreshold, sensor.samplingIntervalSeconds);
     const tracked = trackEpisodes(stored?.tracker ?? { active: null }, points, policy);
     const pending: PendingEffects | null =
       tracked.changes.length === 0
@@ -134,8 +134,9 @@ async function newDetector(deps: ScoringDeps, tenant: string, sensor: Pick<Senso
 
 /** Scores readings after `last` in order; one not after the newest scored (a replay may interleave) is late, and skipped. */
 function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['readings'], last: number) {
-  // One object per reading serves both the tracker and the store: the scorer's hot loop allocates little.
-  const scores: (ScoredPoint & ReadingScore)[] = [];
+  // Episodes follow the alarm channels' surprise, which lasts as long as the anomaly; the stored score marks its onset.
+  const points: ScoredPoint[] = [];
+  const scores: ReadingScore[] = [];
   let newest = last;
   let late = 0;
   for (const r of readings) {
@@ -145,9 +146,10 @@ function scoreInOrder(detector: StreamingDetector, readings: ReadingsMessage['re
     }
     newest = r.timestamp;
     const p = detector.update(r.value);
-    scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0, kind: p.kind });
+    points.push({ timestamp: r.timestamp, score: p.surprise, kind: p.kind });
+    scores.push({ timestamp: r.timestamp, score: p.score, label: p.label ? 1 : 0 });
   }
-  return { points: scores, scores, newest, late };
+  return { points, scores, newest, late };
 }
 
 const eventType: Record<EpisodeEventKind, DetailType> = {

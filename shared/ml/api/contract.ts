@@ -161,7 +161,7 @@ export const detectResponse = z.object({
   features: z.array(z.string()),
   trainRows: z.number().int().describe('Points the detector was fitted on (the first ones)'),
   scoredFrom: z.number().int().describe('Index of the first scored point: earlier ones are warm-up with score 0 (streaming mode)'),
-  threshold: z.number().describe('Score at or above which a point is labelled'),
+  threshold: z.number().describe('Score at or above which a point is labelled (a series: at or above which the score marks an onset; its labels follow the alarm channels and last as long as the anomaly)'),
   period: z.number().int().optional().describe('Season length used (series only)'),
   points: z
     .object({

@@ -1,6 +1,6 @@
 import { detectChangePointsOffline, detectChangePointsOnline, type ChangePoint } from '../changepoint/index.js';
 import { fitDetector, matrixFromRows, scoreDetector, sliceRows, type DetectorKind, type DetectorOptions, type FittedDetector, type Matrix } from '../multivariate/index.js';
-import { ConstantSeriesError, detectSeries, SeriesTooShortError, type AnomalyKind } from '../streaming/index.js';
+import { detectSeries, SeriesTooShortError, type AnomalyKind } from '../streaming/index.js';
 import { ValidationError } from '../../platform/errors.js';
 import { multivariateKinds, type MultivariateDetectorName } from '../detectors.js';
 import { ML_LIMITS, type AnomalySegment, type ChangePointOut, type DetectRequest, type DetectResponse } from './contract.js';
@@ -65,18 +65,11 @@ export interface SeriesScoring {
 export function scoreSeries(values: readonly number[], s: SeriesScoring) {
   const n = values.length;
   if (s.period !== undefined && n < 2 * s.period) throw new SeriesTooShortError('series', n, 2 * s.period, `for two seasons of ${s.period} points`);
+  // A flat warm-up is accepted: the detector gives it the scale of its decimal step, so any departure is news.
   const trainRows = s.trainRows ?? defaultTrainRows(n, s.period);
-  if (n >= 16 && isConstant(values, Math.max(16, trainRows))) {
-    throw new ConstantSeriesError(`the series (its first ${Math.max(16, trainRows)} points)`, 'there is no spread to learn from');
-  }
   const result = detectSeries(values, { sensitivity: s.sensitivity, warmup: trainRows, period: s.period, twoPass: s.mode === 'batch' });
   const scoredFrom = s.mode === 'batch' ? 0 : Math.min(n, Math.max(16, trainRows));
   return { ...result, trainRows: Math.min(n, Math.max(16, trainRows)), scoredFrom };
-}
-
-function isConstant(values: readonly number[], upTo: number): boolean {
-  for (let i = 1; i < Math.min(upTo, values.length); i++) if (values[i] !== values[0]) return false;
-  return true;
 }
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;

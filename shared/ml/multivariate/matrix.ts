@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors.js';
+import { flatScale } from '../streaming/stats.js';
 
 /** A dense row-major matrix: row r, column c is `data[r * cols + c]`. */
 export interface Matrix {
@@ -74,16 +75,11 @@ export function columnStats(m: Matrix): ColumnStats {
 }
 
 /**
- * A training column that never moves carries no information and makes standardisation divide by
- * zero, so fitting refuses it and names it (the caller should drop the column).
+ * A training column that never moved has no spread to standardise by: it gets the scale of a flat series (a thousandth of
+ * its decimal step), so any departure from the constant is news rather than a refusal.
  */
-export function assertNoConstantColumn(stats: ColumnStats, names?: readonly string[]): void {
-  stats.std.forEach((s, c) => {
-    if (!(s > 1e-12 * Math.max(1, Math.abs(stats.mean[c])))) {
-      const label = names?.[c] ?? `feature ${c}`;
-      throw new InvalidInputError('constant-column', `${label} is constant in the training data (value ${stats.mean[c]}); drop it`);
-    }
-  });
+export function floorConstantColumns(stats: ColumnStats, train: Matrix): ColumnStats {
+  return { mean: stats.mean, std: stats.std.map((s, c) => (s > 1e-12 * Math.max(1, Math.abs(stats.mean[c])) ? s : flatScale([train.data[c]]))) };
 }
 
 /**
@@ -119,13 +115,12 @@ export function standardise(m: Matrix, mean: readonly number[], std: readonly nu
 }
 
 /**
- * What every detector's fit starts with: a valid matrix of at least two rows with no constant
- * column, its column statistics (widened by the allowance) and the standardised rows.
+ * What every detector's fit starts with: a valid matrix of at least two rows, its column statistics
+ * (constant columns floored, widened by the allowance) and the standardised rows.
  */
-export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined, featureNames?: readonly string[]): { stats: ColumnStats; z: Matrix } {
+// The feature names once named a refused constant column; the parameter stays so the detectors' fits need no change.
+export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined, _featureNames?: readonly string[]): { stats: ColumnStats; z: Matrix } {
   assertValidMatrix(train, { minRows: 2 });
-  const rawStats = columnStats(train);
-  assertNoConstantColumn(rawStats, featureNames);
-  const stats = widenStats(rawStats, scaleAllowance);
+  const stats = widenStats(floorConstantColumns(columnStats(train), train), scaleAllowance);
   return { stats, z: standardise(train, stats.mean, stats.std) };
 }

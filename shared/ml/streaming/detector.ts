@@ -2,6 +2,7 @@ import { assertInRange, InvalidStateError, NonFiniteValueError } from './errors.
 import type { AnomalyKind, ModelState, StreamingConfig, StreamingPoint, StreamingState } from './state.js';
 import { streamingStateSchema } from './state.js';
 import { logNormalUpperTail, logPFromScore, normalQuantile, scoreFromLogP } from './stats.js';
+import { onsetScore } from './onset.js';
 import { ABS_TO_SIGMA, CLIP_SIGMA, fitWarmup } from './warmup.js';
 
 export interface StreamingDetectorOptions {
@@ -45,12 +46,21 @@ const MAX_REPEAT = 0.999;
 const CHANNEL_PRIORITY = [3, 1, 2, 0] as const;
 
 /**
- * Score threshold for a sensitivity: 0 -> 0.9 (tail probability 1e-9 a point), 50 -> 0.6 (1e-6), 100 -> 0.3 (1e-3).
- * Every channel's score is a calibrated tail probability, so one threshold serves every series.
+ * Label threshold on the alarm channels' surprise (-log10(p)/10 of the most surprised channel) for a sensitivity:
+ * 0 -> 0.9 (tail probability 1e-9 a point), 50 -> 0.6 (1e-6), 100 -> 0.3 (1e-3). Every channel's surprise is a
+ * calibrated tail probability, so one threshold serves every series.
+ */
+function surpriseThreshold(sensitivity: number): number {
+  return 0.9 - 0.006 * sensitivity;
+}
+
+/**
+ * Threshold on the score (the onset likelihood) for a sensitivity: 0 -> 0.4, 50 -> 0.25, 100 -> 0.1.
+ * At 50 it is the threshold the window protocol found best on the tuning half of the generated corpus.
  */
 export function sensitivityToThreshold(sensitivity: number): number {
   assertInRange('sensitivity', sensitivity, 0, 100);
-  return 0.9 - 0.006 * sensitivity;
+  return 0.4 - 0.003 * sensitivity;
 }
 
 export function resolveConfig(options: StreamingDetectorOptions = {}): StreamingConfig {
@@ -74,12 +84,16 @@ export function resolveConfig(options: StreamingDetectorOptions = {}): Streaming
  *  - level shift / trend change: two-sided CUSUM of capped z, p = 1 / in-control ARL at the current statistic (Siegmund);
  *  - variance change: short-over-long EW mean of squared residual differences, chi-square tail (Wilson-Hilferty);
  *  - stuck: run of identical values, p = (learned repeat rate)^run.
- * The score is -log10(min p)/10 (Numenta's log-likelihood transform). A confirmed shift re-bases the level (or trend)
- * and a confirmed variance change rescales the spread, so the new regime becomes normal instead of alarming forever.
+ * A point is labelled when -log10(min p)/10 (Numenta's log-likelihood transform) reaches the label threshold. A confirmed
+ * shift re-bases the level (or trend) and a confirmed variance change rescales the spread, so the new regime becomes
+ * normal instead of alarming forever. The score is an onset likelihood built on min p (see onset.ts).
  */
 export class StreamingDetector {
   readonly config: StreamingConfig;
+  /** Threshold on the score: where an onset is worth an episode. */
   readonly threshold: number;
+  /** Threshold on the alarm channels' surprise: where points are labelled (and, with hysteresis, where episodes last). */
+  readonly surpriseThreshold: number;
   private readonly bandZ: number;
   private n = 0;
   private buffer: number[] | null = [];
@@ -92,8 +106,9 @@ export class StreamingDetector {
   constructor(options: StreamingDetectorOptions = {}) {
     this.config = resolveConfig(options);
     this.threshold = sensitivityToThreshold(this.config.sensitivity);
-    // The band is where the spike channel stays quiet: |z| below the two-sided normal quantile at the threshold's p.
-    this.bandZ = -normalQuantile(Math.exp(logPFromScore(this.threshold)) / 2);
+    this.surpriseThreshold = surpriseThreshold(this.config.sensitivity);
+    // The band is where the spike channel stays quiet: |z| below the two-sided normal quantile at the label threshold's p.
+    this.bandZ = -normalQuantile(Math.exp(logPFromScore(this.surpriseThreshold)) / 2);
   }
 
   /** Rebuilds a detector from `serialize()` output; subsequent scores are identical to the original's. */
@@ -164,6 +179,7 @@ export class StreamingDetector {
       index: this.n,
       value,
       score: 0,
+      surprise: 0,
       label: false,
       expected,
       lower: expected - this.bandZ * sd,
@@ -188,6 +204,8 @@ export class StreamingDetector {
     this.resetCusum();
     const m = this.m as ModelState;
     m.varShort = m.varLong;
+    // The replay is in-sample: its scores teach what ordinary surprise looks like, but hold nothing back.
+    m.hold = 0;
     this.n = n;
   }
 
@@ -226,8 +244,10 @@ export class StreamingDetector {
     let channel: number = CHANNEL_PRIORITY[0];
     // Ties (all at 1 on a gross fault) go to the more specific channel: stuck, then shift, then variance, then spike.
     for (const c of CHANNEL_PRIORITY) if (scores[c] > scores[channel]) channel = c;
-    const score = scores[channel];
-    const label = alarms && score >= this.threshold;
+    const surprise = scores[channel];
+    const label = alarms && surprise >= this.surpriseThreshold;
+    const onset = onsetScore(m, Math.min(logPSpike, logPShift, logPVar, logPStuck), x, 10 * m.sigmaFloor);
+    const score = alarms ? onset : 0;
     let kind: AnomalyKind | null = null;
     let changePoint = false;
     let learnFrom = 0;
@@ -250,6 +270,9 @@ export class StreamingDetector {
     } else {
       // Spikes and stuck values teach the model nothing: it keeps expecting what a healthy sensor would show.
       kind = channel === 3 ? 'stuck' : 'spike';
+      // A departure while the spread is still at its floor (a flat warm-up) sets the scale, as a Z_CAP-sigma move: without
+      // it every later point of the new regime would be a spike, and spikes teach nothing.
+      if (channel === 0 && ABS_TO_SIGMA * m.meanAbs <= 1.01 * m.sigmaFloor) m.meanAbs = Math.abs(r) / (Z_CAP * ABS_TO_SIGMA * calib);
       // A frozen sensor is not a level shift: do not let its residuals build up a CUSUM that re-bases the level later.
       if (channel === 3) this.resetCusum();
     }
@@ -261,7 +284,7 @@ export class StreamingDetector {
     m.phase = phase + 1 === m.period ? 0 : phase + 1;
 
     const half = this.bandZ * sigmaC;
-    return { index: this.n++, value: x, score, label, expected, lower: expected - half, upper: expected + half, kind, warmingUp: false, changePoint };
+    return { index: this.n++, value: x, score, surprise: alarms ? surprise : 0, label, expected, lower: expected - half, upper: expected + half, kind, warmingUp: false, changePoint };
   }
 
   /** Holt-Winters error-correction update with the residual clipped at CLIP_SIGMA (0 for points labelled anomalous). */

@@ -40,13 +40,6 @@ export class SeriesTooShortError extends MlInputError {
   }
 }
 
-export class ConstantSeriesError extends MlInputError {
-  override readonly name = 'ConstantSeriesError';
-  constructor(what: string, why: string) {
-    super('constant_series', `${what} is constant: ${why}`);
-  }
-}
-
 export class InvalidParameterError extends MlInputError {
   override readonly name = 'InvalidParameterError';
   constructor(parameter: string, problem: string) {

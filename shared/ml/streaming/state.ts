@@ -54,8 +54,26 @@ export const modelStateSchema = z.object({
   repeatRate: finite,
   repeatRun: z.number().int().min(0),
   last: finite,
-});
-export type ModelState = z.infer<typeof modelStateSchema>;
+  /** Long-run EW mean and variance of the log-surprise: what this sensor's ordinary surprise looks like. */
+  surpriseMean: finite.optional(),
+  surpriseVar: finite.optional(),
+  /** Decaying memory of the last scores: a score counts only where it rises above it (an onset). */
+  hold: finite.optional(),
+  /** The range of values seen so far: a value beyond it is news whatever the model expected. */
+  low: finite.optional(),
+  high: finite.optional(),
+})
+  // States stored before the onset score existed restore with a neutral one: ordinary surprise, nothing held, and a
+  // range of about 6 sigma around the level (a value beyond it is news anyway).
+  .transform((m) => ({
+    ...m,
+    surpriseMean: m.surpriseMean ?? 0,
+    surpriseVar: m.surpriseVar ?? 1,
+    hold: m.hold ?? 0,
+    low: m.low ?? m.level - 8 * m.meanAbs,
+    high: m.high ?? m.level + 8 * m.meanAbs,
+  }));
+export type ModelState = z.output<typeof modelStateSchema>;
 
 export const streamingStateSchema = z.object({
   version: z.literal(1),
@@ -73,8 +91,17 @@ export interface StreamingPoint {
   /** Position of the point in the sensor's stream (0 = first point ever seen). */
   index: number;
   value: number;
-  /** Anomaly score in [0, 1]: -log10(p)/10 of the most surprised channel, p its tail probability under the learned model. */
+  /**
+   * Anomaly likelihood in [0, 1], high where something starts: how unusual this point's surprise is for this sensor,
+   * or how far it leaves the range seen so far, kept only where it rises above the recent scores (so a persistent
+   * change scores at its onset, not through the episode). Labels come from the alarm channels, not from this score.
+   */
   score: number;
+  /**
+   * The alarm channels' surprise in [0, 1]: -log10(p)/10 of the most surprised channel, p its tail probability under the
+   * learned model. It stays high while an anomaly lasts; `label` is surprise >= the detector's surpriseThreshold.
+   */
+  surprise: number;
   label: boolean;
   /** One-step-ahead prediction from the past only. */
   expected: number;

@@ -89,3 +89,17 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const hi = Math.min(n - 1, lo + 1);
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
+
+/** The coarsest power of ten that every value is a multiple of (1 for integers, 0.1 for one decimal...), at most 1. */
+export function decimalStep(values: readonly number[]): number {
+  let step = 1;
+  for (const v of values) {
+    while (step > 1e-9 && Math.abs(v / step - Math.round(v / step)) > 1e-6) step /= 10;
+  }
+  return step;
+}
+
+/** The smallest scale a series is given, the whole of it when it never moved: a thousandth of its decimal step, so any departure from a constant is news. */
+export function flatScale(values: readonly number[]): number {
+  return Math.max(1e-12, 1e-9 * Math.abs(median(values)), 0.001 * decimalStep(values));
+}

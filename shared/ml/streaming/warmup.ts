@@ -1,6 +1,7 @@
 import { detectPeriod } from '../forecast/period.js';
+import { initialOnsetState } from './onset.js';
 import type { ModelState, StreamingConfig } from './state.js';
-import { median, robustSigma } from './stats.js';
+import { flatScale, median, robustSigma } from './stats.js';
 
 /** Damping keeps a learned trend from running away between alarms. */
 const PHI = 0.998;
@@ -58,13 +59,15 @@ export function fitWarmup(buffer: readonly number[], config: StreamingConfig): M
     repeatRate: initial.repeatRate,
     repeatRun: 0,
     last: buffer[0],
+    ...initialOnsetState(buffer),
   };
 }
 
 function initialState(buffer: readonly number[], config: StreamingConfig): Initial {
   const n = buffer.length;
   const maxPeriod = Math.min(config.maxPeriod, Math.floor(n / 2));
-  const period = config.period ?? refinePeriod(buffer, detectPeriod(buffer, { maxPeriod }).period);
+  // A buffer that mostly sits at one value (a flat metric with blips) has no cycle to learn: its per-phase medians would be blips.
+  const period = config.period ?? (robustSigma(buffer) === 0 ? 1 : refinePeriod(buffer, detectPeriod(buffer, { maxPeriod }).period));
   // Whole cycles only, so the line is not tilted by a half season at the end.
   const used = period > 1 && n >= 2 * period ? Math.floor(n / period) * period : n;
   const { intercept, slope } = leastSquaresLine(buffer, used);
@@ -83,7 +86,8 @@ function initialState(buffer: readonly number[], config: StreamingConfig): Initi
   let repeats = 0;
   for (let t = lag; t < n; t++) diffs.push(buffer[t] - buffer[t - lag]);
   for (let t = 1; t < n; t++) if (buffer[t] === buffer[t - 1]) repeats++;
-  const sigmaFloor = Math.max(1e-12, 1e-9 * Math.abs(median(buffer)));
+  // A flat warm-up (spread 0) still gets a scale, and any departure from it is news.
+  const sigmaFloor = flatScale(buffer);
   let sigma = robustSigma(diffs) / Math.SQRT2;
   // Quantised series can have a MAD of 0 while still moving: fall back to the mean absolute difference.
   if (!(sigma > sigmaFloor)) sigma = (diffs.reduce((s, d) => s + Math.abs(d), 0) / Math.max(1, diffs.length)) * (Math.sqrt(Math.PI) / 2) / Math.SQRT2;

@@ -98,6 +98,21 @@ describe('StreamingDetector state', () => {
     for (const v of series.values.slice(cut)) expect(restored.update(v)).toEqual(original.update(v));
   });
 
+  it('restores a state stored before the onset score existed: labels and surprise as before, scores in [0, 1]', () => {
+    const series = generateSeries('seasonal', 'level_shift', 72);
+    const original = new StreamingDetector();
+    for (const v of series.values.slice(0, 1000)) original.update(v);
+    const state = JSON.parse(JSON.stringify(original.serialize()));
+    for (const field of ['surpriseMean', 'surpriseVar', 'hold', 'low', 'high']) delete state.model[field];
+    const restored = StreamingDetector.restore(state);
+    for (const v of series.values.slice(1000)) {
+      const [a, b] = [original.update(v), restored.update(v)];
+      expect([b.label, b.surprise, b.kind]).toEqual([a.label, a.surprise, a.kind]);
+      expect(b.score).toBeGreaterThanOrEqual(0);
+      expect(b.score).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('stays a few KB per sensor', () => {
     const series = generateSeries('seasonal', 'none', 81);
     const detector = new StreamingDetector();
@@ -134,5 +149,49 @@ describe('bad input', () => {
     const points = detectSeries(values).points;
     expect(points.slice(0, 600).some((p) => p.label)).toBe(false);
     expect(points[600].label).toBe(true);
+  });
+});
+
+describe('the score marks onsets', () => {
+  it('scores a persistent level shift at its onset, not through the episode, while labels and surprise follow the change', () => {
+    const series = generateSeries('noise', 'level_shift', 91);
+    const detector = new StreamingDetector();
+    const points = series.values.map((v) => detector.update(v));
+    for (const w of series.windows) {
+      const onset = points.slice(w.start, w.start + 10);
+      expect(Math.max(...onset.map((p) => p.score))).toBeGreaterThanOrEqual(detector.threshold);
+      expect(onset.some((p) => p.label && p.surprise >= detector.surpriseThreshold)).toBe(true);
+      // After the onset the new level is news no more: no score reaches the threshold again in the window.
+      expect(points.slice(w.start + 10, w.end).filter((p) => p.score >= detector.threshold)).toHaveLength(0);
+    }
+  });
+
+  it('keeps high scores rare and never holds them: on clean series under 0.1 % of points reach the threshold, none in a row', () => {
+    let high = 0;
+    let held = 0;
+    let total = 0;
+    for (const base of ['noise', 'seasonal', 'ar1', 'heavy_tail', 'quantised', 'trend_seasonal'] as const) {
+      const detector = new StreamingDetector();
+      const scores = generateSeries(base, 'none', 101).values.map((v) => detector.update(v).score);
+      scores.forEach((s, i) => {
+        if (s >= detector.threshold) high++;
+        if (s >= detector.threshold && i > 0 && scores[i - 1] >= detector.threshold) held++;
+      });
+      total += scores.length;
+    }
+    expect(high / total).toBeLessThan(0.001);
+    expect(held).toBe(0);
+  });
+
+  it('gives a flat warm-up a scale: the first departure from the constant scores high, and the new regime becomes normal', () => {
+    const values = [...Array.from({ length: 500 }, () => 12), ...Array.from({ length: 1500 }, (_, i) => 12.5 + Math.sin(i / 5) + 0.2 * Math.cos(i * 1.7))];
+    const detector = new StreamingDetector();
+    const points = values.map((v) => detector.update(v));
+    expect(points[500].label).toBe(true);
+    expect(points[500].score).toBeGreaterThanOrEqual(detector.threshold);
+    expect(points.slice(0, 500).some((p) => p.label || p.score >= detector.threshold)).toBe(false);
+    expect(points.slice(1000).filter((p) => p.score >= detector.threshold)).toHaveLength(0);
+    // The departure set the scale: labels (and the live scorer's episodes) stop within a couple of hundred points.
+    expect(points.slice(700).filter((p) => p.label).length).toBeLessThanOrEqual(5);
   });
 });
