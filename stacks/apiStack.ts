@@ -11,6 +11,8 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { existsSync } from 'node:fs';
@@ -127,6 +129,19 @@ export class ApiStack extends Stack {
             targets: [new LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: eventDeadLetters })],
           });
           asyncFailures(fn);
+          break;
+        case 'schedule':
+          // EventBridge Scheduler: the event carries the scheduled time, so a retried tick is the same tick.
+          new Schedule(this, `${fn.node.id}Schedule`, {
+            description: `Every ${trigger.everyMinutes} minute(s) -> ${fn.declaration.name}`,
+            schedule: ScheduleExpression.rate(Duration.minutes(trigger.everyMinutes)),
+            target: new LambdaInvoke(fn, {
+              input: ScheduleTargetInput.fromObject({ source: 'telltale.schedule', 'detail-type': 'Scheduled Event', time: ContextAttribute.scheduledTime }),
+              retryAttempts: 2,
+              maxEventAge: Duration.minutes(10),
+              deadLetterQueue: eventDeadLetters,
+            }),
+          });
           break;
         default:
           // A new trigger kind must be wired here before the app synthesizes.
