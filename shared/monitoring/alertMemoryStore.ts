@@ -96,7 +96,8 @@ export function memoryAlertStore(): AlertStore {
     },
     async setDelivery(tenant, ref, status) {
       const fired = events.get(ruleKey(tenant, ref.ruleId))?.find((e) => e.type === 'fired' && e.alertId === ref.alertId && e.at === ref.at);
-      if (fired?.deliveries) fired.deliveries[status.target] = status;
+      // A late failure of a duplicate never overwrites a delivery that succeeded.
+      if (fired?.deliveries && (fired.deliveries[status.target]?.status !== 'delivered' || status.status === 'delivered')) fired.deliveries[status.target] = status;
     },
     async events(tenant, ruleId, p) {
       return page([...(events.get(ruleKey(tenant, ruleId)) ?? [])].sort((a, b) => b.at.localeCompare(a.at)), p);
