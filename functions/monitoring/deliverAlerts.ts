@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { snsAlertNotifier, sqsAlertDeliveryQueue, ssmAlertSecrets } from '../../shared/aws/alertNotifications.js';
 import { dynamoAlertStore } from '../../shared/aws/alertRepository.js';
 import { eventBusPublisher } from '../../shared/aws/eventBus.js';
-import { backoffSeconds, deliverAlert, fetchWebhookPost } from '../../shared/monitoring/alertDelivery.js';
-import { deliveryMessage } from '../../shared/monitoring/alerts.js';
+import { deliverQueued, fetchWebhookPost } from '../../shared/monitoring/alertDelivery.js';
 import { readConfig } from '../../shared/platform/config.js';
 import { queues } from '../../shared/platform/resources.js';
 import { taskHandler } from '../../shared/platform/taskHandler.js';
@@ -19,7 +18,7 @@ const config = readConfig(
 );
 const queue = sqsAlertDeliveryQueue();
 const deps = { store: dynamoAlertStore(), secrets: ssmAlertSecrets(), notifier: snsAlertNotifier(), post: fetchWebhookPost(config.ALERT_WEBHOOK_TIMEOUT_MS), events: eventBusPublisher() };
-const { maxReceiveCount } = queues.alertDeliveries;
+const policy = { maxReceiveCount: queues.alertDeliveries.maxReceiveCount, baseSeconds: config.ALERT_RETRY_BASE_SECONDS, retryLater: queue.retryLater };
 
 /**
  * Delivers alert notifications (webhooks over HTTPS, email and SMS through SNS). A failed one is
@@ -29,16 +28,7 @@ const { maxReceiveCount } = queues.alertDeliveries;
 export const handler = taskHandler(async (event: SQSEvent, context) =>
   processPartialResponse(
     event,
-    async (record: SQSRecord) => {
-      const attempt = Number(record.attributes.ApproximateReceiveCount);
-      const last = attempt >= maxReceiveCount;
-      try {
-        await deliverAlert(deps, deliveryMessage.parse(JSON.parse(record.body)), { number: attempt, last });
-      } catch (error) {
-        if (!last) await queue.retryLater(record.receiptHandle, backoffSeconds(attempt, config.ALERT_RETRY_BASE_SECONDS));
-        throw error;
-      }
-    },
+    (record: SQSRecord) => deliverQueued(deps, record, policy),
     // One processor an invocation: it holds the batch's records and failures (see storeReadings).
     new BatchProcessor(EventType.SQS),
     { context },

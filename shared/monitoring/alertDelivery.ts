@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { detailTypes, type EventPublisher } from '../platform/events.js';
-import type { AlertNotifier, DeliveryMessage } from './alerts.js';
+import { deliveryMessage, type AlertNotifier, type DeliveryMessage } from './alerts.js';
 import type { AlertSecrets, AlertStore } from './alertStore.js';
 
 /** Headers of a webhook delivery. Receivers check the signature over `${timestamp}.${body}` and refuse old timestamps (replays). */
@@ -115,3 +115,34 @@ export async function deliverAlert(deps: DeliveryDeps, message: DeliveryMessage,
 
 /** Seconds before the next attempt: doubling from `baseSeconds`, capped at SQS's 12-hour visibility limit. */
 export const backoffSeconds = (attempt: number, baseSeconds: number) => Math.min(43_200, baseSeconds * 2 ** Math.max(0, attempt - 1));
+
+/** A message of the delivery queue as its consumer receives it (the fields of an SQS record it reads). */
+export interface QueuedDelivery {
+  body: string;
+  receiptHandle: string;
+  attributes: { ApproximateReceiveCount: string };
+}
+
+export interface RetryPolicy {
+  /** The queue's maxReceiveCount: the attempt that reaches it is the last, then the dead-letter queue. */
+  maxReceiveCount: number;
+  baseSeconds: number;
+  /** Keeps the message invisible this long (SQS ChangeMessageVisibility): the backoff. */
+  retryLater(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/**
+ * One message of the delivery queue: deliver it; when that fails and attempts remain, set its
+ * visibility to the backoff before failing it, so the queue brings it back then (and, after the
+ * last attempt, moves it to the dead-letter queue).
+ */
+export async function deliverQueued(deps: DeliveryDeps, record: QueuedDelivery, policy: RetryPolicy): Promise<void> {
+  const attempt = Number(record.attributes.ApproximateReceiveCount);
+  const last = attempt >= policy.maxReceiveCount;
+  try {
+    await deliverAlert(deps, deliveryMessage.parse(JSON.parse(record.body)), { number: attempt, last });
+  } catch (error) {
+    if (!last) await policy.retryLater(record.receiptHandle, backoffSeconds(attempt, policy.baseSeconds));
+    throw error;
+  }
+}

@@ -16,7 +16,9 @@ export function memoryAlertStore(): AlertStore {
   const rules = new Map<string, StoredRule>();
   const index = new Map<string, Map<string, StoredRule>>();
   const alerts = new Map<string, StoredAlert>();
-  const events = new Map<string, AlertEvent[]>();
+  /** Each rule's events by type, alert and time (the DynamoDB adapter's key). */
+  const events = new Map<string, Map<string, AlertEvent>>();
+  const eventKey = (type: AlertEvent['type'], alertId: string, at: string) => `${type}\u0000${alertId}\u0000${at}`;
   const ruleKey = (tenant: string, id: string) => `${tenant}\u0000${id}`;
   const indexKey = (tenant: string, key: string) => `${tenant}\u0000${key}`;
   const alertKey = (tenant: string, ruleId: string, subject: string) => `${tenant}\u0000${ruleId}\u0000${subject}`;
@@ -90,17 +92,18 @@ export function memoryAlertStore(): AlertStore {
       return alertsOfRule(tenant, ruleId).map(publicAlert);
     },
     async addEvent(tenant, ruleId, event) {
-      const list = events.get(ruleKey(tenant, ruleId)) ?? [];
-      if (!list.some((e) => e.type === event.type && e.alertId === event.alertId && e.at === event.at)) list.push(structuredClone(event));
-      events.set(ruleKey(tenant, ruleId), list);
+      const kept = events.get(ruleKey(tenant, ruleId)) ?? new Map<string, AlertEvent>();
+      const key = eventKey(event.type, event.alertId, event.at);
+      if (!kept.has(key)) kept.set(key, structuredClone(event));
+      events.set(ruleKey(tenant, ruleId), kept);
     },
     async setDelivery(tenant, ref, status) {
-      const fired = events.get(ruleKey(tenant, ref.ruleId))?.find((e) => e.type === 'fired' && e.alertId === ref.alertId && e.at === ref.at);
+      const fired = events.get(ruleKey(tenant, ref.ruleId))?.get(eventKey('fired', ref.alertId, ref.at));
       // A late failure of a duplicate never overwrites a delivery that succeeded.
       if (fired?.deliveries && (fired.deliveries[status.target]?.status !== 'delivered' || status.status === 'delivered')) fired.deliveries[status.target] = status;
     },
     async events(tenant, ruleId, p) {
-      return page([...(events.get(ruleKey(tenant, ruleId)) ?? [])].sort((a, b) => b.at.localeCompare(a.at)), p);
+      return page([...(events.get(ruleKey(tenant, ruleId))?.values() ?? [])].sort((a, b) => b.at.localeCompare(a.at)), p);
     },
     async purge(tenant, ruleId) {
       for (const alert of alertsOfRule(tenant, ruleId)) alerts.delete(alertKey(tenant, ruleId, alert.subject));
