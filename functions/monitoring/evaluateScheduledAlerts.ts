@@ -5,6 +5,7 @@ import { eventBusPublisher } from '../../shared/aws/eventBus.js';
 import { readingsStoreFromEnv } from '../../shared/aws/readingsStores.js';
 import { isScheduled } from '../../shared/monitoring/alertRule.js';
 import { evaluateScheduledRule } from '../../shared/monitoring/alertSchedule.js';
+import { fireDueWatches } from '../../shared/monitoring/alerts.js';
 import { logger } from '../../shared/platform/observability.js';
 import { taskHandler } from '../../shared/platform/taskHandler.js';
 
@@ -13,7 +14,8 @@ const deps = { store: dynamoAlertStore(), deliveries: sqsAlertDeliveryQueue(), e
 
 /**
  * A tick of the schedule: every tenant's time-based rules (silence, a reading beyond a limit for N
- * minutes, a predicted crossing) judged on the sensors' recent readings. A rule that fails is
+ * minutes, a predicted crossing) judged on the sensors' recent readings, then the open episodes that
+ * have now lasted their rules' minimum duration. A rule that fails is
  * logged and the tick fails after the others ran; its retry carries the same time, so what fired stays fired once.
  */
 export const handler = taskHandler(async (event: Pick<ScheduledEvent, 'time'>) => {
@@ -30,6 +32,7 @@ export const handler = taskHandler(async (event: Pick<ScheduledEvent, 'time'>) =
       logger.warn('a scheduled alert rule failed to evaluate', { tenant, ruleId: rule.id, error });
     }
   }
+  for (const outcome of await fireDueWatches(deps, tickAt)) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   if (failed > 0) throw new Error(`${failed} scheduled alert rule(s) failed to evaluate at ${tickAt}`);
   return { tickAt, outcomes };
 });

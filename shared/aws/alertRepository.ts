@@ -1,7 +1,7 @@
 import { DeleteCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AlertEvent, AlertStatus, DeliveryStatus } from '../monitoring/alertRule.js';
 import { ruleKeyOf, scheduledKey } from '../monitoring/alertSignals.js';
-import type { AlertStore, StoredRule } from '../monitoring/alertStore.js';
+import type { AlertStore, AlertWatch, StoredRule } from '../monitoring/alertStore.js';
 import { boundName } from '../platform/config.js';
 import { tables } from '../platform/resources.js';
 import { dynamoDb } from './dynamoDbClient.js';
@@ -18,15 +18,18 @@ import { itemKey, tenantItems, tenantKey, withoutKeys, type Item } from './tenan
  * | alert of (rule, subject) | `T#<tenant>` | `AA#<ruleId>#<subject>` |
  * | event of a rule | `T#<tenant>#AE#<ruleId>` | `<at>#<alertId>#<type>` |
  * | time-based rule, for the schedule | `ALERTS#SCHEDULED` | `T#<tenant>#<ruleId>` |
+ * | episode awaiting a rule's minimum duration | `ALERTS#WATCHES` | `T#<tenant>#<ruleId>#<subject>` |
  *
- * Evaluating an event is a Query on each of its index keys' partitions. The schedule's partition is
- * the one that spans tenants: a tick must find every tenant's time-based rules, and its sort key
- * still starts with the tenant.
+ * Evaluating an event is a Query on each of its index keys' partitions. The schedule's partitions
+ * are the ones that span tenants: a tick must find every tenant's time-based rules and waiting
+ * episodes, and their sort keys still start with the tenant.
  */
 const scheduledPartition = 'ALERTS#SCHEDULED';
 const ruleKey = (tenant: string, id: string) => itemKey(tenant, `AR#${id}`);
 const indexKey = (tenant: string, rule: StoredRule) => ({ pk: `${tenantKey(tenant)}#AK#${ruleKeyOf(rule.condition)}`, sk: rule.id });
 const scheduleKey = (tenant: string, id: string) => ({ pk: scheduledPartition, sk: `${tenantKey(tenant)}#${id}` });
+const watchesPartition = 'ALERTS#WATCHES';
+const watchKey = (tenant: string, ruleId: string, subject: string) => ({ pk: watchesPartition, sk: `${tenantKey(tenant)}#${ruleId}#${subject}` });
 const alertKey = (tenant: string, ruleId: string, subject: string) => itemKey(tenant, `AA#${ruleId}#${subject}`);
 const eventsPartition = (tenant: string, ruleId: string) => `${tenantKey(tenant)}#AE#${ruleId}`;
 const eventKey = (tenant: string, ruleId: string, at: string, alertId: string, type: AlertEvent['type']) => ({ pk: eventsPartition(tenant, ruleId), sk: `${at}#${alertId}#${type}` });
@@ -158,6 +161,16 @@ export function dynamoAlertStore(tableName = boundName('TABLE', tables.monitorin
     events(tenant, ruleId, page) {
       const pk = eventsPartition(tenant, ruleId);
       return items.queryPage(tenant, { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ScanIndexForward: false }, page, [pk], toEvent);
+    },
+    async watch(tenant, watch) {
+      await items.put({ ...watchKey(tenant, watch.ruleId, watch.subject), tenant, watch });
+    },
+    async unwatch(tenant, ruleId, subject) {
+      await remove(watchKey(tenant, ruleId, subject));
+    },
+    async *dueWatches(at) {
+      const due = await queryAll({ KeyConditionExpression: 'pk = :pk', FilterExpression: '#watch.dueAt <= :at', ExpressionAttributeNames: { '#watch': 'watch' }, ExpressionAttributeValues: { ':pk': watchesPartition, ':at': at } });
+      for (const item of due) yield { tenant: item.tenant as string, watch: item.watch as AlertWatch };
     },
     async purge(tenant, ruleId) {
       const keys = [...(await byPrefix(tenantKey(tenant), `AA#${ruleId}#`)), ...(await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': eventsPartition(tenant, ruleId) }, ProjectionExpression: 'pk, sk' }))];

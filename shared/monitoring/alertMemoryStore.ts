@@ -1,7 +1,7 @@
 import type { Page } from '../platform/page.js';
 import type { AlertEvent, AlertState, AlertStatus } from './alertRule.js';
 import { ruleKeyOf, scheduledKey } from './alertSignals.js';
-import type { AlertClaim, AlertStore, StoredRule } from './alertStore.js';
+import type { AlertClaim, AlertStore, AlertWatch, StoredRule } from './alertStore.js';
 
 interface StoredAlert extends AlertStatus {
   occurrence: string;
@@ -19,6 +19,7 @@ export function memoryAlertStore(): AlertStore {
   /** Each rule's events by type, alert and time (the DynamoDB adapter's key). */
   const events = new Map<string, Map<string, AlertEvent>>();
   const eventKey = (type: AlertEvent['type'], alertId: string, at: string) => `${type}\u0000${alertId}\u0000${at}`;
+  const watches = new Map<string, { tenant: string; watch: AlertWatch }>();
   const ruleKey = (tenant: string, id: string) => `${tenant}\u0000${id}`;
   const indexKey = (tenant: string, key: string) => `${tenant}\u0000${key}`;
   const alertKey = (tenant: string, ruleId: string, subject: string) => `${tenant}\u0000${ruleId}\u0000${subject}`;
@@ -104,6 +105,15 @@ export function memoryAlertStore(): AlertStore {
     },
     async events(tenant, ruleId, p) {
       return page([...(events.get(ruleKey(tenant, ruleId))?.values() ?? [])].sort((a, b) => b.at.localeCompare(a.at)), p);
+    },
+    async watch(tenant, watch) {
+      watches.set(alertKey(tenant, watch.ruleId, watch.subject), { tenant, watch: structuredClone(watch) });
+    },
+    async unwatch(tenant, ruleId, subject) {
+      watches.delete(alertKey(tenant, ruleId, subject));
+    },
+    async *dueWatches(at) {
+      for (const entry of [...watches.values()]) if (entry.watch.dueAt <= at) yield entry;
     },
     async purge(tenant, ruleId) {
       for (const alert of alertsOfRule(tenant, ruleId)) alerts.delete(alertKey(tenant, ruleId, alert.subject));

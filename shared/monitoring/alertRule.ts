@@ -20,6 +20,7 @@ const anomalyOpened = z.strictObject({
   on: scopeOf.describe('Which episodes: of one sensor, of a sensor group, or scored by one model'),
   minSeverity: z.enum(severities).optional().describe('Fire for episodes at least this severe'),
   minPeakScore: z.number().min(0).max(1).optional().describe('Fire for episodes whose peak score reaches this'),
+  minDurationSeconds: z.number().int().min(1).max(7 * 86_400).optional().describe('Fire only once the episode has lasted this long (checked by the schedule); an episode that closes sooner never fires'),
 });
 
 const readingLimit = z

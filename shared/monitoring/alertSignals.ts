@@ -43,6 +43,8 @@ export interface AlertSignal {
   correlationId?: string;
   /** Further conditions of a rule beyond its key (e.g. a minimum severity). */
   matches(condition: AlertCondition): boolean;
+  /** Anomaly episodes: when the episode started, and how long it has lasted so far (for a minimum duration). */
+  episode?: { start: string; lastedMs: number };
 }
 
 const anomalyDetail = z.looseObject({
@@ -51,6 +53,7 @@ const anomalyDetail = z.looseObject({
   sensorId: z.string(),
   group: z.string().optional(),
   start: z.string(),
+  end: z.string().optional(),
   peakScore: z.number(),
   severity: z.enum(severities),
   model: z.looseObject({ name: z.string() }).optional(),
@@ -90,6 +93,7 @@ export function signalOf(detailType: string, eventId: string, rawDetail: unknown
           : `the anomaly on ${d.sensorId} that started ${d.start} is over`,
         facts: d,
         correlationId: d.correlationId,
+        episode: { start: d.start, lastedMs: Math.max(0, Date.parse(d.end ?? d.start) - Date.parse(d.start)) },
         matches: (c) =>
           c.kind === 'anomalyOpened' &&
           (!opened || ((c.minSeverity === undefined || severityRank(d.severity) >= severityRank(c.minSeverity)) && (c.minPeakScore === undefined || d.peakScore >= c.minPeakScore))),

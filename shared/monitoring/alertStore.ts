@@ -24,6 +24,18 @@ export interface FiredEventRef {
   at: string;
 }
 
+/** An open episode a rule with a minimum duration waits on: the schedule fires it once it is due, its close drops it. */
+export interface AlertWatch {
+  ruleId: string;
+  subject: string;
+  occurrence: string;
+  /** When the episode will have lasted the rule's minimum (ISO). */
+  dueAt: string;
+  summary: string;
+  facts: Record<string, unknown>;
+  correlationId?: string;
+}
+
 /** The port of the monitoring table's alert items (shared/aws has the DynamoDB adapter, alertMemoryStore the in-process one). */
 export interface AlertStore {
   createRule(tenant: string, rule: StoredRule): Promise<void>;
@@ -52,6 +64,11 @@ export interface AlertStore {
   events(tenant: string, ruleId: string, page: { limit: number; cursor?: string }): Promise<Page<AlertEvent>>;
   /** Removes the rule's alerts and events (the rule is gone). */
   purge(tenant: string, ruleId: string): Promise<void>;
+  /** Waits on an episode for a rule with a minimum duration (one watch per rule and subject). */
+  watch(tenant: string, watch: AlertWatch): Promise<void>;
+  unwatch(tenant: string, ruleId: string, subject: string): Promise<void>;
+  /** Every tenant's watches due at `at` (ISO). */
+  dueWatches(at: string): AsyncIterable<{ tenant: string; watch: AlertWatch }>;
 }
 
 /** Webhook signing secrets (SSM SecureString on AWS). */

@@ -146,7 +146,7 @@ export async function listAlertEvents(store: AlertStore, tenant: string, id: str
 }
 
 /** What a signal did to one rule. */
-export type Outcome = 'fired' | 'suppressed' | 'resolved' | 'unchanged';
+export type Outcome = 'fired' | 'suppressed' | 'resolved' | 'unchanged' | 'watching';
 
 /** What fires: the signal's subject, summary and facts, at a time. */
 export type Firing = Pick<AlertSignal, 'subject' | 'occurrence' | 'summary' | 'facts' | 'correlationId'> & { at: string };
@@ -202,11 +202,31 @@ export async function evaluateSignal(deps: FiringDeps, signal: AlertSignal, at: 
   const outcomes: Outcome[] = [];
   for (const rule of rules) {
     if (!rule.enabled || !signal.matches(rule.condition)) continue;
-    outcomes.push(
-      signal.effect === 'fire'
-        ? await fireAlert(deps, signal.tenant, rule, { ...signal, at })
-        : await resolveAlert(deps.store, signal.tenant, rule, signal.subject, at, signal.summary),
-    );
+    const minDurationMs = rule.condition.kind === 'anomalyOpened' ? (rule.condition.minDurationSeconds ?? 0) * 1000 : 0;
+    if (signal.effect === 'resolve') {
+      if (minDurationMs > 0) await deps.store.unwatch(signal.tenant, rule.id, signal.subject);
+      outcomes.push(await resolveAlert(deps.store, signal.tenant, rule, signal.subject, at, signal.summary));
+    } else if (signal.episode && signal.episode.lastedMs < minDurationMs) {
+      // Too young to page: the schedule fires it once it has lasted the minimum, unless it closes first.
+      const dueAt = new Date(Date.parse(signal.episode.start) + minDurationMs).toISOString();
+      await deps.store.watch(signal.tenant, { ruleId: rule.id, subject: signal.subject, occurrence: signal.occurrence, dueAt, summary: signal.summary, facts: signal.facts, ...(signal.correlationId ? { correlationId: signal.correlationId } : {}) });
+      outcomes.push('watching');
+    } else {
+      outcomes.push(await fireAlert(deps, signal.tenant, rule, { ...signal, at }));
+    }
+  }
+  return outcomes;
+}
+
+/** Fires the watched episodes that have now lasted their rules' minimum (a schedule tick). */
+export async function fireDueWatches(deps: FiringDeps, at: string): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for await (const { tenant, watch } of deps.store.dueWatches(at)) {
+    const rule = await deps.store.getRule(tenant, watch.ruleId);
+    if (rule?.enabled && rule.condition.kind === 'anomalyOpened') {
+      outcomes.push(await fireAlert(deps, tenant, rule, { ...watch, summary: `${watch.summary}, lasting over ${rule.condition.minDurationSeconds ?? 0} s`, at }));
+    }
+    await deps.store.unwatch(tenant, watch.ruleId, watch.subject);
   }
   return outcomes;
 }

@@ -212,6 +212,22 @@ describe('alert rules: evaluation and delivery on the local cloud', () => {
     expect(got.alerts).toMatchObject([{ state: 'resolved' }]);
   });
 
+  it('a rule with a minimum duration waits on the episode and the schedule fires it once due', async () => {
+    const rule = await createRule({ name: 'Long', condition: { kind: 'anomalyOpened', on: { sensorId: 'pump-13-vibration' }, minDurationSeconds: 60 }, targets: [{ kind: 'webhook', url: `${local.cloud.webhookReceiver}/p13` }] });
+    const start = new Date(Date.now() - 10_000).toISOString();
+    put('anomaly.opened', episode(300, { sensorId: 'pump-13-vibration', group: 'pump-13', start, end: start }));
+    await local.cloud.drain();
+    const tick = (time: string) => invokeFunction(local.cloud.functions.get('evaluateScheduledAlerts')!, { time });
+    await tick(new Date(Date.parse(start) + 30_000).toISOString());
+    await local.cloud.drain();
+    expect(distinctKeys('POST /p13')).toBe(0);
+    await tick(new Date(Date.parse(start) + 61_000).toISOString());
+    await local.cloud.drain();
+    expect(distinctKeys('POST /p13')).toBe(1);
+    const events = (await (await reader(`/monitoring/alerts/${rule.id}/events`)).json()) as { items: { summary: string }[] };
+    expect(events.items[0].summary).toMatch(/lasting over 60 s$/);
+  });
+
   it('shows the outbox at /local/outbox', async () => {
     const page = await fetch(`${local.cloud.url}/local/outbox`);
     expect(page.status).toBe(200);

@@ -5,7 +5,7 @@ import { alertCondition, newAlertRule } from '../../../shared/monitoring/alertRu
 import { aboutDuration, evaluateScheduledRule, predictCrossing } from '../../../shared/monitoring/alertSchedule.js';
 import { ruleKeyOf, signalOf } from '../../../shared/monitoring/alertSignals.js';
 import type { StoredRule } from '../../../shared/monitoring/alertStore.js';
-import { evaluateSignal, type DeliveryMessage } from '../../../shared/monitoring/alerts.js';
+import { evaluateSignal, fireDueWatches, type DeliveryMessage } from '../../../shared/monitoring/alerts.js';
 import type { EventPublisher } from '../../../shared/platform/events.js';
 
 const published: { type: string; detail: Record<string, unknown> }[] = [];
@@ -112,6 +112,27 @@ describe('evaluation: de-duplication, cool-down, resolution', () => {
     await store.createRule('globex', rule('theirs', { kind: 'anomalyOpened', on: { sensorId: 'pump-1-vibration' } }));
     expect(await evaluateSignal(deps, opened(1, { severity: 'major', peakScore: 0.8 }), '2026-03-01T00:00:00.000Z')).toEqual([]);
     expect(await evaluateSignal(deps, opened(2, { severity: 'major', peakScore: 0.92 }), '2026-03-01T00:00:00.000Z')).toEqual(['fired']);
+  });
+});
+
+describe('a minimum duration', () => {
+  it('waits on a young episode, fires it from the schedule once it has lasted the minimum, and never fires one that closed sooner', async () => {
+    const { store, queued, deps } = firingDeps();
+    await store.createRule('acme', rule('long', { kind: 'anomalyOpened', on: { group: 'pump-1' }, minDurationSeconds: 300 }));
+    const young = (n: number, start: string) => opened(n, { start, end: start });
+    expect(await evaluateSignal(deps, young(1, '2026-03-01T00:00:00.000Z'), '2026-03-01T00:00:00.000Z')).toEqual(['watching']);
+    expect(await fireDueWatches(deps, '2026-03-01T00:04:59.000Z')).toEqual([]);
+    expect(await fireDueWatches(deps, '2026-03-01T00:05:00.000Z')).toEqual(['fired']);
+    expect(queued.map((m) => m.summary)).toEqual(['critical anomaly on pump-1-vibration since 2026-03-01T00:00:00.000Z (peak score 0.95), lasting over 300 s']);
+    expect(await fireDueWatches(deps, '2026-03-01T00:06:00.000Z')).toEqual([]);
+    // An episode of another sensor that closes after two minutes never pages.
+    const other = { sensorId: 'pump-1-pressure' };
+    expect(await evaluateSignal(deps, opened(2, { ...other, start: '2026-03-01T01:00:00.000Z', end: '2026-03-01T01:00:00.000Z' }), '2026-03-01T01:00:00.000Z')).toEqual(['watching']);
+    const closing = signalOf('anomaly.closed', 'c2', { tenant: 'acme', episodeId: 'ep-2', sensorId: 'pump-1-pressure', group: 'pump-1', start: '2026-03-01T01:00:00.000Z', peakScore: 0.95, severity: 'critical' })!;
+    await evaluateSignal(deps, closing, '2026-03-01T01:02:00.000Z');
+    expect(await fireDueWatches(deps, '2026-03-01T02:00:00.000Z')).toEqual([]);
+    // An episode already long enough when its event arrives fires at once.
+    expect(await evaluateSignal(deps, opened(3, { sensorId: 'pump-1-flow', start: '2026-03-01T03:00:00.000Z', end: '2026-03-01T03:06:00.000Z' }), '2026-03-01T03:06:00.000Z')).toEqual(['fired']);
   });
 });
 
