@@ -154,7 +154,7 @@ const minimumTickMs = 1000;
  * A schedule trigger on the local cloud: a timer that invokes the function with the scheduled
  * time, as EventBridge Scheduler does; a tick still running skips the next. Answers its stop.
  */
-function scheduleTimer(fn: LocalFunction, everyMs: number, report: (message: string, error?: unknown) => void): () => void {
+export function scheduleTimer(fn: LocalFunction, everyMs: number, report: (message: string, error?: unknown) => void): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
