@@ -15,8 +15,10 @@ import { docsPage } from './docsPage.js';
 import { EventBus, type FailedEvent } from './eventBus.js';
 import { startFaultProxy } from './faultProxy.js';
 import { FaultPlan, faultKinds, withFunctionFaults, type FaultRule, type FaultService } from './faults.js';
-import { catalogFunctions, localRegion, type LocalFunction } from './lambdaRuntime.js';
+import { catalogFunctions, invokeFunction, localRegion, type LocalFunction } from './lambdaRuntime.js';
 import { createMessagingEndpoint } from './messagingEndpoint.js';
+import { LocalOutbox } from './outbox.js';
+import { LocalParameterStore } from './parameterStore.js';
 import { provisionResources } from './provision.js';
 import { QueueDispatcher, type DeadLetter } from './queueDispatcher.js';
 import { LocalStateMachines, stateMachineArn } from './stateMachines.js';
@@ -85,6 +87,10 @@ export interface LocalCloud {
   deadLetters(queue: string): DeadLetter[];
   /** Events whose target kept failing after its retries. */
   failedEvents(): FailedEvent[];
+  /** SNS's email and SMS and the webhook deliveries the local receiver took (shown at /local/outbox). */
+  outbox: LocalOutbox;
+  /** The local webhook receiver: alert rules may send their webhooks to `${webhookReceiver}/anything`. */
+  webhookReceiver: string;
   /** Resolves once every queue is empty and no event is being delivered; rejects after timeoutMs. */
   drain(timeoutMs?: number): Promise<void>;
   /** Stops one embedded dependency, to see how the handlers cope with an outage. */
@@ -112,6 +118,8 @@ function sharedEnvironment(endpoints: LocalCloud['endpoints'], credentials: { ac
     AWS_ENDPOINT_URL_SQS: endpoints.messaging,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.messaging,
     AWS_ENDPOINT_URL_SFN: endpoints.messaging,
+    AWS_ENDPOINT_URL_SNS: endpoints.messaging,
+    AWS_ENDPOINT_URL_SSM: endpoints.messaging,
     S3_FORCE_PATH_STYLE: 'true',
     // Powertools' logger is one per process here (shared/platform/observability.ts reads this at load).
     POWERTOOLS_SERVICE_NAME: 'telltale',
@@ -138,6 +146,26 @@ const localSettings: EnvironmentSettings = {
   serviceVersion: process.env.SERVICE_VERSION ?? '0.1.0',
   tenantClaim: process.env.TENANT_CLAIM ?? 'tenant',
 };
+
+/** Ticks below a second would only load the local services (tests scale time by 1/1000). */
+const minimumTickMs = 1000;
+
+/**
+ * A schedule trigger on the local cloud: a timer that invokes the function with the scheduled
+ * time, as EventBridge Scheduler does; a tick still running skips the next. Answers its stop.
+ */
+export function scheduleTimer(fn: LocalFunction, everyMs: number, report: (message: string, error?: unknown) => void): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    invokeFunction(fn, { source: 'telltale.schedule', 'detail-type': 'Scheduled Event', time: new Date().toISOString() })
+      .catch((error: unknown) => report(`scheduled run of ${fn.spec.name} failed`, error))
+      .finally(() => (running = false));
+  }, Math.max(minimumTickMs, everyMs));
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
@@ -239,7 +267,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     }
 
-    const messaging = createMessagingEndpoint(queues, bus, stateMachines, faults);
+    // SSM (webhook secrets) and SNS (email, SMS) in process; SNS messages land in the outbox.
+    const parameters = new LocalParameterStore(options.memory || options.awsEndpoint ? undefined : path.join(dataDir, 'parameters.json'));
+    const outbox = new LocalOutbox(() => parameters.secrets());
+    const webhookReceiver = await outbox.startReceiver();
+    cleanups.push(() => outbox.stop());
+    const messaging = createMessagingEndpoint(queues, bus, stateMachines, faults, { operations: parameters.operations(), query: (params) => outbox.snsRequest(params) });
     const messagingEndpoint = await messaging.start();
     cleanups.push(() => messaging.stop());
     const endpoints = { dynamoDb: dynamoDbEndpoint, s3: s3Endpoint, messaging: messagingEndpoint };
@@ -281,6 +314,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const trigger = fn.declaration.trigger;
       if (trigger.kind === 'queue') queues.subscribe(trigger.queue, { fn, batchSize: trigger.batchSize, maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds });
       if (trigger.kind === 'event') bus.addRule({ name: `${fn.declaration.name}Rule`, detailTypes: trigger.detailTypes, source: trigger.source, fn });
+      if (trigger.kind === 'schedule') cleanups.push(scheduleTimer(fn, trigger.everyMinutes * 60_000 * timeScale, report));
       if (trigger.kind === 'objectCreated') {
         const bucketName = physical(buckets[trigger.bucket].name);
         // EventBridge wildcard matching: `*` is any run of characters, everything else literal.
@@ -327,6 +361,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const deadLetters = url.pathname.match(/^\/_local\/queues\/([\w-]+)\/dead-letters$/);
       if (deadLetters && queues.queue(deadLetters[1])) return (json(200, { items: queues.deadLetters(deadLetters[1]) }), true);
       if (url.pathname === '/_local/events/failed') return (json(200, { items: bus.failedEvents() }), true);
+      if (url.pathname === '/local/outbox.json') return (json(200, { items: outbox.entries() }), true);
+      if (url.pathname === '/local/outbox') {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(outbox.page());
+        return true;
+      }
       return false;
     };
 
@@ -352,6 +392,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       faults,
       deadLetters: (queue) => queues.deadLetters(queue),
       failedEvents: () => bus.failedEvents(),
+      outbox,
+      webhookReceiver,
       async drain(timeoutMs = 30_000) {
         const until = Date.now() + timeoutMs;
         while (!(queues.idle() && bus.idle() && stateMachines.idle())) {

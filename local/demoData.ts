@@ -68,3 +68,30 @@ export async function seedDemoDataset(apiUrl: string, token: string): Promise<bo
   if (response.status === 200 || response.status === 409) return false;
   throw new Error(`Seeding dataset ${demoDatasetId} failed: ${response.status} ${await response.text()}`);
 }
+
+export const demoAlertRuleName = 'Pump 1 anomalies';
+
+/**
+ * The demo tenant's alert rule: an anomaly episode opening on pump 1 (the simulator's first fault)
+ * emails maintenance through SNS and posts a signed webhook to the local receiver; both land in
+ * the outbox. The receiver's port changes with every start, so an existing rule gets its targets again.
+ */
+export async function seedDemoAlertRule(apiUrl: string, token: string, webhookUrl: string): Promise<'created' | 'updated'> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const targets = [
+    { kind: 'email', address: 'maintenance@plant-a.example' },
+    { kind: 'webhook', url: webhookUrl },
+  ];
+  const listed = await fetch(`${apiUrl}/api/v1/monitoring/alerts?limit=100`, { headers });
+  if (listed.status !== 200) throw new Error(`Listing alert rules failed: ${listed.status} ${await listed.text()}`);
+  const existing = ((await listed.json()) as { items: { id: string; name: string }[] }).items.find((r) => r.name === demoAlertRuleName);
+  const response = existing
+    ? await fetch(`${apiUrl}/api/v1/monitoring/alerts/${existing.id}`, { method: 'PATCH', headers, body: JSON.stringify({ targets }) })
+    : await fetch(`${apiUrl}/api/v1/monitoring/alerts`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: demoAlertRuleName, condition: { kind: 'anomalyOpened', on: { group: 'pump-1' } }, targets, cooldownSeconds: 600 }),
+      });
+  if (response.status !== (existing ? 200 : 201)) throw new Error(`Seeding the demo alert rule failed: ${response.status} ${await response.text()}`);
+  return existing ? 'updated' : 'created';
+}

@@ -51,7 +51,7 @@ const shown = (target: string) => (path.relative(process.cwd(), target).startsWi
 const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : path.join(repositoryRoot, '.telltale');
 
 // Loaded once the command line is read: every handler's module comes with them, so --help stays quick.
-const [{ startLocalCloud }, { scopes }, { demoDatasetId, demoTenant, seedDemoData, seedDemoDataset }, { startSimulation }] = await Promise.all([
+const [{ startLocalCloud }, { scopes }, { demoAlertRuleName, demoDatasetId, demoTenant, seedDemoAlertRule, seedDemoData, seedDemoDataset }, { startSimulation }] = await Promise.all([
   import('./cloud.js'),
   import('../shared/gateway/scopes.js'),
   import('./demoData.js'),
@@ -78,6 +78,7 @@ const cloud = await startLocalCloud({
 const token = await cloud.mintToken({ tenant: demoTenant, scopes: Object.values(scopes), ttlSeconds: 12 * 3600, subject: 'demo-user' });
 const seeded = values['no-seed'] ? 0 : await seedDemoData(cloud.url, token);
 const seededDataset = values['no-seed'] ? false : await seedDemoDataset(cloud.url, token);
+const seededRule = values['no-seed'] ? undefined : await seedDemoAlertRule(cloud.url, token, `${cloud.webhookReceiver}/demo`);
 
 // Live readings for the demo tenant: a simulated plant, with 7 minutes of history sent at once so
 // the detectors are warm, and its first fault (an anomaly episode opening) a minute after start.
@@ -104,6 +105,8 @@ Telltale local cloud is up.
   S3             ${cloud.endpoints.s3}${awsEndpoint ? ' (external)' : values.memory ? ' (s3rver, temporary folder)' : ` (s3rver, ${shown(path.join(dataDir, 's3'))})`}${faults ? `\n  Faults         ${cloud.faults.describe()} (seed ${faultSeed}; DynamoDB and S3 through fault proxies)` : ''}
   Queues, bus    ${cloud.endpoints.messaging} (in process)
   Demo data      tenant "${demoTenant}", ${seeded} sensor(s) registered now; dataset ${demoDatasetId} ${seededDataset ? 'registered, its pipeline is running' : 'already there'}
+  Alerts         ${seededRule ? `rule "${demoAlertRuleName}" (${seededRule}): an anomaly opening on pump 1 emails maintenance (SNS) and posts a signed webhook` : 'no demo rule (--no-seed)'}
+  Outbox         ${cloud.url}/local/outbox (email and SMS SNS would send, webhooks the local receiver at ${cloud.webhookReceiver} took)
   Live readings  ${simulation ? `a simulated plant (${simulation.sensors.length} sensors, one reading a second each); first fault at ${clock(firstFault!.from)} UTC (${firstFault!.kind} on ${firstFault!.sensorIds.join(', ')}), then one every few minutes` : 'off (--no-simulate)'}
 
 Bearer token for tenant "${demoTenant}" with every scope (valid 12 h):
@@ -122,7 +125,8 @@ Try:
 Live monitoring (anomaly episodes open by themselves about a minute after start):
 
   curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/anomalies?status=open"
-  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/sensors/${watched}/readings?maxPoints=120"`
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/sensors/${watched}/readings?maxPoints=120"
+  curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/monitoring/alerts      # then open ${cloud.url}/local/outbox`
       : ''
   }
 

@@ -18,7 +18,7 @@ interface SdkMessageAttribute {
   BinaryListValues?: string[];
 }
 
-class AwsProtocolError extends Error {
+export class AwsProtocolError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -76,9 +76,16 @@ interface SendInput {
  * SendMessageBatch, GetQueueUrl, GetQueueAttributes; ReceiveMessage and StartMessageMoveTask on
  * the dead-letter queues `<queue>-dlq`), EventBridge (awsJson1_1: PutEvents) and
  * Step Functions (awsJson1_0: StartExecution, DescribeExecution),
- * so the handlers' SDK clients run unchanged against the in-process queues and bus.
+ * so the handlers' SDK clients run unchanged against the in-process queues and bus. `more` adds
+ * services: JSON operations by X-Amz-Target (SSM), and a query-protocol one (SNS: form bodies, XML answers).
  */
-export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, stateMachines: LocalStateMachines, faults?: FaultPlan) {
+export function createMessagingEndpoint(
+  queues: QueueDispatcher,
+  bus: EventBus,
+  stateMachines: LocalStateMachines,
+  faults?: FaultPlan,
+  more: { operations?: Record<string, (input: Record<string, unknown>) => unknown>; query?: (params: URLSearchParams) => { status: number; xml: string } } = {},
+) {
   const queueOf = (input: { QueueUrl?: string; QueueName?: string }) => {
     const name = input.QueueName ?? input.QueueUrl?.split('/').pop() ?? '';
     const queue = queues.queue(name);
@@ -145,6 +152,15 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
         }
       }
       return { Successful, Failed };
+    },
+    'AmazonSQS.ChangeMessageVisibility': (input) => {
+      const queue = queueOf(input);
+      const seconds = Number(input.VisibilityTimeout);
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) throw new AwsProtocolError('InvalidParameterValue', 'Value for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.');
+      if (!queues.changeVisibility(queue.declaration.name, String(input.ReceiptHandle ?? ''), seconds)) {
+        throw new AwsProtocolError('ReceiptHandleIsInvalid', 'The receipt handle is not valid (the message was deleted, or received again since).');
+      }
+      return {};
     },
     'AmazonSQS.GetQueueUrl': (input, endpoint) => {
       const name = String(input.QueueName ?? '');
@@ -254,14 +270,20 @@ export function createMessagingEndpoint(queues: QueueDispatcher, bus: EventBus, 
       });
       return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
     },
+    ...more.operations,
   };
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (more.query && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        const answer = more.query(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+        response.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': crypto.randomUUID(), 'content-length': Buffer.byteLength(answer.xml) });
+        return response.end(answer.xml);
+      }
       const target = String(request.headers['x-amz-target'] ?? '');
-      const contentType = target.startsWith('AWSEvents.') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
+      const contentType = target.startsWith('AWSEvents.') || target.startsWith('AmazonSSM.') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
       const reply = (status: number, body: unknown) => {
         const text = JSON.stringify(body);
         response.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID(), 'content-length': Buffer.byteLength(text) });

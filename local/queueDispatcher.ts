@@ -189,6 +189,19 @@ export class QueueDispatcher {
     return { messageId: stored.messageId, md5OfBody: stored.md5OfBody, sequenceNumber: stored.sequenceNumber };
   }
 
+  /**
+   * SQS's ChangeMessageVisibility: the received message this receipt handle names stays invisible
+   * `seconds` (scaled) from now. False when the handle is stale (deleted, or received again since).
+   */
+  changeVisibility(queueName: string, receiptHandle: string, seconds: number): boolean {
+    const [messageId, receiveCount] = Buffer.from(receiptHandle, 'base64').toString('utf8').split('#');
+    const message = this.state(queueName).messages.find((m) => m.messageId === messageId && String(m.receiveCount) === receiveCount);
+    if (!message) return false;
+    message.visibleAt = Date.now() + seconds * 1000 * this.scale;
+    this.wakeAt(this.state(queueName), message.visibleAt);
+    return true;
+  }
+
   deadLetters(queueName: string): DeadLetter[] {
     return [...this.state(queueName).deadLetters];
   }

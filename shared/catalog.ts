@@ -5,6 +5,8 @@ import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
 import { deployModelRoute, getDeploymentRoute } from './mlops/contract.js';
 import { healthDependenciesRoute, healthRoute } from './monitoring/contract.js';
+import { createAlertRuleRoute, deleteAlertRuleRoute, getAlertRuleRoute, listAlertEventsRoute, listAlertRulesRoute, updateAlertRuleRoute } from './monitoring/alertContract.js';
+import { evaluatedDetailTypes } from './monitoring/alertSignals.js';
 import { probedResources } from './monitoring/health.js';
 import { openApiRoute } from './gateway/contract.js';
 import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
@@ -42,6 +44,10 @@ export interface Bindings {
   bus?: boolean;
   /** Start executions of these state machines. */
   stateMachines?: Partial<Record<WorkflowName, 'start'>>;
+  /** Alert webhook signing secrets (SSM SecureString parameters of the stage): write and delete them, or read them. */
+  alertSecrets?: 'manage' | 'read';
+  /** The tenants' alert SNS topics of the stage (created on first use): subscribe addresses, or publish. */
+  alertTopics?: 'subscribe' | 'publish';
 }
 
 /**
@@ -67,7 +73,9 @@ export type Trigger =
    */
   | { kind: 'objectCreated'; bucket: BucketName; keyPattern: string }
   /** A Cognito user pool trigger (pre token generation, V3_0 event); the data stack wires it to the pool. */
-  | { kind: 'cognito'; operation: 'preTokenGeneration' };
+  | { kind: 'cognito'; operation: 'preTokenGeneration' }
+  /** Runs every N minutes (an EventBridge schedule rule on AWS, a timer on the local cloud); the event's `time` is the tick's. */
+  | { kind: 'schedule'; everyMinutes: number };
 
 export interface FunctionDeclaration {
   /** Logical name, unique; also the construct id. */
@@ -245,10 +253,29 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
   api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),
+  // monitoring: alert rules (the monitoring table), their evaluation on bus events and on a schedule, and their delivery.
+  api('createAlertRule', 'monitoring', createAlertRuleRoute, { tables: { monitoring: 'readWrite' }, alertSecrets: 'manage', alertTopics: 'subscribe' }),
+  api('listAlertRules', 'monitoring', listAlertRulesRoute, { tables: { monitoring: 'read' } }),
+  api('getAlertRule', 'monitoring', getAlertRuleRoute, { tables: { monitoring: 'read' } }),
+  api('updateAlertRule', 'monitoring', updateAlertRuleRoute, { tables: { monitoring: 'readWrite' }, alertSecrets: 'manage', alertTopics: 'subscribe' }),
+  api('deleteAlertRule', 'monitoring', deleteAlertRuleRoute, { tables: { monitoring: 'readWrite' }, alertSecrets: 'manage' }, { timeoutSeconds: 29 }),
+  api('listAlertEvents', 'monitoring', listAlertEventsRoute, { tables: { monitoring: 'read' } }),
+  fn('evaluateAlerts', 'monitoring', 'functions/monitoring/evaluateAlerts.ts', "Evaluates anomaly, drift and pipeline events against the tenant's alert rules (indexed by subject), queues the notifications",
+    { kind: 'event', detailTypes: evaluatedDetailTypes }, { tables: { monitoring: 'readWrite' }, queues: { alertDeliveries: 'send' }, bus: true }, { memoryMb: 512, timeoutSeconds: 30 }),
+  // The time-based conditions read the sensors' recent readings through the readings store (read only).
+  fn('evaluateScheduledAlerts', 'monitoring', 'functions/monitoring/evaluateScheduledAlerts.ts', 'Every minute: silence, readings beyond a limit for N minutes and predicted crossings (forecast) of every tenant',
+    { kind: 'schedule', everyMinutes: 1 }, { tables: { monitoring: 'readWrite', readings: 'read', sensors: 'read' }, queues: { alertDeliveries: 'send' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 55 }),
+  // Sends alertDeliveries only to set its own messages' visibility (the backoff): the event source grants that, the binding gives the URL.
+  fn('deliverAlerts', 'monitoring', 'functions/monitoring/deliverAlerts.ts', 'Delivers alert notifications: signed webhooks, email and SMS through the tenant SNS topic; retries with backoff, then the DLQ',
+    { kind: 'queue', queue: 'alertDeliveries', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { monitoring: 'readWrite' }, queues: { alertDeliveries: 'send' }, bus: true, alertSecrets: 'read', alertTopics: 'publish' }, { memoryMb: 256, timeoutSeconds: 30 }),
 ];
 
 export const httpFunctions = () =>
   catalog.flatMap((f) => (f.trigger.kind === 'http' ? [{ fn: f, route: f.trigger.route }] : []));
+
+/** Functions run on a schedule. */
+export const scheduledFunctions = () =>
+  catalog.flatMap((f) => (f.trigger.kind === 'schedule' ? [{ fn: f, schedule: f.trigger }] : []));
 
 /** Functions started by an EventBridge rule on the bus. */
 export const eventFunctions = () =>

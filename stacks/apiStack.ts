@@ -1,5 +1,5 @@
 import { ArnFormat, CfnOutput, Duration, Stack, Token, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -11,6 +11,8 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { existsSync } from 'node:fs';
@@ -128,6 +130,26 @@ export class ApiStack extends Stack {
           });
           asyncFailures(fn);
           break;
+        case 'schedule': {
+          // EventBridge Scheduler: the event carries the scheduled time, so a retried tick is the same tick.
+          const role = new Role(this, `${fn.node.id}ScheduleRole`, { assumedBy: new ServicePrincipal('scheduler.amazonaws.com'), description: `Invokes ${fn.declaration.name} on its schedule` });
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+            reason: 'lambda:InvokeFunction on the scheduled function and its versions (the :* suffix), as the Scheduler target grants it.',
+          });
+          new Schedule(this, `${fn.node.id}Schedule`, {
+            description: `Every ${trigger.everyMinutes} minute(s) -> ${fn.declaration.name}`,
+            schedule: ScheduleExpression.rate(Duration.minutes(trigger.everyMinutes)),
+            target: new LambdaInvoke(fn, {
+              role,
+              input: ScheduleTargetInput.fromObject({ source: 'telltale.schedule', 'detail-type': 'Scheduled Event', time: ContextAttribute.scheduledTime }),
+              retryAttempts: 2,
+              maxEventAge: Duration.minutes(10),
+              deadLetterQueue: eventDeadLetters,
+            }),
+          });
+          break;
+        }
         default:
           // A new trigger kind must be wired here before the app synthesizes.
           throw new Error(`No wiring for the trigger of ${fn.declaration.name}: ${JSON.stringify(trigger satisfies never)}`);

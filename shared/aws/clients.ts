@@ -18,6 +18,8 @@ const awsEnv = z.object({
   AWS_ENDPOINT_URL_EVENTBRIDGE: z.url().optional(),
   AWS_ENDPOINT_URL_SFN: z.url().optional(),
   AWS_ENDPOINT_URL_SQS: z.url().optional(),
+  AWS_ENDPOINT_URL_SNS: z.url().optional(),
+  AWS_ENDPOINT_URL_SSM: z.url().optional(),
   /** Path-style S3 URLs, needed by s3rver and LocalStack. */
   S3_FORCE_PATH_STYLE: z.stringbool().default(false),
 });

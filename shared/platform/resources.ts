@@ -83,6 +83,11 @@ export const queues = {
   ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5, fifo: true },
   /** Stored readings on their way to the streaming scorer (storeReadings sends, the scorer consumes); 6x a 60 s scorer. */
   scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5, fifo: true },
+  /**
+   * Alert notifications, one message per (alert, target): the deliverer retries a failed one with
+   * backoff (its visibility timeout doubled per attempt), then it goes to the dead-letter queue. 6x a 30 s deliverer.
+   */
+  alertDeliveries: { name: 'alertDeliveries', context: 'monitoring', visibilityTimeoutSeconds: 180, maxReceiveCount: 6, fifo: false },
 } as const satisfies Record<string, QueueDeclaration>;
 export type QueueName = keyof typeof queues;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -67,6 +67,8 @@ const wholeBucket: Record<Access, readonly ObjectGrant[]> = {
  */
 export class TelltaleFunction extends NodejsFunction {
   readonly declaration: FunctionDeclaration;
+  /** The stage: resources created at run time (alert topics and secrets) are named after it. */
+  private readonly environmentStage: string;
 
   constructor(scope: Construct, id: string, props: TelltaleFunctionProps) {
     const { declaration: fn } = props;
@@ -122,6 +124,7 @@ export class TelltaleFunction extends NodejsFunction {
       },
     });
     this.declaration = fn;
+    this.environmentStage = props.stage;
     logGroup.grantWrite(role);
     (this.node.defaultChild as CfnFunction).tracingConfig = { mode: Tracing.ACTIVE };
     this.node.addDependency(tracingPolicy(scope, id, role));
@@ -201,6 +204,29 @@ export class TelltaleFunction extends NodejsFunction {
     for (const [name, access] of entries(bindings.buckets)) this.bindBucket(name, resources.buckets[name], access);
     for (const [name] of entries(bindings.queues)) this.bindQueue(name, resources.queues[name]);
     if (bindings.bus) this.bindBus(resources.bus);
+    if (bindings.alertSecrets || bindings.alertTopics) this.bindAlerts(bindings.alertSecrets, bindings.alertTopics);
+    return this;
+  }
+
+  /**
+   * The stage's alert secrets (SSM parameters under /telltale/<stage>/alert-secrets/) and the tenants'
+   * alert topics (telltale-<stage>-alerts-<tenant>), both created at run time: grants on those name
+   * patterns only. SecureString values use the aws/ssm key, which SSM uses on the caller's behalf.
+   */
+  bindAlerts(secrets: Bindings['alertSecrets'], topics: Bindings['alertTopics']): this {
+    const stack = Stack.of(this);
+    const stage = this.environmentStage;
+    const acknowledge = (resource: string, reason: string) => Validations.of(this.role!).acknowledge({ id: `AwsSolutions-IAM5[Resource::${this.nagResourceOf(resource)}]`, reason });
+    if (secrets) {
+      const parameters = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `telltale/${stage}/alert-secrets/*` });
+      this.addToRolePolicy(new PolicyStatement({ actions: secrets === 'manage' ? ['ssm:PutParameter', 'ssm:DeleteParameter'] : ['ssm:GetParameter'], resources: [parameters] }));
+      acknowledge(parameters, 'One SecureString parameter per webhook secret, named by tenant and id at run time, under the stage\'s alert-secrets path only.');
+    }
+    if (topics) {
+      const tenantTopics = stack.formatArn({ service: 'sns', resource: `telltale-${stage}-alerts-*`, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+      this.addToRolePolicy(new PolicyStatement({ actions: ['sns:CreateTopic', topics === 'subscribe' ? 'sns:Subscribe' : 'sns:Publish'], resources: [tenantTopics] }));
+      acknowledge(tenantTopics, 'One SNS topic per tenant, created on first use: the grant stays on the stage\'s alert topic names.');
+    }
     return this;
   }
 }

@@ -75,4 +75,23 @@ describe('the synthesized bundles on the local cloud', () => {
     const model = await local.settled(call, '/ml/models/too-many-rows', coldStarts);
     expect(model).toMatchObject({ status: 'FAILED', failure: { cause: expect.stringMatching(/^trainRows is 1000000 but the dataset has \d+ usable rows/) } });
   }, testTimeout);
+
+  it('fire an alert rule: SNS email and a signed webhook, from the bundled evaluator and deliverer (SNS and SSM clients inside)', async () => {
+    const call = await local.client('bundle-d');
+    const created = await call('/monitoring/alerts', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'bundled',
+        condition: { kind: 'pipelineFailed' },
+        targets: [{ kind: 'webhook', url: `${local.cloud.webhookReceiver}/bundled` }, { kind: 'email', address: 'bundle@example.com' }],
+      }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    local.cloud.bus.put({ source: 'telltale', detailType: 'pipeline.failed', detail: { tenant: 'bundle-d', datasetId: 'pump', runId: 'run-1', step: 'validate', cause: 'bad rows' } });
+    await local.cloud.drain(coldStarts);
+    const sent = local.cloud.outbox.entries();
+    expect(sent.filter((e) => e.to === 'POST /bundled').every((e) => e.signatureValid)).toBe(true);
+    expect(sent.some((e) => e.to === 'POST /bundled')).toBe(true);
+    expect(sent.some((e) => e.channel === 'email' && e.to === 'bundle@example.com' && e.body.includes('the dataset pipeline of pump failed at validate'))).toBe(true);
+  }, testTimeout);
 });

@@ -396,3 +396,64 @@ describe('queue, event and task functions', () => {
     }
   });
 });
+
+describe('alert rules: schedule, delivery queue and grants', () => {
+  const entryOf = (name: string) => deployed.find((d) => d.declaration.name === name)!;
+  const actionsOf = (name: string, service: RegExp) => statementsOf(name).flatMap((st) => [st.Action].flat().filter((a) => service.test(a)));
+  const resourcesOf = (name: string, service: RegExp) => JSON.stringify(statementsOf(name).filter((st) => [st.Action].flat().some((a) => service.test(a))).map((st) => st.Resource));
+
+  it('runs every schedule function from an EventBridge Scheduler schedule, with the scheduled time, retries and a dead-letter queue', () => {
+    const scheduled = catalog.flatMap((f) => (f.trigger.kind === 'schedule' ? [{ f, trigger: f.trigger }] : []));
+    expect(scheduled.map(({ f }) => f.name)).toEqual(['evaluateScheduledAlerts']);
+    apiTemplate.resourceCountIs('AWS::Scheduler::Schedule', scheduled.length);
+    for (const { f, trigger } of scheduled) {
+      apiTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: `rate(${trigger.everyMinutes} minute${trigger.everyMinutes === 1 ? '' : 's'})`,
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIdOf(api.functions.get(f.name)!), 'Arn'] },
+          Input: Match.stringLikeRegexp('"time":"<aws.scheduler.scheduled-time>"'),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+          DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }),
+        }),
+      });
+    }
+  });
+
+  it('declares the alert delivery queue with a dead-letter queue after six receives, read by deliverAlerts with partial batch failures', () => {
+    dataTemplate.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: queues.alertDeliveries.visibilityTimeoutSeconds,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 6 },
+    });
+    const deliverer = entryOf('deliverAlerts');
+    const mappings = Object.values(apiTemplate.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalIdOf(deliverer.fn) } } })) as { Properties: { EventSourceArn: unknown; FunctionResponseTypes: string[] } }[];
+    expect(mappings).toHaveLength(1);
+    expect(JSON.stringify(mappings[0].Properties.EventSourceArn)).toMatch(/alertDeliveries/i);
+    expect(mappings[0].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // The backoff sets the visibility of its own messages.
+    expect(policiesOf(deliverer)).toMatch(/sqs:ChangeMessageVisibility/);
+  });
+
+  it('grants the stage\'s alert secrets and tenant topics by name pattern: writers subscribe and store secrets, the deliverer reads and publishes', () => {
+    for (const name of ['createAlertRule', 'updateAlertRule']) {
+      expect(actionsOf(name, /^(ssm|sns):/).sort()).toEqual(['sns:CreateTopic', 'sns:Subscribe', 'ssm:DeleteParameter', 'ssm:PutParameter']);
+    }
+    expect(actionsOf('deleteAlertRule', /^(ssm|sns):/).sort()).toEqual(['ssm:DeleteParameter', 'ssm:PutParameter']);
+    expect(actionsOf('deliverAlerts', /^(ssm|sns):/).sort()).toEqual(['sns:CreateTopic', 'sns:Publish', 'ssm:GetParameter']);
+    expect(resourcesOf('deliverAlerts', /^ssm:/)).toContain(':parameter/telltale/dev/alert-secrets/*');
+    expect(resourcesOf('deliverAlerts', /^sns:/)).toContain(':telltale-dev-alerts-*');
+    for (const name of ['listAlertRules', 'getAlertRule', 'listAlertEvents', 'evaluateAlerts', 'evaluateScheduledAlerts']) expect(actionsOf(name, /^(ssm|sns):/)).toEqual([]);
+    for (const name of ['listAlertRules', 'getAlertRule', 'listAlertEvents']) expect(actionsOf(name, /^dynamodb:(Put|Update|Delete)/)).toEqual([]);
+  });
+
+  it('serves the alert routes: reads to telltale/read, changes to telltale/admin', () => {
+    const routes: [string, string][] = [
+      ['GET /api/v1/monitoring/alerts', 'telltale/read'],
+      ['GET /api/v1/monitoring/alerts/{id}', 'telltale/read'],
+      ['GET /api/v1/monitoring/alerts/{id}/events', 'telltale/read'],
+      ['POST /api/v1/monitoring/alerts', 'telltale/admin'],
+      ['PATCH /api/v1/monitoring/alerts/{id}', 'telltale/admin'],
+      ['DELETE /api/v1/monitoring/alerts/{id}', 'telltale/admin'],
+    ];
+    for (const [routeKey, scope] of routes) apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationScopes: [scope] });
+  });
+});
