@@ -35,4 +35,31 @@ describe('calibration', () => {
     const high = fitCalibrator(scores, { sensitivity: 90 });
     expect(high.rawThreshold).toBeLessThan(low.rawThreshold);
   });
+
+  it('a generalized Pareto tail holds the target rate on heavy-tailed scores, where the exponential tail alarms too often', () => {
+    // Pareto scores with shape 1/3 (tail index 3): the exponential tail underestimates how far normal rows reach.
+    const pareto = (n: number) => Float64Array.from({ length: n }, () => (1 - rng()) ** (-1 / 3) - 1);
+    const rateOf = (tail: 'exponential' | 'gpd') => {
+      let total = 0;
+      for (let run = 0; run < 20; run++) {
+        const cal = fitCalibrator(pareto(2000), { targetFalseAlarmRate: 0.001, tail });
+        const fresh = pareto(50_000);
+        total += calibrateAll(cal, fresh).labels.reduce((a, b) => a + b, 0) / fresh.length;
+      }
+      return total / 20;
+    };
+    const gpd = rateOf('gpd');
+    const exponentialRate = rateOf('exponential');
+    expect(Math.abs(gpd - 0.001)).toBeLessThan(0.5 * Math.abs(exponentialRate - 0.001));
+    expect(exponentialRate).toBeGreaterThan(1.3 * gpd);
+  });
+
+  it('the generalized Pareto fit finds no heavy tail in exponential scores, and never a bounded one', () => {
+    const cal = fitCalibrator(exponential(20_000), { targetFalseAlarmRate: 0.001, tail: 'gpd' });
+    expect(cal.tailShape).toBeLessThan(0.1);
+    const uniformScores = Float64Array.from({ length: 5000 }, () => rng());
+    const bounded = fitCalibrator(uniformScores, { tail: 'gpd' });
+    expect(bounded.tailShape).toBe(0);
+    expect(calibrate(bounded, 2)).toBeGreaterThan(calibrate(bounded, 1.1));
+  });
 });
