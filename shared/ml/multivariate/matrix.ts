@@ -73,17 +73,17 @@ export function columnStats(m: Matrix): ColumnStats {
   return { mean: Array.from(mean), std: Array.from(sq, (s) => Math.sqrt(s / rows)) };
 }
 
+/** Smallest scale of a feature, relative to its level (at least 1): see floorScales. */
+export const RELATIVE_SCALE_FLOOR = 1e-3;
+
 /**
- * A training column that never moves carries no information and makes standardisation divide by
- * zero, so fitting refuses it and names it (the caller should drop the column).
+ * A training column that never moves (a sensor that sat flat while the model learnt) would make
+ * standardisation divide by zero. Its scale is floored at RELATIVE_SCALE_FLOOR of its level instead:
+ * while it stays at its constant it adds nothing, and a departure from it is news in proportion to
+ * how far it moves, never infinite.
  */
-export function assertNoConstantColumn(stats: ColumnStats, names?: readonly string[]): void {
-  stats.std.forEach((s, c) => {
-    if (!(s > 1e-12 * Math.max(1, Math.abs(stats.mean[c])))) {
-      const label = names?.[c] ?? `feature ${c}`;
-      throw new InvalidInputError('constant-column', `${label} is constant in the training data (value ${stats.mean[c]}); drop it`);
-    }
-  });
+export function floorScales(stats: ColumnStats): ColumnStats {
+  return { mean: stats.mean, std: stats.std.map((s, c) => Math.max(s, RELATIVE_SCALE_FLOOR * Math.max(1, Math.abs(stats.mean[c])))) };
 }
 
 /**
@@ -119,13 +119,11 @@ export function standardise(m: Matrix, mean: readonly number[], std: readonly nu
 }
 
 /**
- * What every detector's fit starts with: a valid matrix of at least two rows with no constant
- * column, its column statistics (widened by the allowance) and the standardised rows.
+ * What every detector's fit starts with: a valid matrix of at least two rows, its column statistics
+ * (widened by the allowance, scales floored) and the standardised rows.
  */
-export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined, featureNames?: readonly string[]): { stats: ColumnStats; z: Matrix } {
+export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined): { stats: ColumnStats; z: Matrix } {
   assertValidMatrix(train, { minRows: 2 });
-  const rawStats = columnStats(train);
-  assertNoConstantColumn(rawStats, featureNames);
-  const stats = widenStats(rawStats, scaleAllowance);
+  const stats = floorScales(widenStats(columnStats(train), scaleAllowance));
   return { stats, z: standardise(train, stats.mean, stats.std) };
 }

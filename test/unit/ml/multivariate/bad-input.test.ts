@@ -43,13 +43,6 @@ describe.each(DETECTOR_KINDS)('%s refuses bad input with InvalidInputError', (ki
 });
 
 describe('other bad input', () => {
-  it('a constant column in training data is named', () => {
-    const data = Float64Array.from(train.data);
-    for (let r = 0; r < train.rows; r++) data[r * 6 + 4] = 42;
-    expectInvalid(() => fitDetector({ ...train, data }, { detector: 'pca', featureNames: ['a', 'b', 'c', 'd', 'pump', 'f'] }), 'constant-column', /pump is constant/);
-    expectInvalid(() => fitDetector({ ...train, data }, { detector: 'autoencoder' }), 'constant-column', /f4 is constant/);
-  });
-
   it('ragged rows, unknown detectors and out-of-range options', () => {
     expectInvalid(() => matrixFromRows([[1, 2], [3]]), 'feature-count', /row 1 has 1 features, expected 2/);
     expectInvalid(() => fitDetector(train, { detector: 'lstm' as 'pca' }), 'bad-option', /unknown detector lstm/);
