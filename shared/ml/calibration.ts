@@ -155,6 +155,12 @@ function inverseExceedance(cal: TailModel, p: number): number {
   return cal.grid[lo] + (cal.grid[hi] - cal.grid[lo]) * (pos - lo);
 }
 
+/** The same fitted calibration with another target false-alarm rate: no refit, only the threshold moves. */
+export function withFalseAlarmRate(cal: Calibrator, falseAlarmRate: number): Calibrator {
+  const rate = resolveFalseAlarmRate({ targetFalseAlarmRate: falseAlarmRate });
+  return { ...cal, falseAlarmRate: rate, rawThreshold: inverseExceedance(cal, rate), threshold: rarityToScore(rate) };
+}
+
 function rarityToScore(p: number): number {
   return Math.min(1, -Math.log10(Math.max(p, 1e-300)) / RARITY_DECADES);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrate, calibrateAll, fitCalibrator, sensitivityToFalseAlarmRate } from '../../../../shared/ml/calibration.js';
+import { calibrate, calibrateAll, fitCalibrator, sensitivityToFalseAlarmRate, withFalseAlarmRate } from '../../../../shared/ml/calibration.js';
 import { createRng } from '../../../../shared/ml/multivariate/rng.js';
 
 const rng = createRng(11);
@@ -61,5 +61,12 @@ describe('calibration', () => {
     const bounded = fitCalibrator(uniformScores, { tail: 'gpd' });
     expect(bounded.tailShape).toBe(0);
     expect(calibrate(bounded, 2)).toBeGreaterThan(calibrate(bounded, 1.1));
+  });
+
+  it('moving the target rate of a fitted calibration gives the threshold a fresh fit at that rate would', () => {
+    const scores = exponential(1000);
+    const moved = withFalseAlarmRate(fitCalibrator(scores, { targetFalseAlarmRate: 0.01, tail: 'gpd' }), 0.0005);
+    const direct = fitCalibrator(scores, { targetFalseAlarmRate: 0.0005, tail: 'gpd' });
+    expect(moved).toEqual(direct);
   });
 });
