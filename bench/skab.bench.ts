@@ -114,9 +114,8 @@ function confusionAt(c: Case, raw: Float64Array, threshold: number): Confusion {
   const out = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < raw.length; i++) {
     if (!c.scored[i]) continue;
-    const alarm = raw[i] >= threshold;
-    if (c.anomaly[i]) alarm ? out.tp++ : out.fn++;
-    else alarm ? out.fp++ : out.tn++;
+    const key = c.anomaly[i] ? (raw[i] >= threshold ? 'tp' : 'fn') : raw[i] >= threshold ? 'fp' : 'tn';
+    out[key]++;
   }
   return out;
 }
