@@ -36,3 +36,37 @@ export function detectorNameSchema<const T extends readonly [string, ...string[]
  * is then not measured on. The one place the default is declared.
  */
 export const defaultDetectorOptions = { detector: 'pca', targetFalseAlarmRate: 0.00316 } as const satisfies DetectorOptions;
+
+/** The defaults in words, for the CLI's usage text and the API's contract descriptions. */
+export const DEFAULTS_NOTE = describeOptions(defaultDetectorOptions);
+
+/** Detector options in words: the ones a default may set. */
+export function describeOptions(o: DetectorOptions): string {
+  const slow = o.slowFeatures === true ? {} : o.slowFeatures || undefined;
+  const folds = o.calibrationFolds ?? (o.detector === 'mset' ? 5 : 1);
+  return [
+    `${publicDetectorName(o.detector)}`,
+    (o.inputWindow ?? 1) > 1 || (o.scoreWindow ?? 1) > 1 ? `${o.inputWindow ?? 1}-row input and ${o.scoreWindow ?? 1}-row score windows` : 'no windows',
+    ...(slow ? [`smooth features (roughness < ${slow.maxRoughness ?? 0.5}) as their change over ${slow.lag ?? 60} rows`] : []),
+    `threshold calibrated on ${folds > 1 ? `${folds}-fold out-of-block` : 'in-sample'} training scores with ${o.tail === 'gpd' ? 'a generalized Pareto' : 'an exponential'} tail`,
+    ...(o.targetFalseAlarmRate !== undefined ? [`target false-alarm rate ${+(100 * o.targetFalseAlarmRate).toPrecision(3)} %`] : []),
+  ].join(', ');
+}
+
+/** The public name of the default detector. */
+export const defaultDetectorName = publicDetectorName(defaultDetectorOptions.detector);
+
+/** The public name of a multivariate library kind (`iforest` is `isolation_forest`). */
+export function publicDetectorName(kind: DetectorKind): MultivariateDetectorName {
+  return multivariateDetectors.find((name) => multivariateKinds[name] === kind)!;
+}
+
+/**
+ * A caller's options over the defaults: every option the caller set wins, the rest are the
+ * defaults'. A sensitivity (or a target rate) the caller gives replaces the default target rate.
+ */
+export function withDefaultOptions(given: Partial<DetectorOptions>): DetectorOptions {
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<DetectorOptions>;
+  const { targetFalseAlarmRate, ...rest } = defaultDetectorOptions;
+  return { ...rest, ...(set.sensitivity === undefined ? { targetFalseAlarmRate } : {}), ...set };
+}

@@ -3,7 +3,7 @@ import { scopes } from '../../gateway/scopes.js';
 import { problemResponses } from '../../http/problemSchema.js';
 import { defineRoute } from '../../http/route.js';
 import { resourceId } from '../../platform/ids.js';
-import { DETECTOR_ALIAS_NOTE, detectorNames, detectorNameSchema, multivariateDetectors, univariateDetectors } from '../detectors.js';
+import { DEFAULTS_NOTE, defaultDetectorName, defaultDetectorOptions, DETECTOR_ALIAS_NOTE, detectorNames, detectorNameSchema, multivariateDetectors, univariateDetectors } from '../detectors.js';
 import { referenceSummarySchema } from '../drift/index.js';
 import { anomalyKinds } from '../streaming/index.js';
 
@@ -98,8 +98,15 @@ export const detectRequest = z
       .optional()
       .describe('A stored dataset by id; give exactly one of series, matrix and dataset. One feature (or detector streaming) is a series, several a matrix'),
     mode: z.enum(['batch', 'streaming']).default('batch').describe('batch: whole series at once; streaming: each score uses only earlier points'),
-    detector: detectorNameSchema(detectorNames).optional().describe(`streaming for a series (default); pca (default), isolation_forest, autoencoder or mset for a matrix. ${DETECTOR_ALIAS_NOTE}`),
-    sensitivity: z.number().min(0).max(100).default(50).describe('0 (fewest alarms) to 100 (most)'),
+    detector: detectorNameSchema(detectorNames)
+      .optional()
+      .describe(`streaming for a series (default); pca, isolation_forest, autoencoder or mset for a matrix, default ${defaultDetectorName}. A matrix detector takes the default options (${DEFAULTS_NOTE}) except those set in options. ${DETECTOR_ALIAS_NOTE}`),
+    sensitivity: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe(`0 (fewest alarms) to 100 (most); default 50 for a series, and for a matrix the default target false-alarm rate (${100 * defaultDetectorOptions.targetFalseAlarmRate} %)`),
     trainRows: z.number().int().min(16).max(ML_LIMITS.points).optional().describe('Fit on the first N points; default: all rows (matrix, batch) or min(400, half the points)'),
     period: z.number().int().min(1).max(5_000).optional().describe('Season length of a series in points (1 = none); default detected'),
     options: multivariateOptions.optional().describe('Matrix detectors only'),

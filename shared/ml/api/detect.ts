@@ -2,7 +2,7 @@ import { detectChangePointsOffline, detectChangePointsOnline, type ChangePoint }
 import { fitDetector, matrixFromRows, scoreDetector, sliceRows, type DetectorKind, type DetectorOptions, type FittedDetector, type Matrix } from '../multivariate/index.js';
 import { ConstantSeriesError, detectSeries, SeriesTooShortError, type AnomalyKind } from '../streaming/index.js';
 import { ValidationError } from '../../platform/errors.js';
-import { multivariateKinds, type MultivariateDetectorName } from '../detectors.js';
+import { defaultDetectorName, multivariateKinds, withDefaultOptions, type MultivariateDetectorName } from '../detectors.js';
 import { ML_LIMITS, type AnomalySegment, type ChangePointOut, type DetectRequest, type DetectResponse } from './contract.js';
 import { epochMillis, isoOf } from './timestamps.js';
 
@@ -46,7 +46,7 @@ export interface MatrixScores {
 export function scoreMatrix(rows: Matrix, s: MatrixScoring): MatrixScores {
   const trainRows = s.train ? s.train.rows : (s.trainRows ?? (s.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows)));
   const train = s.train ?? sliceRows(rows, 0, Math.min(trainRows, rows.rows));
-  const model = fitDetector(train, { detector: s.detector, featureNames: s.featureNames, sensitivity: s.sensitivity, ...s.options });
+  const model = fitDetector(train, withDefaultOptions({ detector: s.detector, featureNames: s.featureNames, sensitivity: s.sensitivity, ...s.options }));
   const result = scoreDetector(model, rows);
   const scoredFrom = s.train || s.mode === 'batch' ? 0 : Math.min(trainRows, rows.rows);
   result.scores.fill(0, 0, scoredFrom);
@@ -190,7 +190,7 @@ export function detectInSeries(request: DetectSettings, times: readonly number[]
 /** Scores rows (one per strictly increasing epoch-ms timestamp) of named features. */
 export function detectInMatrix(request: DetectSettings, times: readonly number[], features: string[], rows: Matrix): DetectResponse {
   const at = (i: number) => isoOf(times[i]);
-  const name = (request.detector ?? 'pca') as MultivariateDetectorName;
+  const name = (request.detector ?? defaultDetectorName) as MultivariateDetectorName;
   const detector = multivariateKinds[name];
   if (detector === 'autoencoder') {
     const trainRows = request.trainRows ?? (request.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows));

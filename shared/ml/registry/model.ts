@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resourceId } from '../../platform/ids.js';
 import { referenceSummarySchema } from '../drift/index.js';
-import { canonicalDetectorName, DETECTOR_ALIAS_NOTE, detectorNameSchema, multivariateDetectors } from '../detectors.js';
+import { canonicalDetectorName, DEFAULTS_NOTE, defaultDetectorName, DETECTOR_ALIAS_NOTE, detectorNameSchema, multivariateDetectors } from '../detectors.js';
 import { modelManifestSchema, modelSignatureSchema } from '../onnx/manifest.js';
 
 export const modelStatuses = ['TRAINING', 'EVALUATING', 'REGISTERING', 'READY', 'FAILED'] as const;
@@ -51,7 +51,9 @@ export const newTraining = z
     modelId: resourceId.optional().describe('Chosen by the client: a retried request with the same id starts one run; generated when absent'),
     name: z.string().trim().min(1).max(200).optional(),
     datasetId: resourceId.describe('A READY dataset of this tenant'),
-    detector: detectorNameSchema(multivariateDetectors).describe(`The detector to train. ${DETECTOR_ALIAS_NOTE}`),
+    detector: detectorNameSchema(multivariateDetectors)
+      .default(defaultDetectorName)
+      .describe(`The detector to train; default ${defaultDetectorName}, with the default options (${DEFAULTS_NOTE}). ${DETECTOR_ALIAS_NOTE}`),
     features: featureList.optional().describe('Columns of the processed dataset to train on, in order; default all sensor columns'),
     parameters: trainingParameters.optional(),
     trainRows: z.number().int().min(10).max(10_000_000).optional().describe('Fit on the first N rows; the rest are held out for evaluation'),

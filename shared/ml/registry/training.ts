@@ -4,7 +4,7 @@ import { getReadyDataset } from '../../data/registry/datasets.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { DetailType, EventPublisher } from '../../platform/events.js';
 import { timedOut, userFacingMessage } from '../../platform/failureCause.js';
-import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
+import { canonicalDetectorName, multivariateKinds, withDefaultOptions } from '../detectors.js';
 import { summariseReference } from '../drift/index.js';
 import { defaultFeatures, labelFeatures } from '../features.js';
 import { confusion, eventWindowScore, pointwiseMetrics, prAuc, rocAuc } from '../metrics/index.js';
@@ -135,7 +135,7 @@ function refuseLabelFeatures(features: readonly string[], labelColumn: string | 
 /** The detector options of a run. */
 function detectorOptions(run: TrainingRun, features: string[]): DetectorOptions {
   const p = run.parameters;
-  return {
+  return withDefaultOptions({
     detector: multivariateKinds[run.detector],
     featureNames: features,
     inputWindow: p.inputWindow,
@@ -148,7 +148,7 @@ function detectorOptions(run: TrainingRun, features: string[]): DetectorOptions 
     pca: p.pca,
     iforest: p.iforest,
     autoencoder: p.autoencoder,
-  };
+  });
 }
 
 export interface StepDeps {
