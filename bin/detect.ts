@@ -89,7 +89,7 @@ export function runDetect(values: Values, log: (m: string) => void): void {
     detector === 'streaming'
       ? scoreUnivariate(input, train, { mode, sensitivity: sensitivity ?? 50, trainRows: trainRowsOption })
       : scoreMatrix(input.matrix, {
-          detector: multivariateKinds[detector as MultivariateDetectorName],
+          detector: values.detector === undefined ? undefined : multivariateKinds[detector as MultivariateDetectorName],
           mode,
           featureNames: input.featureNames,
           sensitivity,

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { defaultDetectorName, deprecatedDetectorNames, multivariateDetectors, multivariateKinds, withDefaultOptions, type MultivariateDetectorName } from '../shared/ml/detectors.js';
+import { defaultDetectorName, deprecatedDetectorNames, multivariateDetectors, multivariateKinds, resolveDetectorOptions, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { fitDetector } from '../shared/ml/multivariate/index.js';
 // The export and the manifest only: the CLI writes models without loading onnxruntime.
 import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
@@ -25,7 +25,7 @@ export function runTrain(values: Values, log: (m: string) => void): void {
   if (labels && train.rows < trainRows) log(`left out ${trainRows - train.rows} of the ${trainRows} training rows, labelled anomalous in column "${labels.column}"`);
   const detector = fitDetector(
     train,
-    withDefaultOptions({ detector: multivariateKinds[name], featureNames: input.featureNames, sensitivity: numberOption(values, 'sensitivity', 0, 100), ...windowOptions(values) }),
+    resolveDetectorOptions(values.detector === undefined ? undefined : multivariateKinds[name], { featureNames: input.featureNames, sensitivity: numberOption(values, 'sensitivity', 0, 100), ...windowOptions(values) }),
   );
   const manifestPath = manifestPathOf(output);
   try {

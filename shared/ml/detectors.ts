@@ -35,7 +35,15 @@ export function detectorNameSchema<const T extends readonly [string, ...string[]
  * /ml/train alike: chosen by the rule of the detection benchmark (bench/skab.bench.ts), on data it
  * is then not measured on. The one place the default is declared.
  */
-export const defaultDetectorOptions = { detector: 'pca', targetFalseAlarmRate: 0.00316 } as const satisfies DetectorOptions;
+export const defaultDetectorOptions = {
+  detector: 'autoencoder',
+  inputWindow: 30,
+  scoreWindow: 30,
+  slowFeatures: { maxRoughness: 0.5, lag: 60 },
+  calibrationFolds: 5,
+  tail: 'gpd',
+  targetFalseAlarmRate: 0.0001,
+} as const satisfies DetectorOptions;
 
 /** The defaults in words, for the CLI's usage text and the API's contract descriptions. */
 export const DEFAULTS_NOTE = describeOptions(defaultDetectorOptions);
@@ -59,6 +67,14 @@ export const defaultDetectorName = publicDetectorName(defaultDetectorOptions.det
 /** The public name of a multivariate library kind (`iforest` is `isolation_forest`). */
 export function publicDetectorName(kind: DetectorKind): MultivariateDetectorName {
   return multivariateDetectors.find((name) => multivariateKinds[name] === kind)!;
+}
+
+/**
+ * The options a request resolves to: with no detector named, the defaults (the caller's own options
+ * over them); a named detector gets that family with only the options given, as it always did.
+ */
+export function resolveDetectorOptions(detector: DetectorKind | undefined, given: Partial<DetectorOptions>): DetectorOptions {
+  return detector === undefined ? withDefaultOptions(given) : { ...given, detector };
 }
 
 /**

@@ -9,9 +9,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../bin/cli.js';
 import { detectRequest } from '../../../shared/ml/api/contract.js';
 import { detectAnomalies } from '../../../shared/ml/api/detect.js';
-import { DEFAULTS_NOTE, defaultDetectorName, defaultDetectorOptions, withDefaultOptions } from '../../../shared/ml/detectors.js';
+import { DEFAULTS_NOTE, defaultDetectorName, defaultDetectorOptions, resolveDetectorOptions, withDefaultOptions } from '../../../shared/ml/detectors.js';
 import { fitDetector, scoreDetector, sliceRows, type Matrix } from '../../../shared/ml/multivariate/index.js';
-import { newTraining } from '../../../shared/ml/registry/model.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/data/skab-valve1-0.csv');
 const TRAIN_ROWS = 400;
@@ -56,10 +55,9 @@ describe('the defaults are declared once and used everywhere', () => {
     expect(reply.points.labels.map(Number)).toEqual(expected.labels);
   });
 
-  it('POST /ml/train without a detector trains the default one with the default options', () => {
-    const request = newTraining.parse({ datasetId: 'plant-1' });
-    expect(request.detector).toBe(defaultDetectorName);
-    expect(withDefaultOptions({ featureNames: ['a'] })).toEqual({ ...defaultDetectorOptions, featureNames: ['a'] });
+  it('no detector named resolves to the defaults; a named one to that family with only the options given', () => {
+    expect(resolveDetectorOptions(undefined, { featureNames: ['a'] })).toEqual({ ...defaultDetectorOptions, featureNames: ['a'] });
+    expect(resolveDetectorOptions('pca', { inputWindow: 3 })).toEqual({ detector: 'pca', inputWindow: 3 });
   });
 
   it('a sensitivity or an option the caller sets wins over the defaults', () => {

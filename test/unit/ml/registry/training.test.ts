@@ -14,7 +14,7 @@ import {
   trainingRunOf,
   unregisterModel,
 } from '../../../../shared/ml/registry/training.js';
-import { withDefaultOptions } from '../../../../shared/ml/detectors.js';
+import { defaultDetectorName, defaultDetectorOptions, withDefaultOptions } from '../../../../shared/ml/detectors.js';
 import { trainingRowCount } from '../../../../shared/ml/registry/trainingData.js';
 import { trainingSaga, trainingState, type TrainingRun, type TrainingState } from '../../../../shared/ml/registry/trainingPipeline.js';
 import { ConflictError, DependencyError, NotFoundError, UnprocessableError } from '../../../../shared/platform/errors.js';
@@ -229,6 +229,8 @@ describe('training steps', () => {
 
   it('a request with no detector and no parameters trains the default detector with the default options', async () => {
     const { deps, run } = await started({ detector: undefined });
+    expect(run.detector).toBe(defaultDetectorName);
+    expect(run.parameters.tail).toBe(defaultDetectorOptions.tail);
     await fitModel(deps, run);
     const manifest = storedManifestSchema.parse(JSON.parse(new TextDecoder().decode(deps.artifacts.objects.get(modelKeys('acme', 'pump-model', 1).stagingManifest))));
     const defaults = withDefaultOptions({});
