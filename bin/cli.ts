@@ -35,9 +35,10 @@ CSV: the first column is the timestamp, the others are features (delimiter , or 
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
 in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.
 
-Defaults of detect and train (chosen on data they are not measured on; see BENCHMARKS.md):
+Defaults of detect and train with no --detector (measured on data they were not chosen on; see BENCHMARKS.md):
   ${DEFAULTS_NOTE}.
 An option given replaces its default (--sensitivity or --far the target rate); the other defaults stay.
+A --detector named gets that family's plain settings (no windows, in-sample calibration) and the options given.
 
 datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
 --wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else
