@@ -18,6 +18,7 @@ const USAGE = `Usage:
                   [--mode batch|streaming] [--train-rows N | --train FILE.csv] [--sensitivity 0-100]
                   [--features a,b] [--ignore anomaly,changepoint]
                   [--input-window N] [--score-window N] [--drift-horizon N] [--far RATE] [--slow-features]
+                  [--calibration-folds N] [--tail exponential|gpd]
   telltale train --input FILE.csv --output model.onnx [--detector pca|isolation_forest|autoencoder|mset]
                  [--train-rows N] [--sensitivity 0-100] [--features a,b] [--ignore a,b] [window options as detect]
   telltale evaluate --predictions OUT.csv --labels FILE.csv --label-column anomaly [--skip-rows N]

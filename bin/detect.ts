@@ -1,4 +1,5 @@
 import { scoreMatrix, scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
+import { calibrationTails, type CalibrationTail } from '../shared/ml/calibration.js';
 import { defaultDetectorName, deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { labelFeatures } from '../shared/ml/features.js';
 import { featureTable, readCsv, writeCsv, type CsvFile, type FeatureTable } from './csv.js';
@@ -19,6 +20,8 @@ export const fitOptions = {
   'drift-horizon': { type: 'string' },
   far: { type: 'string' },
   'slow-features': { type: 'boolean' },
+  'calibration-folds': { type: 'string' },
+  tail: { type: 'string' },
 } as const;
 
 export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' } } as const;
@@ -31,6 +34,8 @@ export function windowOptions(values: Values) {
     driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
     targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
     slowFeatures: values['slow-features'] === true || undefined,
+    calibrationFolds: numberOption(values, 'calibration-folds', 1, 20, true),
+    tail: values.tail === undefined ? undefined : choiceOption<CalibrationTail>(values, 'tail', calibrationTails, 'exponential'),
   };
 }
 

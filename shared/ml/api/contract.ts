@@ -3,6 +3,7 @@ import { scopes } from '../../gateway/scopes.js';
 import { problemResponses } from '../../http/problemSchema.js';
 import { defineRoute } from '../../http/route.js';
 import { resourceId } from '../../platform/ids.js';
+import { calibrationTails } from '../calibration.js';
 import { DEFAULTS_NOTE, defaultDetectorName, defaultDetectorOptions, DETECTOR_ALIAS_NOTE, detectorNames, detectorNameSchema, multivariateDetectors, univariateDetectors } from '../detectors.js';
 import { referenceSummarySchema } from '../drift/index.js';
 import { anomalyKinds } from '../streaming/index.js';
@@ -74,6 +75,8 @@ export const multivariateOptions = z.strictObject({
   driftHorizon: z.number().int().min(0).max(100_000).optional().describe('Rows over which a training trend may continue before it counts as anomalous (0 = off)'),
   targetFalseAlarmRate: z.number().gt(0).max(0.5).optional().describe('Share of normal rows allowed to alarm; overrides sensitivity'),
   slowFeatures: z.boolean().optional().describe('Smooth, slowly drifting features enter as their recent change, so slow drift is not an alarm'),
+  calibrationFolds: z.number().int().min(1).max(20).optional().describe('Calibrate the threshold on out-of-block training scores from this many folds (1 = in-sample; default 5 for mset, else 1)'),
+  tail: z.enum(calibrationTails).optional().describe('Tail of the calibration beyond the training quantile: exponential (default) or gpd (generalized Pareto)'),
 });
 
 /** A READY dataset of the caller's, read from its processed file instead of inline data. */

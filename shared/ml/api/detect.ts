@@ -24,7 +24,7 @@ export interface MatrixScoring {
   trainRows?: number;
   /** Or fit on these rows (another file); every row of the input is then scored. */
   train?: Matrix;
-  options?: Pick<DetectorOptions, 'inputWindow' | 'scoreWindow' | 'driftHorizon' | 'targetFalseAlarmRate' | 'slowFeatures'>;
+  options?: Pick<DetectorOptions, 'inputWindow' | 'scoreWindow' | 'driftHorizon' | 'targetFalseAlarmRate' | 'slowFeatures' | 'calibrationFolds' | 'tail'>;
 }
 
 export interface MatrixScores {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../bin/cli.js';
+import { windowOptions } from '../../../bin/detect.js';
 import { detectRequest } from '../../../shared/ml/api/contract.js';
 import { detectAnomalies } from '../../../shared/ml/api/detect.js';
 import { DEFAULTS_NOTE, defaultDetectorName, defaultDetectorOptions, resolveDetectorOptions, withDefaultOptions } from '../../../shared/ml/detectors.js';
@@ -53,6 +54,26 @@ describe('the defaults are declared once and used everywhere', () => {
     expect(reply.detector).toBe(defaultDetectorName);
     expect(reply.threshold).toBeCloseTo(expected.threshold, 6);
     expect(reply.points.labels.map(Number)).toEqual(expected.labels);
+  });
+
+  it('the defaults can be spelt out: a named detector with the same options, from the API and the CLI, labels the same', async () => {
+    const d = defaultDetectorOptions;
+    const timestamps = body.map((_, i) => new Date(Date.UTC(2020, 2, 9) + i * 1000).toISOString());
+    const options = { inputWindow: d.inputWindow, scoreWindow: d.scoreWindow, slowFeatures: true, calibrationFolds: d.calibrationFolds, tail: d.tail, targetFalseAlarmRate: d.targetFalseAlarmRate };
+    const reply = detectAnomalies(detectRequest.parse({ matrix: { timestamps, features, rows }, detector: defaultDetectorName, trainRows: TRAIN_ROWS, options }));
+    expect(reply.points.labels.map(Number)).toEqual(expected.labels);
+
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = path.join(dir, 'spelt.csv');
+    const flags = ['--detector', defaultDetectorName, '--input-window', String(d.inputWindow), '--score-window', String(d.scoreWindow), '--slow-features', '--calibration-folds', String(d.calibrationFolds), '--tail', d.tail, '--far', String(d.targetFalseAlarmRate)];
+    expect(await main(['detect', '--input', FIXTURE, '--output', out, '--train-rows', String(TRAIN_ROWS), ...flags])).toBe(0);
+    vi.restoreAllMocks();
+    expect(readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]))).toEqual(expected.labels);
+  });
+
+  it('the CLI reads every option a default sets, and refuses a tail it does not know', () => {
+    expect(windowOptions({ tail: 'gpd', 'calibration-folds': '5', 'slow-features': true })).toMatchObject({ tail: 'gpd', calibrationFolds: 5, slowFeatures: true });
+    expect(() => windowOptions({ tail: 'pareto' })).toThrow(/--tail must be one of exponential, gpd/);
   });
 
   it('no detector named resolves to the defaults; a named one to that family with only the options given', () => {
