@@ -1,271 +1,240 @@
 /**
- * SKAB valve1 with the leaderboard's protocol: every file is fitted on its first 400 rows and its
- * remaining rows are scored; labels are pooled point-wise over all files (F1, FAR, MAR). Scoring runs
- * over the whole file in time order, so trailing windows at the first test rows see the training
- * rows before them, exactly as a stream would; only test rows are counted. The pooled numbers are
- * cross-checked with ../shared/tools/skab_score.py when python3 is present.
+ * How the multivariate defaults are chosen and what they score on data they were not chosen on.
+ * The protocol (PROTOCOL below) was fixed and committed before any of its results were looked at:
+ * candidates, the rule that picks one, and the data each figure comes from.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { withFalseAlarmRate, type Calibrator } from '../shared/ml/calibration.js';
+import { defaultDetectorOptions } from '../shared/ml/detectors.js';
 import { fitDetector, scoreDetector, type DetectorOptions } from '../shared/ml/multivariate/detector.js';
 import { sliceRows, type Matrix } from '../shared/ml/multivariate/matrix.js';
-import { addConfusions, confusion, pointwiseMetrics, type Confusion } from '../shared/ml/metrics/pointwise.js';
-import { rocAuc } from '../shared/ml/metrics/ranking.js';
-import { eventWindowScore } from '../shared/ml/metrics/event-window.js';
+import { addConfusions, pointwiseMetrics, type Confusion } from '../shared/ml/metrics/pointwise.js';
+import { FAULT_KINDS, faultSuite, readAnomalyFree, SCENARIO_KINDS, SETTLING_ROWS, TRAIN_ROWS, type ScenarioKind } from './fault-suite.js';
 import { table, type BenchSection } from './harness.js';
+import { readValve1, SKAB_ROOT, type SkabFile } from './skab-files.js';
 import type { GlanceRow } from './summary.js';
 
-const SKAB_ROOT = process.env.SKAB_DIR ?? path.resolve(import.meta.dirname, '../../shared/datasets/skab');
-const TRAIN_ROWS = 400;
+/** Experiments of each scenario kind in each half of the suite (BENCH_SUITE_PER_KIND for a quick run). */
+const PER_KIND = Number(process.env.BENCH_SUITE_PER_KIND ?? 4);
+/** The rule's ceiling on pooled FAR, on the tuning half and on valve1 alike. */
+const RULE_FAR = 0.1;
 
-export interface SkabFile {
+/** One experiment as the protocol scores it: rows, truth, and which rows count. */
+interface Case {
   name: string;
-  times: string[];
+  kind: ScenarioKind | 'valve1';
   features: Matrix;
-  featureNames: string[];
   anomaly: Uint8Array;
+  scored: Uint8Array;
+  /** SKAB timestamps, for the skab_score.py cross-check. */
+  times?: string[];
 }
 
-/** Reads one SKAB csv (';'-separated: datetime, 8 sensors, anomaly, changepoint). */
-export function readSkabCsv(file: string): SkabFile {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(';');
-  const sensorCols = header.map((h, i) => i).filter((i) => i > 0 && header[i] !== 'anomaly' && header[i] !== 'changepoint');
-  const anomalyCol = header.indexOf('anomaly');
-  const body = lines.slice(1).map((l) => l.split(';'));
-  const data = new Float64Array(body.length * sensorCols.length);
-  body.forEach((cells, r) => sensorCols.forEach((c, j) => (data[r * sensorCols.length + j] = Number(cells[c]))));
-  return {
-    name: path.basename(file),
-    times: body.map((cells) => cells[0]),
-    features: { rows: body.length, cols: sensorCols.length, data },
-    featureNames: sensorCols.map((c) => header[c]),
-    anomaly: Uint8Array.from(body, (cells) => (anomalyCol >= 0 && Number(cells[anomalyCol]) === 1 ? 1 : 0)),
-  };
+/** A valve1 experiment as the protocol scores it: fitted on its first rows, the rest scored. */
+const valve1Case = (f: SkabFile): Case => ({
+  name: `valve1/${f.name}`,
+  kind: 'valve1',
+  times: f.times,
+  features: f.features,
+  anomaly: f.anomaly,
+  scored: new Uint8Array(f.features.rows).fill(1, TRAIN_ROWS),
+});
+
+/** A fitted setting; candidates differ from it only by the target false-alarm rate, which moves the threshold without a refit. */
+interface Setting {
+  name: string;
+  options: Omit<DetectorOptions, 'targetFalseAlarmRate'>;
 }
 
-export function readValve1(): SkabFile[] {
-  const dir = path.join(SKAB_ROOT, 'valve1');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.csv'))
-    .sort((a, b) => a.length - b.length || a.localeCompare(b))
-    .map((f) => readSkabCsv(path.join(dir, f)));
+const DRIFT_ROBUST = { inputWindow: 30, scoreWindow: 30, slowFeatures: { maxRoughness: 0.5, lag: 60 } } as const;
+const DRIFT_ROBUST_WIDE = { ...DRIFT_ROBUST, slowFeatures: { maxRoughness: 0.8, lag: 60 } } as const;
+const OUT_OF_BLOCK_GPD = { calibrationFolds: 5, tail: 'gpd' } as const;
+const SETTINGS: Setting[] = [
+  { name: 'PCA, plain', options: { detector: 'pca' } },
+  { name: 'PCA, plain, out-of-block GPD', options: { detector: 'pca', ...OUT_OF_BLOCK_GPD } },
+  { name: 'PCA, drift-robust', options: { detector: 'pca', ...DRIFT_ROBUST } },
+  { name: 'PCA, drift-robust, out-of-block GPD', options: { detector: 'pca', ...DRIFT_ROBUST, ...OUT_OF_BLOCK_GPD } },
+  { name: 'MSET, plain', options: { detector: 'mset' } },
+  { name: 'MSET, plain, out-of-block GPD', options: { detector: 'mset', ...OUT_OF_BLOCK_GPD } },
+  { name: 'MSET, drift-robust', options: { detector: 'mset', ...DRIFT_ROBUST } },
+  { name: 'MSET, drift-robust, out-of-block GPD', options: { detector: 'mset', ...DRIFT_ROBUST, ...OUT_OF_BLOCK_GPD } },
+  { name: 'PCA, drift-robust wide (roughness < 0.8), out-of-block GPD', options: { detector: 'pca', ...DRIFT_ROBUST_WIDE, ...OUT_OF_BLOCK_GPD } },
+  { name: 'MSET, drift-robust wide (roughness < 0.8), out-of-block GPD', options: { detector: 'mset', ...DRIFT_ROBUST_WIDE, ...OUT_OF_BLOCK_GPD } },
+  { name: 'Isolation forest, drift-robust', options: { detector: 'iforest', ...DRIFT_ROBUST } },
+  { name: 'Isolation forest, drift-robust, out-of-block GPD', options: { detector: 'iforest', ...DRIFT_ROBUST, ...OUT_OF_BLOCK_GPD } },
+  { name: 'Autoencoder, drift-robust', options: { detector: 'autoencoder', ...DRIFT_ROBUST } },
+  { name: 'Autoencoder, drift-robust, out-of-block GPD', options: { detector: 'autoencoder', ...DRIFT_ROBUST, ...OUT_OF_BLOCK_GPD } },
+];
+/** 0.00316 is what sensitivity 50, the old default, meant. */
+const RATES = [0.01, 0.00316, 0.001, 0.0001];
+
+interface Candidate {
+  name: string;
+  options: DetectorOptions;
+  /** Per-case confusion over the case's scored rows, in the order of the cases. */
+  perCase: Confusion[];
 }
 
-interface FileRun {
-  file: SkabFile;
-  labels: Uint8Array;
-  scores: Float64Array;
+/**
+ * Cost of fitting and scoring a family, cheapest first (ml-speed: PCA fits 1M x 8 rows in about 1 s,
+ * MSET and the isolation forest in tens of seconds, the autoencoder many epochs); with 5-fold
+ * calibration every fit happens six times.
+ */
+const FAMILY_COST: Record<DetectorOptions['detector'], number> = { pca: 0, mset: 1, iforest: 2, autoencoder: 3 };
+/** Mean F1s closer than this are a tie, which the cheaper family wins. */
+const F1_TIE = 0.01;
+
+export const PROTOCOL = `**Protocol** (fixed and committed before any result below was looked at).
+
+- *Data.* (1) SKAB valve1, 16 files, each fitted on its first ${TRAIN_ROWS} rows and scored on the rest (SKAB's protocol). (2) A fault-injection suite (\`bench/fault-suite.ts\`, unit-tested) built from SKAB's \`anomaly-free.csv\` (normal operation of the same test bed): experiments of ${TRAIN_ROWS} normal rows to fit on and 700 test rows, with one event starting 100–200 rows into the test part. Faults (labelled anomalous over their whole window, 300–450 rows, onset ramp of 10–60 rows included): leak (pressure down, flow up), rotor imbalance (both vibration RMS up, beating), cavitation (vibration bursts, noisier and lower pressure), slow drift of one sensor, a stuck sensor, isolated spikes (only spiking rows anomalous), variance change of one sensor; magnitudes 3–8 training standard deviations. Non-faults, labelled normal: a set-point change (flow, current and pressure move together by 1–2.5 sd, kept to the end) and a regime change (the rest of the experiment from another stretch of normal operation). After a non-fault change the next ${SETTLING_ROWS} rows (the settling window) are left out of the metrics; after it every alarm is a false alarm. ${PER_KIND} experiments of each of the ${SCENARIO_KINDS.length} kinds per half. The **tuning half** cuts its experiments from the first half of anomaly-free.csv with seeds 1…; the **held-out half** from the second half of the file with seeds 100001…, so it brings both unseen faults and an unseen stretch of normal operation.
+- *Metrics.* Point-wise confusion pooled over the scored rows of all experiments of a set (SKAB's): F1 = TP / (TP + (FP + FN) / 2), FAR = FP / (FP + TN), MAR = FN / (FN + TP). FAR stands next to every F1.
+- *Candidates.* Every setting below crossed with target false-alarm rates ${RATES.join(', ')}: ${SETTINGS.map((s) => s.name).join('; ')}. Plain = no windows; drift-robust = 30-row causal trailing means of inputs and score, and smooth features (von Neumann roughness < 0.5; < 0.8 for "wide") entering as their change over 60 rows; out-of-block GPD = threshold calibrated on 5-fold out-of-block training scores with a generalized Pareto tail (otherwise in-sample scores, exponential tail; MSET always calibrates on 5-fold out-of-block scores).
+- *Rule.* A candidate qualifies when its pooled FAR is at most ${100 * RULE_FAR} % on the tuning half and at most ${100 * RULE_FAR} % on the valve1 files it may see; among qualifiers the one with the highest mean of the two pooled F1s wins (ties: the earlier in the list). If none qualifies, the one with the lowest larger-of-the-two FARs wins. The default is the rule applied to the tuning half and all 16 valve1 files.
+- *Amendment, made after the results above were seen (so it is disclosed here).* The rule as first written picked the autoencoder; PCA and MSET with the same inputs and calibration were within 0.01 of its mean F1 at a small fraction of its cost (the autoencoder fits six times with 5-fold calibration, seconds per request, and cannot reach the batch-scoring speed aim). So: among qualifiers whose mean F1 is within ${F1_TIE} of the best, the cheapest family wins (PCA, then MSET, the isolation forest, the autoencoder), then the higher mean F1. Leave-one-out applies the amended rule too.
+- *Estimates that never score on what was tuned on.* The held-out half, scored once with every candidate (the rule never sees it). Valve1 leave-one-experiment-out: for each valve1 file, the rule is applied to the tuning half and the 15 other files, and the file is scored with the candidate it picks; the 16 files' confusions are pooled.
+- *Aim.* On held-out data with the defaults: F1 >= 0.80 at FAR <= 13 %.
+- *Cross-check.* The default as a user runs it, \`telltale detect --input valve1/N.csv --output O --train-rows 400\` (no other option), scored by \`../shared/tools/skab_score.py\`.`;
+
+function fitAndScore(c: Case, options: DetectorOptions): { raw: Float64Array; calibration: Calibrator } {
+  const detector = fitDetector(sliceRows(c.features, 0, TRAIN_ROWS), options);
+  return { raw: scoreDetector(detector, c.features).raw, calibration: detector.calibration };
 }
 
-/** Fits on the first 400 rows of each file and labels every row (the test part is what counts). */
-function runProtocol(files: readonly SkabFile[], options: DetectorOptions): FileRun[] {
-  return files.map((file) => {
-    const detector = fitDetector(sliceRows(file.features, 0, TRAIN_ROWS), { ...options, featureNames: file.featureNames });
-    const result = scoreDetector(detector, file.features);
-    return { file, labels: result.labels, scores: result.scores };
-  });
-}
-
-interface ProtocolMetrics {
-  f1: number;
-  far: number;
-  mar: number;
-  auc: number;
-  event: number;
-  confusion: Confusion;
-}
-
-function measure(runs: readonly FileRun[]): ProtocolMetrics {
-  const parts = runs.map((r) => confusion(r.file.anomaly.subarray(TRAIN_ROWS), r.labels.subarray(TRAIN_ROWS)));
-  const pooled = pointwiseMetrics(addConfusions(parts));
-  const truth = concat(runs.map((r) => Float64Array.from(r.file.anomaly.subarray(TRAIN_ROWS))));
-  const scores = concat(runs.map((r) => r.scores.subarray(TRAIN_ROWS)));
-  const events = runs.map((r) => eventWindowScore(r.file.anomaly.subarray(TRAIN_ROWS), r.labels.subarray(TRAIN_ROWS)).score);
-  return { f1: pooled.f1, far: pooled.far, mar: pooled.mar, auc: rocAuc(truth, scores), event: events.reduce((a, b) => a + b, 0) / events.length, confusion: pooled };
-}
-
-function concat(parts: readonly Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+function confusionAt(c: Case, raw: Float64Array, threshold: number): Confusion {
+  const out = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = 0; i < raw.length; i++) {
+    if (!c.scored[i]) continue;
+    const key = c.anomaly[i] ? (raw[i] >= threshold ? 'tp' : 'fn') : raw[i] >= threshold ? 'fp' : 'tn';
+    out[key]++;
   }
   return out;
 }
 
-/** Writes predictions as skab_score.py reads them and returns its pooled F1/FAR/MAR, or undefined without python3. */
-interface PyCheck {
-  f1: number;
-  far: number;
-  mar: number;
-  /** SKAB changepoint (NAB-style) scores, with alarm onsets (label rising edges) as predicted changepoints. */
-  nab: { Standard: number; LowFP: number; LowFN: number };
-  missedCps: number;
-  fpCps: number;
+/** Every candidate's confusion on every case: one fit per setting and case, the rates only move the threshold. */
+function evaluate(cases: readonly Case[]): Candidate[] {
+  const candidates: Candidate[] = [];
+  for (const setting of SETTINGS) {
+    const fits = cases.map((c) => fitAndScore(c, setting.options));
+    for (const rate of RATES) {
+      candidates.push({
+        name: `${setting.name}, rate ${rate}`,
+        options: { ...setting.options, targetFalseAlarmRate: rate },
+        perCase: fits.map((f, i) => confusionAt(cases[i], f.raw, withFalseAlarmRate(f.calibration, rate).rawThreshold)),
+      });
+    }
+  }
+  return candidates;
 }
 
-function crossCheck(runs: readonly FileRun[]): PyCheck | undefined {
+const pooled = (c: Candidate, pick: readonly number[]) => pointwiseMetrics(addConfusions(pick.map((i) => c.perCase[i])));
+
+
+/** The rule of the protocol over the given case indices (tuning half, valve1 files). */
+function choose(candidates: readonly Candidate[], tuning: readonly number[], valve1: readonly number[]): Candidate {
+  const judged = candidates.map((c) => ({ c, t: pooled(c, tuning), v: pooled(c, valve1) }));
+  const qualified = judged.filter((j) => j.t.far <= RULE_FAR && j.v.far <= RULE_FAR);
+  if (qualified.length > 0) {
+    const meanF1 = (j: (typeof judged)[number]) => (j.t.f1 + j.v.f1) / 2;
+    const top = Math.max(...qualified.map(meanF1));
+    // The amendment: within F1_TIE of the best, the cheapest family wins (then the higher F1).
+    const near = qualified.filter((j) => meanF1(j) >= top - F1_TIE);
+    return near.reduce((best, j) => {
+      const dc = FAMILY_COST[j.c.options.detector] - FAMILY_COST[best.c.options.detector];
+      return dc < 0 || (dc === 0 && meanF1(j) > meanF1(best)) ? j : best;
+    }).c;
+  }
+  return judged.reduce((best, j) => (Math.max(j.t.far, j.v.far) < Math.max(best.t.far, best.v.far) ? j : best)).c;
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const triple = (m: ReturnType<typeof pointwiseMetrics>) => `${m.f1.toFixed(3)} / ${pct(m.far)} / ${pct(m.mar)}`;
+
+/** The default as a user runs it: the CLI with no option but --train-rows 400, scored by skab_score.py. */
+function cliCrossCheck(files: readonly string[], cases: readonly Case[]): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skab-pred-'));
   try {
     mkdirSync(path.join(dir, 'valve1'));
-    for (const r of runs) {
-      const lines = ['datetime;anomaly', ...r.file.times.map((t, i) => `${t};${r.labels[i]}`)];
-      writeFileSync(path.join(dir, 'valve1', r.file.name), lines.join('\n'));
-    }
-    const script = path.resolve(SKAB_ROOT, '../../tools/skab_score.py');
+    files.forEach((file, k) => {
+      const out = path.join(dir, 'out.csv');
+      execFileSync(process.execPath, [path.resolve(import.meta.dirname, '../bin/telltale.js'), 'detect', '--input', file, '--output', out, '--train-rows', String(TRAIN_ROWS)], { stdio: 'pipe' });
+      const labels = readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[2]);
+      const times = cases[k].times ?? [];
+      writeFileSync(path.join(dir, 'valve1', path.basename(file)), ['datetime;anomaly', ...times.map((t, i) => `${t};${labels[i]}`)].join('\n'));
+    });
     const json = path.join(dir, 'out.json');
-    execFileSync('python3', [script, '--skab', SKAB_ROOT, '--groups', 'valve1', '--cp-from', 'edges', '--json', json, dir], { stdio: 'pipe' });
-    type Report = Record<string, { outlier: { F1: number; FAR_pct: number; MAR_pct: number }; changepoint: { NAB: PyCheck['nab']; missed_cps: number; fp_cps: number } }>;
-    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
-    const { outlier: o, changepoint: cp } = report[dir];
-    return { f1: o.F1, far: o.FAR_pct / 100, mar: o.MAR_pct / 100, nab: cp.NAB, missedCps: cp.missed_cps, fpCps: cp.fp_cps };
-  } catch {
-    return undefined;
+    execFileSync('python3', [path.resolve(SKAB_ROOT, '../../tools/skab_score.py'), '--skab', SKAB_ROOT, '--groups', 'valve1', '--json', json, dir], { stdio: 'pipe' });
+    const { outlier: o } = (JSON.parse(readFileSync(json, 'utf8')) as Record<string, { outlier: { F1: number; FAR_pct: number; MAR_pct: number } }>)[dir];
+    return `F1 ${o.F1.toFixed(3)}, FAR ${o.FAR_pct.toFixed(1)} %, MAR ${o.MAR_pct.toFixed(1)} %`;
+  } catch (error) {
+    return `not run (${(error as Error).message.split('\n')[0]})`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/**
- * Each older family twice: plain (no windows, 1 % target false-alarm rate) and "industrial" (30-row
- * trailing mean of inputs and of the score, trends allowed to continue 750 rows, 0.1 % target rate).
- * The industrial setting was chosen on valve1 itself, the only SKAB group here (a grid of windows
- * 1/10/30/60, horizons 0/400/750/1500, rates 1e-2/1e-3/1e-4), so its valve1 figures are optimistic;
- * the held-out groups (valve2, other) are what judges it.
- *
- * "Drift-robust" rows add `slowFeatures`: a feature whose own training rows are smooth (von Neumann
- * roughness < 0.5; fixed in advance as the midpoint between white noise, 1, and a random walk, 0)
- * enters as its change over 60 rows (fixed in advance: SKAB's 60 s changepoint window) instead of its
- * level. In every valve1 file this picks Temperature and Thermocouple, the sensors whose slow drift
- * caused most false alarms (and Accelerometer2RMS in 11.csv). No labels are used. The 30-row windows
- * are the industrial ones. The target rate per family is the one leave-one-file-out picks (see the
- * grids printed below, which also give the leave-one-file-out estimate).
- */
-const INDUSTRIAL: Partial<DetectorOptions> = { inputWindow: 30, scoreWindow: 30, driftHorizon: 750, targetFalseAlarmRate: 0.001 };
-const DRIFT_ROBUST: Partial<DetectorOptions> = { inputWindow: 30, scoreWindow: 30, slowFeatures: { maxRoughness: 0.5, lag: 60 } };
-export const SKAB_CONFIGS: { name: string; options: DetectorOptions }[] = [
-  { name: 'PCA T²+Q, plain', options: { detector: 'pca', targetFalseAlarmRate: 0.01 } },
-  { name: 'PCA T²+Q, industrial', options: { detector: 'pca', ...INDUSTRIAL } },
-  { name: 'Isolation forest, plain', options: { detector: 'iforest', targetFalseAlarmRate: 0.01 } },
-  { name: 'Isolation forest, industrial', options: { detector: 'iforest', ...INDUSTRIAL } },
-  { name: 'Autoencoder, plain', options: { detector: 'autoencoder', targetFalseAlarmRate: 0.01 } },
-  { name: 'Autoencoder, industrial', options: { detector: 'autoencoder', ...INDUSTRIAL } },
-  { name: 'MSET, plain', options: { detector: 'mset', targetFalseAlarmRate: 0.01 } },
-  { name: 'MSET, industrial', options: { detector: 'mset', ...INDUSTRIAL } },
-  { name: 'PCA T²+Q, drift-robust', options: { detector: 'pca', ...DRIFT_ROBUST, targetFalseAlarmRate: 0.001 } },
-  { name: 'MSET, drift-robust', options: { detector: 'mset', ...DRIFT_ROBUST, targetFalseAlarmRate: 0.01 } },
-];
-
-/** Sensitivity grid of the drift-robust setting: lag of the slow-feature change x target false-alarm rate. */
-const GRID_LAGS = [30, 60, 120];
-const GRID_RATES = [0.01, 0.001, 0.0001];
-
-interface GridCell {
-  lag: number;
-  rate: number;
-  perFile: Confusion[];
-}
-
-function runGrid(files: readonly SkabFile[], detector: 'pca' | 'mset'): GridCell[] {
-  const cells: GridCell[] = [];
-  for (const lag of GRID_LAGS) {
-    for (const rate of GRID_RATES) {
-      const runs = runProtocol(files, { detector, ...DRIFT_ROBUST, slowFeatures: { maxRoughness: 0.5, lag }, targetFalseAlarmRate: rate });
-      cells.push({ lag, rate, perFile: runs.map((r) => confusion(r.file.anomaly.subarray(TRAIN_ROWS), r.labels.subarray(TRAIN_ROWS))) });
-    }
-  }
-  return cells;
-}
-
-/** Leave-one-file-out: each file is labelled with the grid cell that has the best pooled F1 on the other 15 files. */
-function leaveOneFileOut(cells: readonly GridCell[], files: number): { metrics: ReturnType<typeof pointwiseMetrics>; chosen: string[] } {
-  const parts: Confusion[] = [];
-  const chosen: string[] = [];
-  for (let held = 0; held < files; held++) {
-    let best = cells[0];
-    let bestF1 = -1;
-    for (const cell of cells) {
-      const f1 = pointwiseMetrics(addConfusions(cell.perFile.filter((_, i) => i !== held))).f1;
-      if (f1 > bestF1) {
-        bestF1 = f1;
-        best = cell;
-      }
-    }
-    parts.push(best.perFile[held]);
-    chosen.push(`${best.lag}/${best.rate}`);
-  }
-  return { metrics: pointwiseMetrics(addConfusions(parts)), chosen };
-}
-
-function gridMarkdown(name: string, cells: readonly GridCell[], files: number): string[] {
-  const rows = GRID_LAGS.map((lag) => [
-    `lag ${lag}`,
-    ...GRID_RATES.map((rate) => {
-      const m = pointwiseMetrics(addConfusions(cells.find((c) => c.lag === lag && c.rate === rate)!.perFile));
-      return `${m.f1.toFixed(3)} / ${pct(m.far)} / ${pct(m.mar)}`;
-    }),
-  ]);
-  const lofo = leaveOneFileOut(cells, files);
-  const counts = new Map<string, number>();
-  for (const c of lofo.chosen) counts.set(c, (counts.get(c) ?? 0) + 1);
-  return [
-    `${name}, drift-robust: F1 / FAR % / MAR % over slow-feature lag x target false-alarm rate (all other settings as in the table above).`,
-    '',
-    table(['', ...GRID_RATES.map((r) => `rate ${r}`)], rows),
-    '',
-    `Leave-one-file-out over this grid (each file scored with the cell best on the other 15): F1 ${lofo.metrics.f1.toFixed(3)}, FAR ${pct(lofo.metrics.far)} %, MAR ${pct(lofo.metrics.mar)} %; cells chosen (lag/rate: files) ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}.`,
-    '',
-  ];
-}
-
-const LEADERBOARD: (string | number)[][] = [
-  ['Conv-AE (SKAB leaderboard)', '0.78', '13.6', '28.0', '', ''],
-  ['MSET (SKAB leaderboard)', '0.78', '', '', '', ''],
-  ['T²+Q (SKAB leaderboard)', '0.76', '', '', '', ''],
-  ['LSTM-AE (SKAB leaderboard)', '0.74', '', '', '', ''],
-  ['Isolation forest (SKAB leaderboard)', '0.29', '', '', '', ''],
-];
-
-const pct = (x: number) => (100 * x).toFixed(1);
+const sameOptions = (a: DetectorOptions, b: Partial<DetectorOptions>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 export default async function skabBench(): Promise<BenchSection> {
-  const files = readValve1();
-  const rows: (string | number)[][] = [];
-  const checks: string[] = [];
-  const glance: GlanceRow[] = [];
-  for (const config of SKAB_CONFIGS) {
-    const started = performance.now();
-    const runs = runProtocol(files, config.options);
-    const m = measure(runs);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    rows.push([`${config.name} (ours)`, m.f1.toFixed(3), pct(m.far), pct(m.mar), m.auc.toFixed(3), m.event.toFixed(1), seconds]);
-    if (config.name.endsWith('drift-robust')) {
-      const met = m.f1 >= 0.8 && m.far < 0.15;
-      glance.push({ measure: `SKAB valve1 pooled, ${config.name}`, aim: 'F1 >= 0.80, FAR < 15 %', measured: `F1 ${m.f1.toFixed(3)}, FAR ${pct(m.far)} %${met ? '' : ': **short**'} (settings chosen on valve1 itself)` });
-    }
-    const py = crossCheck(runs);
-    checks.push(
-      py
-        ? `${config.name}: skab_score.py F1 ${py.f1.toFixed(4)}, FAR ${pct(py.far)} %, MAR ${pct(py.mar)} % (ours ${m.f1.toFixed(4)}, ${pct(m.far)} %, ${pct(m.mar)} %; TP ${m.confusion.tp} FP ${m.confusion.fp} TN ${m.confusion.tn} FN ${m.confusion.fn}); changepoint NAB from alarm onsets: standard ${py.nab.Standard.toFixed(2)}, lowFP ${py.nab.LowFP.toFixed(2)}, lowFN ${py.nab.LowFN.toFixed(2)} (missed CPs ${py.missedCps}, onsets outside windows ${py.fpCps})`
-        : `${config.name}: skab_score.py not run (python3 missing or failed)`,
-    );
-  }
-  const grids = [...gridMarkdown('PCA T²+Q', runGrid(files, 'pca'), files.length), ...gridMarkdown('MSET', runGrid(files, 'mset'), files.length)];
+  const started = performance.now();
+  const base = readAnomalyFree();
+  const skab = readValve1();
+  const files = skab.map((f) => f.file);
+  const valve1 = skab.map(valve1Case);
+  const tuningCases: Case[] = faultSuite(base, 'tuning', PER_KIND);
+  const heldCases: Case[] = faultSuite(base, 'heldout', PER_KIND);
+  const cases = [...tuningCases, ...valve1, ...heldCases];
+  const tuning = tuningCases.map((_, i) => i);
+  const valve = valve1.map((_, i) => tuningCases.length + i);
+  const held = heldCases.map((_, i) => tuningCases.length + valve1.length + i);
+  const candidates = evaluate(cases);
+  const seconds = (performance.now() - started) / 1000;
+
+  const winner = choose(candidates, tuning, valve);
+  const loo = valve.map((v) => choose(candidates, tuning, valve.filter((u) => u !== v)));
+  const looMetrics = pointwiseMetrics(addConfusions(loo.map((c, k) => c.perCase[valve[k]])));
+  const looPicks = new Map<string, number>();
+  for (const c of loo) looPicks.set(c.name, (looPicks.get(c.name) ?? 0) + 1);
+  const heldMetrics = pooled(winner, held);
+  const productDefault = defaultDetectorOptions;
+  const matches = sameOptions(winner.options, productDefault);
+
+  const rows = candidates.map((c) => [c === winner ? `**${c.name}**` : c.name, triple(pooled(c, tuning)), triple(pooled(c, valve)), triple(pooled(c, held))]);
+  const byKind = [...SCENARIO_KINDS].map((kind) => {
+    const idx = held.filter((i) => cases[i].kind === kind);
+    const m = pooled(winner, idx);
+    const isFault = (FAULT_KINDS as readonly string[]).includes(kind);
+    return [kind, isFault ? m.f1.toFixed(3) : '-', pct(m.far), isFault ? pct(m.mar) : '-'];
+  });
+  const cli = cliCrossCheck(files, valve1);
+  const againstAim = (m: ReturnType<typeof pointwiseMetrics>) => `F1 ${m.f1.toFixed(3)}, FAR ${pct(m.far)} %${m.f1 >= 0.8 && m.far <= 0.13 ? '' : ': **short**'}`;
+  const glance: GlanceRow[] = [
+    { measure: 'Detection defaults, fault-injection suite held-out half (F1 / FAR)', aim: 'F1 >= 0.80 at FAR <= 13 %', measured: againstAim(heldMetrics) },
+    { measure: 'Detection defaults, SKAB valve1 leave-one-experiment-out (F1 / FAR)', aim: 'F1 >= 0.80 at FAR <= 13 %', measured: againstAim(looMetrics) },
+  ];
   const markdown = [
-    `SKAB valve1 (${files.length} files), fit on the first ${TRAIN_ROWS} rows of each file, score the rest; pooled point-wise metrics over test rows. FAR and MAR in %. ROC AUC over the calibrated score; event score = mean per-file SKAB-profile event-window score (standard profile, 100 = every window caught at its start).`,
+    PROTOCOL,
     '',
-    table(['detector', 'F1', 'FAR %', 'MAR %', 'ROC AUC', 'event score', 'seconds'], [...rows, ...LEADERBOARD.map((r) => [...r, ''])]),
+    `**Chosen default:** ${winner.name} (\`${JSON.stringify(winner.options)}\`). ${matches ? 'It is the product default (`defaultDetectorOptions` in shared/ml/detectors.ts).' : `**The product default differs:** \`${JSON.stringify(productDefault)}\`.`}`,
     '',
-    'Aim: F1 >= 0.80 with FAR < 15 %. Settings: plain = no windows, 1 % target FAR; industrial = 30-row causal trailing mean of inputs and score, training trends allowed to continue 750 rows, 0.1 % target FAR (chosen on valve1 itself, so optimistic). Drift-robust = the industrial windows without the trend allowance, plus `slowFeatures`: a feature whose training rows are smooth (von Neumann roughness < 0.5, a rule fixed in advance; it picks Temperature and Thermocouple in every file, plus Accelerometer2RMS in 11.csv) enters as its change over the last 60 rows (fixed in advance) instead of its level; target FAR 0.1 % for PCA, 1 % (the library default) for MSET, the rates leave-one-file-out picks (grid below; it prefers lag 120 over 60). Winner against the aim: MSET, drift-robust: it meets F1 >= 0.80 with FAR < 15 % in every cell of its grid at the default rate and under leave-one-file-out; PCA, drift-robust has the higher F1 but its FAR swings from 8 % to 40 % over the grid and is 18 % under leave-one-file-out. MSET = similarity model, 120 memory states, Gaussian kernel, threshold calibrated on 5-fold out-of-block training scores. `anomaly-free.csv` is not used by any row here (tried as extra normal data to set per-feature drift allowances: no gain). Leaderboard rows are SKAB\'s published figures over all its groups, not valve1 alone.',
+    table(['estimate (never scored on what it was chosen on)', 'F1', 'FAR %', 'MAR %'], [
+      [`held-out half of the suite (${held.length} experiments)`, heldMetrics.f1.toFixed(3), pct(heldMetrics.far), pct(heldMetrics.mar)],
+      ['valve1 leave-one-experiment-out (16 files)', looMetrics.f1.toFixed(3), pct(looMetrics.far), pct(looMetrics.mar)],
+    ]),
     '',
-    ...grids,
-    'Cross-check with `../shared/tools/skab_score.py`:',
+    `Leave-one-out picks: ${[...looPicks].map(([k, v]) => `${k} (${v})`).join('; ')}.`,
     '',
-    ...checks.map((c) => `- ${c}`),
+    `The default as a user runs it on valve1 (\`telltale detect --input F --output O --train-rows 400\`, scored by skab_score.py): ${cli}. This is valve1 with the default chosen on it (the rule saw all 16 files), so it is not an estimate for unseen data; the two rows above are.`,
+    '',
+    'The chosen default on the held-out half, by scenario kind (F1 / FAR % / MAR %; non-faults have no anomalous rows):',
+    '',
+    table(['kind', 'F1', 'FAR %', 'MAR %'], byKind),
+    '',
+    `Every candidate (F1 / FAR % / MAR %). The rule reads the first two columns only; the held-out column is reported, never used. Fitting and scoring all ${cases.length} experiments with every setting took ${seconds.toFixed(0)} s.`,
+    '',
+    table(['candidate', `tuning half (${tuning.length})`, 'valve1 (16)', `held-out half (${held.length})`], rows),
   ].join('\n');
-  return { title: 'SKAB valve1 quality (multivariate detectors)', glance, markdown };
+  return { title: 'Detection defaults: chosen on a tuning set, measured on held-out data (SKAB valve1 and a fault-injection suite)', glance, markdown };
 }

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { BenchSection } from './harness.js';
 import { table } from './harness.js';
-import { readSkabCsv, readValve1, type SkabFile } from './skab.bench.js';
+import { readSkabCsv, readValve1, SKAB_ROOT, type SkabFile } from './skab-files.js';
 import { labelledWindows } from '../shared/ml/metrics/event-window.js';
 import { sweepCorpus, type SweepResult } from '../shared/ml/metrics/window-sweep.js';
 import { generateCorpus } from '../shared/ml/streaming/corpus.js';
@@ -15,7 +15,6 @@ import { StreamingDetector } from '../shared/ml/streaming/detector.js';
 import { poolEventScores, scoreEvents, type EventScoreResult } from '../shared/ml/streaming/eventScore.js';
 import { generateSuite, injectedKinds, type LabelledSeries } from '../shared/ml/streaming/synthetic.js';
 
-const SKAB_ROOT = process.env.SKAB_DIR ?? path.resolve(import.meta.dirname, '../../shared/datasets/skab');
 /** Seeds 0..39 of the generated corpus: even seeds tuned the score's settings, odd seeds are held out for the report. */
 const SEEDS = Array.from({ length: 40 }, (_, i) => i);
 const TUNING = SEEDS.filter((s) => s % 2 === 0);

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { DEFAULTS_NOTE } from '../shared/ml/detectors.js';
 import { InvalidInputError } from '../shared/ml/multivariate/errors.js';
 import { OnnxExportUnsupportedError, OnnxModelLoadError, OnnxSignatureMismatchError } from '../shared/ml/onnx/errors.js';
 import { MlInputError } from '../shared/ml/streaming/errors.js';
@@ -17,6 +18,7 @@ const USAGE = `Usage:
                   [--mode batch|streaming] [--train-rows N | --train FILE.csv] [--sensitivity 0-100]
                   [--features a,b] [--ignore anomaly,changepoint]
                   [--input-window N] [--score-window N] [--drift-horizon N] [--far RATE] [--slow-features]
+                  [--calibration-folds N] [--tail exponential|gpd]
   telltale train --input FILE.csv --output model.onnx [--detector pca|isolation_forest|autoencoder|mset]
                  [--train-rows N] [--sensitivity 0-100] [--features a,b] [--ignore a,b] [window options as detect]
   telltale evaluate --predictions OUT.csv --labels FILE.csv --label-column anomaly [--skip-rows N]
@@ -33,6 +35,11 @@ const USAGE = `Usage:
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
 in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.
+
+Defaults of detect and train with no --detector (measured on data they were not chosen on; see BENCHMARKS.md):
+  ${DEFAULTS_NOTE}.
+An option given replaces its default (--sensitivity or --far the target rate); the other defaults stay.
+A --detector named gets that family's plain settings (no windows, in-sample calibration) and the options given.
 
 datasets: FILE is .csv, .csv.gz, .jsonl or .ndjson; push registers it, streams it to its upload URL and with
 --wait follows the pipeline to READY or FAILED (exit 1). --api defaults to TELLTALE_API_URL, else

@@ -1,5 +1,6 @@
 import { scoreMatrix, scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
-import { deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
+import { calibrationTails, type CalibrationTail } from '../shared/ml/calibration.js';
+import { defaultDetectorName, deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { labelFeatures } from '../shared/ml/features.js';
 import { featureTable, readCsv, writeCsv, type CsvFile, type FeatureTable } from './csv.js';
 import { CliError, usageError } from './errors.js';
@@ -19,9 +20,24 @@ export const fitOptions = {
   'drift-horizon': { type: 'string' },
   far: { type: 'string' },
   'slow-features': { type: 'boolean' },
+  'calibration-folds': { type: 'string' },
+  tail: { type: 'string' },
 } as const;
 
 export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' } } as const;
+
+/** The detector options a command line sets; those it leaves out take the defaults. */
+export function windowOptions(values: Values) {
+  return {
+    inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
+    scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
+    driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
+    targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
+    slowFeatures: values['slow-features'] === true || undefined,
+    calibrationFolds: numberOption(values, 'calibration-folds', 1, 20, true),
+    tail: values.tail === undefined ? undefined : choiceOption<CalibrationTail>(values, 'tail', calibrationTails, 'exponential'),
+  };
+}
 
 export interface ScoredRows {
   scores: ArrayLike<number>;
@@ -66,9 +82,9 @@ export function readTables(values: Values, warn: (m: string) => void): { input: 
 /** telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in input order. */
 export function runDetect(values: Values, log: (m: string) => void): void {
   const output = required(values, 'output');
-  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca', deprecatedDetectorNames);
+  const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, defaultDetectorName, deprecatedDetectorNames);
   const mode = choiceOption<DetectMode>(values, 'mode', ['batch', 'streaming'], 'batch');
-  const sensitivity = numberOption(values, 'sensitivity', 0, 100) ?? 50;
+  const sensitivity = numberOption(values, 'sensitivity', 0, 100);
   const trainRowsOption = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);
   if (trainRowsOption !== undefined && values.train !== undefined) throw usageError('give --train-rows or --train, not both');
   const { input, train } = readTables(values, log);
@@ -76,21 +92,15 @@ export function runDetect(values: Values, log: (m: string) => void): void {
 
   const scored: ScoredRows =
     detector === 'streaming'
-      ? scoreUnivariate(input, train, { mode, sensitivity, trainRows: trainRowsOption })
+      ? scoreUnivariate(input, train, { mode, sensitivity: sensitivity ?? 50, trainRows: trainRowsOption })
       : scoreMatrix(input.matrix, {
-          detector: multivariateKinds[detector as MultivariateDetectorName],
+          detector: values.detector === undefined ? undefined : multivariateKinds[detector as MultivariateDetectorName],
           mode,
           featureNames: input.featureNames,
           sensitivity,
           trainRows: trainRowsOption,
           train: train?.matrix,
-          options: {
-            inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
-            scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
-            driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
-            targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
-            slowFeatures: values['slow-features'] === true || undefined,
-          },
+          options: windowOptions(values),
         });
 
   writeCsv(

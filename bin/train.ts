@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { deprecatedDetectorNames, multivariateDetectors, multivariateKinds, type MultivariateDetectorName } from '../shared/ml/detectors.js';
+import { defaultDetectorName, deprecatedDetectorNames, multivariateDetectors, multivariateKinds, resolveDetectorOptions, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { fitDetector } from '../shared/ml/multivariate/index.js';
 // The export and the manifest only: the CLI writes models without loading onnxruntime.
 import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
 import { buildManifest } from '../shared/ml/onnx/manifest.js';
 import { leadingNormalRows } from '../shared/ml/registry/trainingData.js';
-import { fitOptions, readTables } from './detect.js';
+import { fitOptions, readTables, windowOptions } from './detect.js';
 import { CliError } from './errors.js';
 import { choiceOption, numberOption, required, type Values } from './options.js';
 
@@ -17,22 +17,16 @@ export const manifestPathOf = (modelPath: string): string => `${modelPath.replac
 /** telltale train: fits a multivariate detector on the first N rows (default all) and writes the ONNX model and its manifest. */
 export function runTrain(values: Values, log: (m: string) => void): void {
   const output = required(values, 'output');
-  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, 'pca', deprecatedDetectorNames);
+  const name = choiceOption<MultivariateDetectorName>(values, 'detector', multivariateDetectors, defaultDetectorName, deprecatedDetectorNames);
   const { input, labels } = readTables(values, log);
   const trainRows = numberOption(values, 'train-rows', 10, Number.MAX_SAFE_INTEGER, true) ?? input.matrix.rows;
   if (trainRows > input.matrix.rows) throw new CliError(`--train-rows ${trainRows} is more than the ${input.matrix.rows} rows of the input`);
   const train = leadingNormalRows(input.matrix, labels?.anomalous, trainRows);
   if (labels && train.rows < trainRows) log(`left out ${trainRows - train.rows} of the ${trainRows} training rows, labelled anomalous in column "${labels.column}"`);
-  const detector = fitDetector(train, {
-    detector: multivariateKinds[name],
-    featureNames: input.featureNames,
-    sensitivity: numberOption(values, 'sensitivity', 0, 100) ?? 50,
-    inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
-    scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
-    driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
-    targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
-    slowFeatures: values['slow-features'] === true || undefined,
-  });
+  const detector = fitDetector(
+    train,
+    resolveDetectorOptions(values.detector === undefined ? undefined : multivariateKinds[name], { featureNames: input.featureNames, sensitivity: numberOption(values, 'sensitivity', 0, 100), ...windowOptions(values) }),
+  );
   const manifestPath = manifestPathOf(output);
   try {
     writeFileSync(output, exportDetectorToOnnx(detector));

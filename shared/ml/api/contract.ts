@@ -3,7 +3,8 @@ import { scopes } from '../../gateway/scopes.js';
 import { problemResponses } from '../../http/problemSchema.js';
 import { defineRoute } from '../../http/route.js';
 import { resourceId } from '../../platform/ids.js';
-import { DETECTOR_ALIAS_NOTE, detectorNames, detectorNameSchema, multivariateDetectors, univariateDetectors } from '../detectors.js';
+import { calibrationTails } from '../calibration.js';
+import { DEFAULTS_NOTE, defaultDetectorName, defaultDetectorOptions, DETECTOR_ALIAS_NOTE, detectorNames, detectorNameSchema, multivariateDetectors, univariateDetectors } from '../detectors.js';
 import { referenceSummarySchema } from '../drift/index.js';
 import { anomalyKinds } from '../streaming/index.js';
 
@@ -74,6 +75,8 @@ export const multivariateOptions = z.strictObject({
   driftHorizon: z.number().int().min(0).max(100_000).optional().describe('Rows over which a training trend may continue before it counts as anomalous (0 = off)'),
   targetFalseAlarmRate: z.number().gt(0).max(0.5).optional().describe('Share of normal rows allowed to alarm; overrides sensitivity'),
   slowFeatures: z.boolean().optional().describe('Smooth, slowly drifting features enter as their recent change, so slow drift is not an alarm'),
+  calibrationFolds: z.number().int().min(1).max(20).optional().describe('Calibrate the threshold on out-of-block training scores from this many folds (1 = in-sample; default 5 for mset, else 1)'),
+  tail: z.enum(calibrationTails).optional().describe('Tail of the calibration beyond the training quantile: exponential (default) or gpd (generalized Pareto)'),
 });
 
 /** A READY dataset of the caller's, read from its processed file instead of inline data. */
@@ -98,8 +101,15 @@ export const detectRequest = z
       .optional()
       .describe('A stored dataset by id; give exactly one of series, matrix and dataset. One feature (or detector streaming) is a series, several a matrix'),
     mode: z.enum(['batch', 'streaming']).default('batch').describe('batch: whole series at once; streaming: each score uses only earlier points'),
-    detector: detectorNameSchema(detectorNames).optional().describe(`streaming for a series (default); pca (default), isolation_forest, autoencoder or mset for a matrix. ${DETECTOR_ALIAS_NOTE}`),
-    sensitivity: z.number().min(0).max(100).default(50).describe('0 (fewest alarms) to 100 (most)'),
+    detector: detectorNameSchema(detectorNames)
+      .optional()
+      .describe(`streaming for a series (default); pca, isolation_forest, autoencoder or mset for a matrix, default ${defaultDetectorName}. A matrix detector takes the default options (${DEFAULTS_NOTE}) except those set in options. ${DETECTOR_ALIAS_NOTE}`),
+    sensitivity: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe(`0 (fewest alarms) to 100 (most); default 50 for a series, and for a matrix the default target false-alarm rate (${100 * defaultDetectorOptions.targetFalseAlarmRate} %)`),
     trainRows: z.number().int().min(16).max(ML_LIMITS.points).optional().describe('Fit on the first N points; default: all rows (matrix, batch) or min(400, half the points)'),
     period: z.number().int().min(1).max(5_000).optional().describe('Season length of a series in points (1 = none); default detected'),
     options: multivariateOptions.optional().describe('Matrix detectors only'),

@@ -2,7 +2,7 @@ import { detectChangePointsOffline, detectChangePointsOnline, type ChangePoint }
 import { fitDetector, matrixFromRows, scoreDetector, sliceRows, type DetectorKind, type DetectorOptions, type FittedDetector, type Matrix } from '../multivariate/index.js';
 import { detectSeries, SeriesTooShortError, type AnomalyKind } from '../streaming/index.js';
 import { ValidationError } from '../../platform/errors.js';
-import { multivariateKinds, type MultivariateDetectorName } from '../detectors.js';
+import { defaultDetectorName, multivariateKinds, resolveDetectorOptions, type MultivariateDetectorName } from '../detectors.js';
 import { ML_LIMITS, type AnomalySegment, type ChangePointOut, type DetectRequest, type DetectResponse } from './contract.js';
 import { epochMillis, isoOf } from './timestamps.js';
 
@@ -15,7 +15,8 @@ export function defaultTrainRows(n: number, period = 1): number {
 }
 
 export interface MatrixScoring {
-  detector: DetectorKind;
+  /** The family; none named means the defaults (defaultDetectorOptions). */
+  detector?: DetectorKind;
   mode: DetectMode;
   featureNames: string[];
   sensitivity?: number;
@@ -23,7 +24,7 @@ export interface MatrixScoring {
   trainRows?: number;
   /** Or fit on these rows (another file); every row of the input is then scored. */
   train?: Matrix;
-  options?: Pick<DetectorOptions, 'inputWindow' | 'scoreWindow' | 'driftHorizon' | 'targetFalseAlarmRate' | 'slowFeatures'>;
+  options?: Pick<DetectorOptions, 'inputWindow' | 'scoreWindow' | 'driftHorizon' | 'targetFalseAlarmRate' | 'slowFeatures' | 'calibrationFolds' | 'tail'>;
 }
 
 export interface MatrixScores {
@@ -46,8 +47,9 @@ export interface MatrixScores {
 export function scoreMatrix(rows: Matrix, s: MatrixScoring): MatrixScores {
   const trainRows = s.train ? s.train.rows : (s.trainRows ?? (s.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows)));
   const train = s.train ?? sliceRows(rows, 0, Math.min(trainRows, rows.rows));
-  const model = fitDetector(train, { detector: s.detector, featureNames: s.featureNames, sensitivity: s.sensitivity, ...s.options });
-  const result = scoreDetector(model, rows);
+  const model = fitDetector(train, resolveDetectorOptions(s.detector, { featureNames: s.featureNames, sensitivity: s.sensitivity, ...s.options }));
+  // A separate training file comes before the input in time: its rows seed the causal windows.
+  const result = scoreDetector(model, rows, s.train ? scoreDetector(model, s.train).state : undefined);
   const scoredFrom = s.train || s.mode === 'batch' ? 0 : Math.min(trainRows, rows.rows);
   result.scores.fill(0, 0, scoredFrom);
   result.labels.fill(0, 0, scoredFrom);
@@ -183,8 +185,9 @@ export function detectInSeries(request: DetectSettings, times: readonly number[]
 /** Scores rows (one per strictly increasing epoch-ms timestamp) of named features. */
 export function detectInMatrix(request: DetectSettings, times: readonly number[], features: string[], rows: Matrix): DetectResponse {
   const at = (i: number) => isoOf(times[i]);
-  const name = (request.detector ?? 'pca') as MultivariateDetectorName;
+  const name = (request.detector ?? defaultDetectorName) as MultivariateDetectorName;
   const detector = multivariateKinds[name];
+  const named = request.detector === undefined ? undefined : detector;
   if (detector === 'autoencoder') {
     const trainRows = request.trainRows ?? (request.mode === 'batch' ? rows.rows : defaultTrainRows(rows.rows));
     if (trainRows * features.length ** 2 > ML_LIMITS.autoencoderTrainingWork) {
@@ -193,7 +196,7 @@ export function detectInMatrix(request: DetectSettings, times: readonly number[]
       ]);
     }
   }
-  const scored = scoreMatrix(rows, { detector, mode: request.mode, featureNames: features, sensitivity: request.sensitivity, trainRows: request.trainRows, options: request.options });
+  const scored = scoreMatrix(rows, { detector: named, mode: request.mode, featureNames: features, sensitivity: request.sensitivity, trainRows: request.trainRows, options: request.options });
   const scores = Array.from(scored.scores, round6);
   const labels = Array.from(scored.labels, (l) => l === 1);
   const { segments, count } = segmentsOf(scores, labels, at, (start, end) => ({ kind: null, contributions: segmentContributions(scored.contributions, features, start, end) }));

@@ -82,9 +82,9 @@ function validateOptions(o: AutoencoderOptions): void {
   if (o.learningRate !== undefined && !(o.learningRate > 0)) throw new InvalidInputError('bad-option', `learningRate must be positive, got ${o.learningRate}`);
 }
 
-export function fitAutoencoder(train: Matrix, options: AutoencoderOptions = {}, featureNames?: readonly string[]): AutoencoderModel {
+export function fitAutoencoder(train: Matrix, options: AutoencoderOptions = {}): AutoencoderModel {
   validateOptions(options);
-  const { stats, z } = standardisedTraining(train, options.scaleAllowance, featureNames);
+  const { stats, z } = standardisedTraining(train, options.scaleAllowance);
   const p = train.cols;
   const rng = createRng(options.seed ?? 1);
   const gauss = createGaussian(rng);

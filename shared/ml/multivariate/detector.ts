@@ -103,19 +103,19 @@ export function rawScores(model: BaseModel, rows: Matrix, withContributions = tr
   }
 }
 
-function fitBase(train: Matrix, options: DetectorOptions, names: readonly string[]): BaseModel {
+function fitBase(train: Matrix, options: DetectorOptions): BaseModel {
   const horizon = options.driftHorizon ?? 0;
   if (!(horizon >= 0)) throw new InvalidInputError('bad-option', `driftHorizon must be 0 or more, got ${horizon}`);
   const scaleAllowance = horizon > 0 ? trendAllowance(train, horizon) : undefined;
   switch (options.detector) {
     case 'pca':
-      return fitPca(train, { scaleAllowance, ...options.pca }, names);
+      return fitPca(train, { scaleAllowance, ...options.pca });
     case 'iforest':
       return fitIsolationForest(train, options.iforest);
     case 'autoencoder':
-      return fitAutoencoder(train, { scaleAllowance, ...options.autoencoder }, names);
+      return fitAutoencoder(train, { scaleAllowance, ...options.autoencoder });
     case 'mset':
-      return fitMset(train, { scaleAllowance, ...options.mset }, names);
+      return fitMset(train, { scaleAllowance, ...options.mset });
     default:
       throw new InvalidInputError('bad-option', `unknown detector ${String(options.detector)}; use one of ${DETECTOR_KINDS.join(', ')}`);
   }
@@ -180,7 +180,7 @@ export function detectorInputs(detector: FittedDetector, rows: Matrix, state: Ca
  * A model that memorises states (MSET) reproduces its own training rows almost exactly, so in-sample
  * scores would put the threshold far below what fresh normal rows reach.
  */
-function outOfFoldRaw(inputs: Matrix, options: DetectorOptions, names: readonly string[], folds: number): Float64Array {
+function outOfFoldRaw(inputs: Matrix, options: DetectorOptions, folds: number): Float64Array {
   const out = new Float64Array(inputs.rows);
   const p = inputs.cols;
   for (let k = 0; k < folds; k++) {
@@ -189,7 +189,7 @@ function outOfFoldRaw(inputs: Matrix, options: DetectorOptions, names: readonly 
     const rest = new Float64Array((inputs.rows - (end - start)) * p);
     rest.set(inputs.data.subarray(0, start * p));
     rest.set(inputs.data.subarray(end * p), start * p);
-    const model = fitBase({ rows: inputs.rows - (end - start), cols: p, data: rest }, options, names);
+    const model = fitBase({ rows: inputs.rows - (end - start), cols: p, data: rest }, options);
     out.set(rawScores(model, sliceRows(inputs, start, end), false).raw, start);
   }
   return out;
@@ -204,10 +204,10 @@ export function fitDetector(train: Matrix, options: DetectorOptions): FittedDete
   const scoreWindow = windowOption(options.scoreWindow, 'scoreWindow');
   const slow = slowTransform(train, options.slowFeatures);
   const inputs = transformInputs(train, inputWindow, slow);
-  const model = fitBase(inputs, options, featureNames);
+  const model = fitBase(inputs, options);
   const folds = options.calibrationFolds ?? (model.kind === 'mset' ? 5 : 1);
   if (!(Number.isInteger(folds) && folds >= 1 && folds <= 20)) throw new InvalidInputError('bad-option', `calibrationFolds must be an integer from 1 to 20, got ${folds}`);
-  const baseRaw = folds > 1 ? outOfFoldRaw(inputs, options, featureNames, folds) : rawScores(model, inputs, false).raw;
+  const baseRaw = folds > 1 ? outOfFoldRaw(inputs, options, folds) : rawScores(model, inputs, false).raw;
   const trainingRaw = trailingMean(baseRaw, scoreWindow);
   const calibration = fitCalibrator(trainingRaw, options);
   const seconds = (performance.now() - started) / 1000;

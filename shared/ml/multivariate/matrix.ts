@@ -1,5 +1,4 @@
 import { InvalidInputError } from './errors.js';
-import { flatScale } from '../streaming/stats.js';
 
 /** A dense row-major matrix: row r, column c is `data[r * cols + c]`. */
 export interface Matrix {
@@ -74,12 +73,17 @@ export function columnStats(m: Matrix): ColumnStats {
   return { mean: Array.from(mean), std: Array.from(sq, (s) => Math.sqrt(s / rows)) };
 }
 
+/** Smallest scale of a feature, relative to its level (at least 1): see floorScales. */
+export const RELATIVE_SCALE_FLOOR = 1e-3;
+
 /**
- * A training column that never moved has no spread to standardise by: it gets the scale of a flat series (a thousandth of
- * its decimal step), so any departure from the constant is news rather than a refusal.
+ * A training column that never moves (a sensor that sat flat while the model learnt) would make
+ * standardisation divide by zero. Its scale is floored at RELATIVE_SCALE_FLOOR of its level instead:
+ * while it stays at its constant it adds nothing, and a departure from it is news in proportion to
+ * how far it moves, never infinite.
  */
-export function floorConstantColumns(stats: ColumnStats, train: Matrix): ColumnStats {
-  return { mean: stats.mean, std: stats.std.map((s, c) => (s > 1e-12 * Math.max(1, Math.abs(stats.mean[c])) ? s : flatScale([train.data[c]]))) };
+export function floorScales(stats: ColumnStats): ColumnStats {
+  return { mean: stats.mean, std: stats.std.map((s, c) => Math.max(s, RELATIVE_SCALE_FLOOR * Math.max(1, Math.abs(stats.mean[c])))) };
 }
 
 /**
@@ -116,11 +120,10 @@ export function standardise(m: Matrix, mean: readonly number[], std: readonly nu
 
 /**
  * What every detector's fit starts with: a valid matrix of at least two rows, its column statistics
- * (constant columns floored, widened by the allowance) and the standardised rows.
+ * (widened by the allowance, scales floored) and the standardised rows.
  */
-// The feature names once named a refused constant column; the parameter stays so the detectors' fits need no change.
-export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined, _featureNames?: readonly string[]): { stats: ColumnStats; z: Matrix } {
+export function standardisedTraining(train: Matrix, scaleAllowance: readonly number[] | undefined): { stats: ColumnStats; z: Matrix } {
   assertValidMatrix(train, { minRows: 2 });
-  const stats = widenStats(floorConstantColumns(columnStats(train), train), scaleAllowance);
+  const stats = floorScales(widenStats(columnStats(train), scaleAllowance));
   return { stats, z: standardise(train, stats.mean, stats.std) };
 }

@@ -123,9 +123,9 @@ function choleskySolve(a: Float64Array, n: number, b: Float64Array, k: number): 
   return x;
 }
 
-export function fitMset(train: Matrix, options: MsetOptions = {}, featureNames?: readonly string[]): MsetModel {
+export function fitMset(train: Matrix, options: MsetOptions = {}): MsetModel {
   checkOptions(options);
-  const { stats, z } = standardisedTraining(train, options.scaleAllowance, featureNames);
+  const { stats, z } = standardisedTraining(train, options.scaleAllowance);
   const p = train.cols;
   const idx = selectMemory(z, options.memorySize ?? DEFAULT_MEMORY);
   const m = idx.length;

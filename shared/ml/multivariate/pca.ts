@@ -35,8 +35,8 @@ export interface PcaModel {
   metric: number[];
 }
 
-export function fitPca(train: Matrix, options: PcaOptions = {}, featureNames?: readonly string[]): PcaModel {
-  const { stats, z } = standardisedTraining(train, options.scaleAllowance, featureNames);
+export function fitPca(train: Matrix, options: PcaOptions = {}): PcaModel {
+  const { stats, z } = standardisedTraining(train, options.scaleAllowance);
   const p = train.cols;
   const eig = symmetricEigen(covarianceOfCentred(z.data, z.rows, p), p);
   const eigenvalues = Array.from(eig.values, (v) => Math.max(v, 0));

@@ -15,6 +15,7 @@ export const calibratorSchema = z.object({
   tailStart: finite,
   tailMass: finite.positive(),
   tailScale: finite.positive(),
+  tailShape: finite.min(0).optional(),
   falseAlarmRate: finite.positive(),
   rawThreshold: finite,
   threshold: finite,

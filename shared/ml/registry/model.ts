@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { resourceId } from '../../platform/ids.js';
 import { referenceSummarySchema } from '../drift/index.js';
-import { canonicalDetectorName, DETECTOR_ALIAS_NOTE, detectorNameSchema, multivariateDetectors } from '../detectors.js';
+import { canonicalDetectorName, DEFAULTS_NOTE, defaultDetectorName, DETECTOR_ALIAS_NOTE, detectorNameSchema, multivariateDetectors } from '../detectors.js';
+import { calibrationTails } from '../calibration.js';
 import { modelManifestSchema, modelSignatureSchema } from '../onnx/manifest.js';
 
 export const modelStatuses = ['TRAINING', 'EVALUATING', 'REGISTERING', 'READY', 'FAILED'] as const;
@@ -17,6 +18,7 @@ export const trainingParameters = z
     driftHorizon: z.number().int().min(0).max(1_000_000).optional(),
     targetFalseAlarmRate: z.number().gt(0).max(0.5).optional().describe('Share of normal rows allowed to alarm; overrides sensitivity'),
     calibrationFolds: positiveInt(20).optional().describe('Calibrate on out-of-fold training scores (default 5 for mset, else 1)'),
+    tail: z.enum(calibrationTails).optional().describe('Tail of the calibration beyond the training quantile: exponential (default) or gpd (generalized Pareto)'),
     slowFeatures: z
       .union([z.boolean(), z.strictObject({ maxRoughness: z.number().gt(0).max(2).optional(), lag: positiveInt(10_000).optional() })])
       .optional()
@@ -51,7 +53,9 @@ export const newTraining = z
     modelId: resourceId.optional().describe('Chosen by the client: a retried request with the same id starts one run; generated when absent'),
     name: z.string().trim().min(1).max(200).optional(),
     datasetId: resourceId.describe('A READY dataset of this tenant'),
-    detector: detectorNameSchema(multivariateDetectors).describe(`The detector to train. ${DETECTOR_ALIAS_NOTE}`),
+    detector: detectorNameSchema(multivariateDetectors)
+      .optional()
+      .describe(`The detector to train. Without it: ${defaultDetectorName} with the default parameters (${DEFAULTS_NOTE}), the request's own parameters over them; a named detector takes only the parameters given. ${DETECTOR_ALIAS_NOTE}`),
     features: featureList.optional().describe('Columns of the processed dataset to train on, in order; default all sensor columns'),
     parameters: trainingParameters.optional(),
     trainRows: z.number().int().min(10).max(10_000_000).optional().describe('Fit on the first N rows; the rest are held out for evaluation'),

@@ -4,7 +4,7 @@ import { getReadyDataset } from '../../data/registry/datasets.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../platform/errors.js';
 import type { DetailType, EventPublisher } from '../../platform/events.js';
 import { timedOut, userFacingMessage } from '../../platform/failureCause.js';
-import { canonicalDetectorName, multivariateKinds } from '../detectors.js';
+import { canonicalDetectorName, defaultDetectorName, multivariateKinds, withDefaultOptions } from '../detectors.js';
 import { summariseReference } from '../drift/index.js';
 import { defaultFeatures, labelFeatures } from '../features.js';
 import { confusion, eventWindowScore, pointwiseMetrics, prAuc, rocAuc } from '../metrics/index.js';
@@ -13,7 +13,7 @@ import type { Matrix } from '../multivariate/matrix.js';
 import { exportDetectorToOnnx } from '../onnx/export.js';
 import { buildManifest } from '../onnx/manifest.js';
 import { translated } from './errors.js';
-import { modelEventTypes, modelKeys, storedManifestSchema, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
+import { modelEventTypes, modelKeys, storedManifestSchema, trainingParameters, type TrainingParameters, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
 import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
 import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
@@ -91,7 +91,7 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
     version,
     status: 'TRAINING',
     jobId: trainingJobId(tenant, id, version),
-    detector: input.detector,
+    detector: input.detector ?? defaultDetectorName,
     lineage: {
       datasetId: dataset.id,
       processedKey: dataset.processedKey,
@@ -101,7 +101,7 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
         ...(input.features || schema ? { features: input.features ?? (schema ? defaultFeatures(schema) : undefined) } : {}),
         ...(schema?.labelColumn ? { labelColumn: schema.labelColumn } : {}),
       },
-      parameters: input.parameters ?? {},
+      parameters: input.detector === undefined ? defaultParameters(input.parameters ?? {}, input.sensitivity) : (input.parameters ?? {}),
       ...(input.trainRows !== undefined ? { trainRows: input.trainRows } : {}),
       ...(input.trainFraction !== undefined ? { trainFraction: input.trainFraction } : {}),
       ...(input.sensitivity !== undefined ? { sensitivity: input.sensitivity } : {}),
@@ -148,7 +148,16 @@ function detectorOptions(run: TrainingRun, features: string[]): DetectorOptions 
     pca: p.pca,
     iforest: p.iforest,
     autoencoder: p.autoencoder,
+    tail: p.tail,
   };
+}
+
+/** A run that names no detector trains the default one with the default parameters (the request's own over them). */
+function defaultParameters(given: TrainingParameters, sensitivity: number | undefined): TrainingParameters {
+  const options: Partial<DetectorOptions> = withDefaultOptions({ ...given, sensitivity });
+  delete options.detector;
+  delete options.sensitivity;
+  return trainingParameters.parse(options);
 }
 
 export interface StepDeps {

@@ -73,7 +73,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('telltale detect, train and evaluate (child process)', () => {
   it('detect writes timestamp,score,label for every row in input order and flags the fault', async () => {
-    const run = await telltale('detect', '--input', 'plant.csv', '--train-rows', String(TRAIN), '--ignore', 'anomaly', '--output', 'out.csv');
+    // A 20-row fault: the plain PCA setting (the defaults' 30-row windows would smear it).
+    const run = await telltale('detect', '--input', 'plant.csv', '--detector', 'pca', '--train-rows', String(TRAIN), '--ignore', 'anomaly', '--output', 'out.csv');
 
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('ignoring column "status"');

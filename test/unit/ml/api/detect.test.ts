@@ -137,6 +137,13 @@ describe('POST /ml/detect refuses bad input with a problem', () => {
     expect(reply.json.errors?.map((e) => e.pointer)).toContain('body.series.4.value');
   });
 
+  it('accepts a matrix with a feature that sat flat: scores come back finite', async () => {
+    const reply = await detect({ matrix: { ...matrix, rows: matrix.rows.map((r) => [...r.slice(0, 5), 42]) } });
+
+    expect(reply.status).toBe(200);
+    expect(reply.json.points?.scores.every((s) => Number.isFinite(s))).toBe(true);
+  });
+
   it('answers 413 to 200,001 points before parsing them', async () => {
     const body = JSON.stringify({ series: Array.from({ length: 200_001 }, (_, i) => ({ timestamp: T0 + i, value: 1.25 })) });
 

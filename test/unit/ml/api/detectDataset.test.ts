@@ -76,11 +76,11 @@ function setup(records: Dataset[] = [dataset()], text = processedCsv(plant)) {
 describe('detect by dataset id', () => {
   it('scores a READY dataset exactly as the same matrix sent inline, and says which rows it read', async () => {
     const { deps } = setup();
-    const request = parsed({ dataset: { id: 'plant' }, trainRows: 200 });
+    const request = parsed({ dataset: { id: 'plant' }, detector: 'pca', trainRows: 200 });
 
     const result = await detectInDataset(deps, 'acme', request.dataset!, request);
 
-    const inline = detectAnomalies(parsed({ matrix: plant, trainRows: 200 }));
+    const inline = detectAnomalies(parsed({ matrix: plant, detector: 'pca', trainRows: 200 }));
     expect(result).toMatchObject({ kind: 'multivariate', detector: 'pca', features: plant.features, trainRows: 200 });
     expect(result.points.scores).toEqual(inline.points.scores);
     expect(result.segments).toEqual(inline.segments);

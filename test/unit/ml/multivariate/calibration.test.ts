@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrate, calibrateAll, fitCalibrator, sensitivityToFalseAlarmRate } from '../../../../shared/ml/calibration.js';
+import { calibrate, calibrateAll, fitCalibrator, sensitivityToFalseAlarmRate, withFalseAlarmRate } from '../../../../shared/ml/calibration.js';
 import { createRng } from '../../../../shared/ml/multivariate/rng.js';
 
 const rng = createRng(11);
@@ -34,5 +34,39 @@ describe('calibration', () => {
     const low = fitCalibrator(scores, { sensitivity: 20 });
     const high = fitCalibrator(scores, { sensitivity: 90 });
     expect(high.rawThreshold).toBeLessThan(low.rawThreshold);
+  });
+
+  it('a generalized Pareto tail holds the target rate on heavy-tailed scores, where the exponential tail alarms too often', () => {
+    // Pareto scores with shape 1/3 (tail index 3): the exponential tail underestimates how far normal rows reach.
+    const pareto = (n: number) => Float64Array.from({ length: n }, () => (1 - rng()) ** (-1 / 3) - 1);
+    const rateOf = (tail: 'exponential' | 'gpd') => {
+      let total = 0;
+      for (let run = 0; run < 20; run++) {
+        const cal = fitCalibrator(pareto(2000), { targetFalseAlarmRate: 0.001, tail });
+        const fresh = pareto(50_000);
+        total += calibrateAll(cal, fresh).labels.reduce((a, b) => a + b, 0) / fresh.length;
+      }
+      return total / 20;
+    };
+    const gpd = rateOf('gpd');
+    const exponentialRate = rateOf('exponential');
+    expect(Math.abs(gpd - 0.001)).toBeLessThan(0.5 * Math.abs(exponentialRate - 0.001));
+    expect(exponentialRate).toBeGreaterThan(1.3 * gpd);
+  });
+
+  it('the generalized Pareto fit finds no heavy tail in exponential scores, and never a bounded one', () => {
+    const cal = fitCalibrator(exponential(20_000), { targetFalseAlarmRate: 0.001, tail: 'gpd' });
+    expect(cal.tailShape).toBeLessThan(0.1);
+    const uniformScores = Float64Array.from({ length: 5000 }, () => rng());
+    const bounded = fitCalibrator(uniformScores, { tail: 'gpd' });
+    expect(bounded.tailShape).toBe(0);
+    expect(calibrate(bounded, 2)).toBeGreaterThan(calibrate(bounded, 1.1));
+  });
+
+  it('moving the target rate of a fitted calibration gives the threshold a fresh fit at that rate would', () => {
+    const scores = exponential(1000);
+    const moved = withFalseAlarmRate(fitCalibrator(scores, { targetFalseAlarmRate: 0.01, tail: 'gpd' }), 0.0005);
+    const direct = fitCalibrator(scores, { targetFalseAlarmRate: 0.0005, tail: 'gpd' });
+    expect(moved).toEqual(direct);
   });
 });

@@ -14,6 +14,7 @@ import {
   trainingRunOf,
   unregisterModel,
 } from '../../../../shared/ml/registry/training.js';
+import { defaultDetectorName, defaultDetectorOptions, withDefaultOptions } from '../../../../shared/ml/detectors.js';
 import { trainingRowCount } from '../../../../shared/ml/registry/trainingData.js';
 import { trainingSaga, trainingState, type TrainingRun, type TrainingState } from '../../../../shared/ml/registry/trainingPipeline.js';
 import { ConflictError, DependencyError, NotFoundError, UnprocessableError } from '../../../../shared/platform/errors.js';
@@ -218,12 +219,26 @@ describe('training steps', () => {
     expect(deps.artifacts.objects.size).toBe(0);
   });
 
-  it('fails the step with a clear cause on a feature the processed data lacks; a constant column trains (any departure from it is news)', async () => {
+  it('fails the step with a clear cause on a feature the processed data lacks; a feature that sat flat trains', async () => {
     const { deps, run } = await started();
     await expect(fitModel(deps, { ...run, columns: { ...run.columns, features: ['a', 'zz'] } })).rejects.toThrow(/"zz" is not in the file/);
     const flat = 'time,a,b\n' + Array.from({ length: 50 }, (_, i) => `2026-01-01T00:${String(i).padStart(2, '0')}:00Z,1,${i % 7}`).join('\n');
     const flatDeps = { ...deps, datasetObjects: { read: async () => bytesOf(flat) } };
-    await expect(fitModel(flatDeps, { ...run, columns: { timestampColumn: 'time', features: ['a', 'b'] } })).resolves.toBeDefined();
+    await expect(fitModel(flatDeps, { ...run, columns: { timestampColumn: 'time', features: ['a', 'b'] } })).resolves.toMatchObject({ usableRows: 50 });
+  });
+
+  it('a request with no detector and no parameters trains the default detector with the default options', async () => {
+    const { deps, run } = await started({ detector: undefined });
+    expect(run.detector).toBe(defaultDetectorName);
+    expect(run.parameters.tail).toBe(defaultDetectorOptions.tail);
+    await fitModel(deps, run);
+    const manifest = storedManifestSchema.parse(JSON.parse(new TextDecoder().decode(deps.artifacts.objects.get(modelKeys('acme', 'pump-model', 1).stagingManifest))));
+    const defaults = withDefaultOptions({});
+    expect(manifest.detector).toBe(defaults.detector);
+    expect(manifest.inputWindow).toBe(defaults.inputWindow ?? 1);
+    expect(manifest.scoreWindow).toBe(defaults.scoreWindow ?? 1);
+    expect(manifest.calibration.falseAlarmRate).toBe(defaults.targetFalseAlarmRate);
+    expect(manifest.calibration.tailShape ?? 0).toBeGreaterThanOrEqual(0);
   });
 
   it('the failure function marks FAILED with the step and the cause users can act on', async () => {
