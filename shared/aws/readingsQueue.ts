@@ -21,13 +21,15 @@ interface OutgoingMessage {
 
 /** A message under the limit: a message too large is split in two halves of its readings, as often as needed. */
 export function outgoingMessages(message: ReadingsMessage): OutgoingMessage[] {
-  const body = JSON.stringify(message);
-  if (Buffer.byteLength(body) <= maxMessageBytes || message.readings.length < 2) {
-    const deduplicationId = createHash('sha256').update(JSON.stringify([message.tenant, message.sensorId, message.readings])).digest('hex');
-    return [{ body, groupId: `${message.tenant}#${message.sensorId}`, deduplicationId }];
+  const { tenant, sensorId, readings, correlationId } = message;
+  // One serialization makes both the body and the deduplication id, which leaves the correlation id out (a retried request has its own).
+  const content = JSON.stringify({ tenant, sensorId, readings });
+  const body = correlationId === undefined ? content : `${content.slice(0, -1)},"correlationId":${JSON.stringify(correlationId)}}`;
+  if (Buffer.byteLength(body) <= maxMessageBytes || readings.length < 2) {
+    return [{ body, groupId: `${tenant}#${sensorId}`, deduplicationId: createHash('sha256').update(content).digest('hex') }];
   }
-  const half = Math.ceil(message.readings.length / 2);
-  return [...outgoingMessages({ ...message, readings: message.readings.slice(0, half) }), ...outgoingMessages({ ...message, readings: message.readings.slice(half) })];
+  const half = Math.ceil(readings.length / 2);
+  return [...outgoingMessages({ ...message, readings: readings.slice(0, half) }), ...outgoingMessages({ ...message, readings: readings.slice(half) })];
 }
 
 /** A SendMessageBatch request, and the earlier requests that carry earlier messages of its groups. */

@@ -72,6 +72,19 @@ describe('the SQS readings queue', () => {
     }
   });
 
+  it('sends the message as its body, with a deduplication id of its sensor and readings only, so a retried request is dropped by SQS', async () => {
+    const queue = fakeQueue();
+    const first = { ...message('a', 3), correlationId: 'first' };
+    await sqsReadingsQueue('https://sqs/q.fifo').send([first, message('b', 3)]);
+    await sqsReadingsQueue('https://sqs/q.fifo').send([{ ...first, correlationId: 'retry' }]);
+    const [[a, b], [again]] = queue.requests;
+    expect(JSON.parse(a.MessageBody!)).toEqual(first);
+    expect(a.MessageGroupId).toBe('acme#a');
+    expect(again.MessageDeduplicationId).toBe(a.MessageDeduplicationId);
+    expect(JSON.parse(again.MessageBody!)).toEqual({ ...first, correlationId: 'retry' });
+    expect(b.MessageDeduplicationId).not.toBe(a.MessageDeduplicationId);
+  });
+
   it('answers a retryable 503 when an entry is refused three times, and never sends a later message of its sensor', async () => {
     const big = message('big', 20_000);
     const queue = fakeQueue((entry) => entry.MessageGroupId === 'acme#big' && firstTimestampOf(entry) === t0);
