@@ -255,7 +255,7 @@ export default async function ingestBench(): Promise<BenchSection> {
       {
         measure: 'DynamoDB write units per 1,000 readings stored and scored',
         aim: '<= 25',
-        measured: `${gatewayUnits.toFixed(1)} end to end with gateway requests (100 readings of a sensor each)${verdict(gatewayUnits <= 25)}; ${worstWrite.perThousand.toFixed(0)} at 1 reading of a sensor per write (worst case)${verdict(worstWrite.perThousand <= 25)}`,
+        measured: `${gatewayUnits.toFixed(1)} end to end with gateway requests (100 readings of a sensor each)${verdict(gatewayUnits <= 25)}; ${fmt(worstWrite.perThousand)} at 1 reading of a sensor per write (worst case)${verdict(worstWrite.perThousand <= 25)}`,
       },
       {
         measure: 'POST /readings end to end on the local cloud, 2 cores',
