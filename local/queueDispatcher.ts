@@ -214,6 +214,25 @@ export class QueueDispatcher {
     return { messageId: stored.messageId, md5OfBody: stored.md5OfBody, sequenceNumber: stored.sequenceNumber };
   }
 
+  /**
+   * SQS's ChangeMessageVisibility: the received message this receipt handle names stays invisible
+   * `seconds` (scaled) from now. False when the handle is stale (deleted, or received again since).
+   */
+  changeVisibility(queueName: string, receiptHandle: string, seconds: number): boolean {
+    const queue = this.state(queueName);
+    // The handle names the message, its receive and (FIFO) its group: see record().
+    const [messageId, receiveCount, ...group] = Buffer.from(receiptHandle, 'base64').toString('utf8').split('#');
+    const key = group.length > 0 ? group.join('#') : messageId;
+    const message = queue.groups.get(key)?.find((m) => m.messageId === messageId && String(m.receiveCount) === receiveCount);
+    if (!message) return false;
+    const now = Date.now();
+    message.visibleAt = now + seconds * 1000 * this.scale;
+    // A group no running batch holds goes where its first message now says; a held one is placed when its batch ends.
+    if (queue.ready.delete(key) || queue.sleeping.delete(key)) this.park(queue, key, now);
+    this.schedulePump(queue);
+    return true;
+  }
+
   deadLetters(queueName: string): DeadLetter[] {
     return [...this.state(queueName).deadLetters];
   }
@@ -426,7 +445,7 @@ export class QueueDispatcher {
   private record(queue: QueueState, m: StoredMessage): SQSRecord {
     return {
       messageId: m.messageId,
-      receiptHandle: Buffer.from(`${m.messageId}#${m.receiveCount}`).toString('base64'),
+      receiptHandle: Buffer.from(`${m.messageId}#${m.receiveCount}${m.messageGroupId === undefined ? '' : `#${m.messageGroupId}`}`).toString('base64'),
       body: m.body,
       attributes: {
         ApproximateReceiveCount: String(m.receiveCount),

@@ -193,6 +193,50 @@ describe('queue dispatcher: visibility timeout of in-flight messages', () => {
   });
 });
 
+describe('queue dispatcher: ChangeMessageVisibility', () => {
+  it('keeps a received message invisible for the time given from now, and refuses a stale receipt handle', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    const deliveredAt: number[] = [];
+    const handles: string[] = [];
+    const { fn } = recordingFunction((event) => {
+      deliveredAt.push(Date.now());
+      handles.push(event.Records[0].receiptHandle);
+      // The first receive asks for 200 s (200 ms scaled) instead of the queue's 30, then fails.
+      if (deliveredAt.length === 1) {
+        expect(dispatcher.changeVisibility('work', event.Records[0].receiptHandle, 200)).toBe(true);
+        throw new Error('later');
+      }
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'x' });
+    await until(() => dispatcher.idle());
+    expect(deliveredAt).toHaveLength(2);
+    expect(deliveredAt[1] - deliveredAt[0]).toBeGreaterThanOrEqual(190);
+    expect(dispatcher.changeVisibility('work', handles[0], 1)).toBe(false);
+  });
+
+  it("holds a FIFO message's group for the time given to a failed message, then delivers it before the rest", async () => {
+    // A 1,000 s visibility timeout: 1 s scaled.
+    dispatcher = new QueueDispatcher([{ declaration: { ...queue.declaration, visibilityTimeoutSeconds: 1000, fifo: true }, physicalName: 'test-work.fifo' }], { timeScale });
+    const received: { body: string; at: number }[] = [];
+    const { fn } = recordingFunction((event) => {
+      for (const r of event.Records) received.push({ body: r.body, at: Date.now() });
+      const first = event.Records[0];
+      if (first.body !== 'a0' || first.attributes.ApproximateReceiveCount !== '1') return;
+      // Shortened to 0 after the batch ended: visible again at once, ahead of a1.
+      setTimeout(() => dispatcher.changeVisibility('work', first.receiptHandle, 0), 5);
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    const sentAt = Date.now();
+    for (const body of ['a0', 'a1']) dispatcher.send('work', { body, messageGroupId: 'a', messageDeduplicationId: body });
+    await until(() => dispatcher.idle());
+    expect(received.map((r) => r.body)).toEqual(['a0', 'a0', 'a1']);
+    // Well before the queue's visibility timeout would have let it come back.
+    expect(received[1].at - sentAt).toBeLessThan(600);
+  });
+});
+
 describe('queue dispatcher: injected faults', () => {
   it('delivers a message twice, with the same id, when a duplicate fault fires', async () => {
     const faults = new FaultPlan('sqs:work=duplicate#1');
