@@ -43,8 +43,6 @@ interface StoredMessage {
   sequenceNumber?: string;
   /** FIFO: a duplicate delivery fault keeps the message after its batch succeeds, to be delivered again in order. */
   redeliver?: boolean;
-  /** Batches holding this message that are still running. */
-  running?: number;
 }
 
 /** A message that went to the dead-letter queue after maxReceiveCount deliveries. */
@@ -73,7 +71,17 @@ interface Consumer extends QueueSubscription {
 
 interface QueueState extends LocalQueue {
   arn: string;
-  messages: StoredMessage[];
+  /**
+   * Messages by group, each list in send order. A FIFO queue's groups are its message groups; on a
+   * standard queue every message is a group of its own (its id), so both kinds share one delivery path.
+   */
+  groups: Map<string, StoredMessage[]>;
+  /** Groups whose first message is visible and not held by a running batch, oldest first: what a poller takes. */
+  ready: Set<string>;
+  /** Groups whose first message is not visible yet (delayed, or received and not deleted), with when it will be. */
+  sleeping: Map<string, number>;
+  /** Messages held, visible or not, in flight or not. */
+  size: number;
   deadLetters: DeadLetter[];
   consumers: Consumer[];
   nextConsumer: number;
@@ -115,6 +123,8 @@ export const md5Hex = (text: string | Buffer) => createHash('md5').update(text).
  * slower than the visibility timeout sees its message again while it still works on it, as on
  * SQS. A message received maxReceiveCount times that comes back moves to the dead-letter list.
  * Each consumer runs up to maxConcurrency batches at once; several consumers compete.
+ * Messages are kept per group with a list of the groups ready to give, so a delivery costs the size
+ * of its batch, not of the backlog.
  */
 export class QueueDispatcher {
   private readonly queues = new Map<string, QueueState>();
@@ -130,7 +140,10 @@ export class QueueDispatcher {
       this.queues.set(queue.declaration.name, {
         ...queue,
         arn: `arn:aws:sqs:${localRegion}:${localAccount}:${queue.physicalName}`,
-        messages: [],
+        groups: new Map(),
+        ready: new Set(),
+        sleeping: new Map(),
+        size: 0,
         deadLetters: [],
         consumers: [],
         nextConsumer: 0,
@@ -163,7 +176,11 @@ export class QueueDispatcher {
     if (fifo) {
       if (!message.messageGroupId) throw new Error(`FIFO queue ${queue.physicalName} needs a MessageGroupId`);
       if (!message.messageDeduplicationId) throw new Error(`FIFO queue ${queue.physicalName} needs a MessageDeduplicationId (content-based deduplication is off)`);
-      for (const [id, seen] of queue.deduplication) if (seen.until <= now) queue.deduplication.delete(id);
+      // Ids are remembered in send order with the same window, so the expired ones are the first few.
+      for (const [id, seen] of queue.deduplication) {
+        if (seen.until > now) break;
+        queue.deduplication.delete(id);
+      }
       // SQS accepts a resend within the window (answering the first's id and the MD5 of this body), but delivers nothing new.
       const seen = queue.deduplication.get(message.messageDeduplicationId);
       if (seen) return { messageId: seen.messageId, md5OfBody: md5Hex(message.body) };
@@ -184,7 +201,15 @@ export class QueueDispatcher {
       Object.assign(stored, { messageGroupId: message.messageGroupId, messageDeduplicationId: message.messageDeduplicationId, sequenceNumber: String(queue.sequence).padStart(20, '0') });
       queue.deduplication.set(message.messageDeduplicationId!, { messageId: stored.messageId, until: now + fifoDeduplicationWindowSeconds * 1000 * this.scale });
     }
-    queue.messages.push(stored);
+    // A FIFO message waits behind its group's earlier ones; a standard one is a group of its own.
+    const key = fifo ? message.messageGroupId! : stored.messageId;
+    const group = queue.groups.get(key);
+    queue.size += 1;
+    if (group) group.push(stored);
+    else {
+      queue.groups.set(key, [stored]);
+      this.park(queue, key, now);
+    }
     this.schedulePump(queue);
     return { messageId: stored.messageId, md5OfBody: stored.md5OfBody, sequenceNumber: stored.sequenceNumber };
   }
@@ -194,11 +219,17 @@ export class QueueDispatcher {
    * `seconds` (scaled) from now. False when the handle is stale (deleted, or received again since).
    */
   changeVisibility(queueName: string, receiptHandle: string, seconds: number): boolean {
-    const [messageId, receiveCount] = Buffer.from(receiptHandle, 'base64').toString('utf8').split('#');
-    const message = this.state(queueName).messages.find((m) => m.messageId === messageId && String(m.receiveCount) === receiveCount);
+    const queue = this.state(queueName);
+    // The handle names the message, its receive and (FIFO) its group: see record().
+    const [messageId, receiveCount, ...group] = Buffer.from(receiptHandle, 'base64').toString('utf8').split('#');
+    const key = group.length > 0 ? group.join('#') : messageId;
+    const message = queue.groups.get(key)?.find((m) => m.messageId === messageId && String(m.receiveCount) === receiveCount);
     if (!message) return false;
-    message.visibleAt = Date.now() + seconds * 1000 * this.scale;
-    this.wakeAt(this.state(queueName), message.visibleAt);
+    const now = Date.now();
+    message.visibleAt = now + seconds * 1000 * this.scale;
+    // A group no running batch holds goes where its first message now says; a held one is placed when its batch ends.
+    if (queue.ready.delete(key) || queue.sleeping.delete(key)) this.park(queue, key, now);
+    this.schedulePump(queue);
     return true;
   }
 
@@ -220,12 +251,14 @@ export class QueueDispatcher {
   stats(queueName: string): QueueStats {
     const queue = this.state(queueName);
     const now = Date.now();
-    return { pending: queue.messages.length, inFlight: queue.messages.filter((m) => isInFlight(m, now)).length, deadLetters: queue.deadLetters.length };
+    let inFlight = 0;
+    for (const group of queue.groups.values()) for (const m of group) if (isInFlight(m, now)) inFlight += 1;
+    return { pending: queue.size, inFlight, deadLetters: queue.deadLetters.length };
   }
 
   /** True when no queue holds a message (dead letters aside) and no consumer is still running. */
   idle(): boolean {
-    return [...this.queues.values()].every((q) => q.messages.length === 0 && q.running === 0);
+    return [...this.queues.values()].every((q) => q.size === 0 && q.running === 0);
   }
 
   stop(): void {
@@ -246,25 +279,24 @@ export class QueueDispatcher {
   private pump(queue: QueueState): void {
     if (this.stopped || queue.consumers.length === 0) return;
     const now = Date.now();
-    // A message received maxReceiveCount times that becomes visible again goes to the dead-letter list.
-    queue.messages = queue.messages.filter((m) => {
-      if (m.visibleAt > now || m.receiveCount < queue.declaration.maxReceiveCount) return true;
-      queue.deadLetters.push({ messageId: m.messageId, messageGroupId: m.messageGroupId, messageDeduplicationId: m.messageDeduplicationId, body: m.body, messageAttributes: m.messageAttributes, receiveCount: m.receiveCount, sentTimestamp: m.sentTimestamp });
-      return false;
-    });
+    for (const [key, at] of queue.sleeping) {
+      if (at > now) continue;
+      queue.sleeping.delete(key);
+      queue.ready.add(key);
+    }
     let wakeAt = Number.POSITIVE_INFINITY;
     // Round robin over the consumers with room, one batch per turn, until nothing visible is left to give.
     for (let idleTurns = 0; idleTurns < queue.consumers.length; ) {
       const index = queue.nextConsumer;
       const consumer = queue.consumers[index];
       queue.nextConsumer = (index + 1) % queue.consumers.length;
-      const visible = this.deliverable(queue, now);
-      if (visible.length === 0) break;
+      const batch = this.receivable(queue, now, consumer.batchSize);
+      if (batch.length === 0) break;
       if (consumer.running >= (consumer.maxConcurrency ?? defaultConcurrency)) {
         idleTurns += 1;
         continue;
       }
-      if (visible.length < consumer.batchSize && consumer.maxBatchingWindowSeconds > 0) {
+      if (batch.length < consumer.batchSize && consumer.maxBatchingWindowSeconds > 0) {
         consumer.windowStartedAt ??= now;
         const windowEnds = consumer.windowStartedAt + consumer.maxBatchingWindowSeconds * 1000 * this.scale;
         if (windowEnds > now) {
@@ -275,31 +307,54 @@ export class QueueDispatcher {
       }
       consumer.windowStartedAt = undefined;
       idleTurns = 0;
-      this.deliver(queue, consumer, visible.slice(0, consumer.batchSize), now);
+      this.deliver(queue, consumer, batch, now);
     }
     // Wake for delayed messages and for those whose visibility timeout ends (received, not deleted).
-    for (const m of queue.messages) if (m.visibleAt > now) wakeAt = Math.min(wakeAt, m.visibleAt);
+    for (const at of queue.sleeping.values()) wakeAt = Math.min(wakeAt, at);
     this.wakeAt(queue, wakeAt);
   }
 
+  /** Puts a group that is not held by a batch where its first message says: ready, or sleeping until it is visible. */
+  private park(queue: QueueState, key: string, now: number): void {
+    const first = queue.groups.get(key)?.[0];
+    if (!first) return;
+    if (first.visibleAt <= now) queue.ready.add(key);
+    else queue.sleeping.set(key, first.visibleAt);
+  }
+
   /**
-   * What a poller may receive now. A standard queue gives every visible message. A FIFO queue gives,
-   * for each group, its oldest messages up to the first one that is not visible: a group with a
-   * message in flight (or delayed) gives nothing, so its messages go one batch at a time, in send order.
-   * A FIFO message also holds its group while its batch still runs past the (scaled) visibility
-   * timeout: on AWS the timeout is at least six times the consumer's, so a run ends (or is stopped at
-   * its timeout) before the message is visible again; here durations are scaled and runs are not.
+   * What a poller may receive now, up to `max` messages; changes nothing but moving messages received
+   * maxReceiveCount times, now visible again, to the dead-letter list. A FIFO queue gives, group after
+   * group (oldest first), each ready group's messages up to the first one that is not visible: as many
+   * of one group as it can, as SQS does, and nothing of a group while a batch of it runs (a group's
+   * messages go one batch at a time, in send order, even past the scaled visibility timeout: on AWS
+   * that timeout is at least six times the consumer's, so a run ends before the message is visible
+   * again; here durations are scaled and runs are not). A standard queue gives every visible message.
    */
-  private deliverable(queue: QueueState, now: number): StoredMessage[] {
-    if (!queue.declaration.fifo) return queue.messages.filter((m) => m.visibleAt <= now);
-    const blocked = new Set<string | undefined>();
-    const result: StoredMessage[] = [];
-    for (const m of queue.messages) {
-      if (blocked.has(m.messageGroupId)) continue;
-      if (m.visibleAt <= now && !m.running) result.push(m);
-      else blocked.add(m.messageGroupId);
+  private receivable(queue: QueueState, now: number, max: number): StoredMessage[] {
+    const batch: StoredMessage[] = [];
+    for (const key of queue.ready) {
+      const group = queue.groups.get(key)!;
+      while (group.length > 0 && group[0].visibleAt <= now && group[0].receiveCount >= queue.declaration.maxReceiveCount) this.deadLetter(queue, group.shift()!);
+      if (group.length === 0) {
+        queue.groups.delete(key);
+        queue.ready.delete(key);
+        continue;
+      }
+      if (group[0].visibleAt > now) {
+        queue.ready.delete(key);
+        queue.sleeping.set(key, group[0].visibleAt);
+        continue;
+      }
+      for (let i = 0; i < group.length && group[i].visibleAt <= now && batch.length < max; i++) batch.push(group[i]);
+      if (batch.length === max) break;
     }
-    return result;
+    return batch;
+  }
+
+  private deadLetter(queue: QueueState, m: StoredMessage): void {
+    queue.size -= 1;
+    queue.deadLetters.push({ messageId: m.messageId, messageGroupId: m.messageGroupId, messageDeduplicationId: m.messageDeduplicationId, body: m.body, messageAttributes: m.messageAttributes, receiveCount: m.receiveCount, sentTimestamp: m.sentTimestamp });
   }
 
   private wakeAt(queue: QueueState, at: number): void {
@@ -314,17 +369,21 @@ export class QueueDispatcher {
   }
 
   private deliver(queue: QueueState, consumer: Consumer, batch: StoredMessage[], now: number): void {
+    const fifo = queue.declaration.fifo === true;
     consumer.running += 1;
     queue.running += 1;
     for (const m of batch) {
-      m.running = (m.running ?? 0) + 1;
       m.receiveCount += 1;
       m.firstReceiveTimestamp ??= now;
       // At-least-once delivery: a duplicate fault leaves the message visible, so it is received again at
       // once; on a FIFO queue it is kept after its batch instead, and comes again before the rest of its group.
       const duplicated = this.options.faults?.draw('sqs', queue.declaration.name, (kind) => kind === 'duplicate');
-      if (duplicated && queue.declaration.fifo) m.redeliver = true;
-      m.visibleAt = duplicated && !queue.declaration.fifo ? now : now + queue.declaration.visibilityTimeoutSeconds * 1000 * this.scale;
+      if (duplicated && fifo) m.redeliver = true;
+      m.visibleAt = duplicated && !fifo ? now : now + queue.declaration.visibilityTimeoutSeconds * 1000 * this.scale;
+      // A FIFO group is held by the batch until it ends; a standard message comes back when its visibility timeout ends.
+      const key = fifo ? m.messageGroupId! : m.messageId;
+      queue.ready.delete(key);
+      if (!fifo) this.park(queue, key, now);
     }
     const event: SQSEvent = { Records: batch.map((m) => this.record(queue, m)) };
     invokeFunction(consumer.fn, event)
@@ -341,24 +400,52 @@ export class QueueDispatcher {
       .then(({ failed, error }: { failed: Set<string>; error?: unknown }) => {
         consumer.running -= 1;
         queue.running -= 1;
-        for (const m of batch) m.running! -= 1;
-        // The poller deletes what succeeded, even if it was received again meanwhile (as a
-        // DeleteMessage with an older receipt handle usually does); failed messages stay
-        // invisible until their visibility timeout ends.
-        queue.messages = queue.messages.filter((m) => !batch.includes(m) || failed.has(m.messageId) || m.redeliver);
-        for (const m of batch.filter((m) => m.redeliver)) {
-          m.redeliver = false;
-          if (!failed.has(m.messageId)) m.visibleAt = Date.now();
-        }
+        if (fifo) this.settleGroups(queue, batch, failed);
+        else for (const m of batch) if (!failed.has(m.messageId)) this.delete(queue, m.messageId);
         if (failed.size > 0) this.options.onBatchFailure?.(queue.declaration.name, consumer.fn.spec.name, [...failed], error);
         this.pump(queue);
       });
   }
 
+  /**
+   * The poller deletes what succeeded, even if it was received again meanwhile (as a DeleteMessage
+   * with an older receipt handle usually does); failed messages stay invisible until their
+   * visibility timeout ends. A standard message is a group of its own: deleting it drops its group.
+   */
+  private delete(queue: QueueState, key: string): void {
+    if (!queue.groups.delete(key)) return;
+    queue.size -= 1;
+    queue.ready.delete(key);
+    queue.sleeping.delete(key);
+  }
+
+  /**
+   * A FIFO batch ended: in each of its groups, the batch's messages are the first ones (the group was
+   * held), so deleting what succeeded costs the batch's size. Failed and duplicated messages stay
+   * first, and the group is ready again, or sleeps until its first message is visible.
+   */
+  private settleGroups(queue: QueueState, batch: StoredMessage[], failed: Set<string>): void {
+    const now = Date.now();
+    const taken = new Map<string, number>();
+    for (const m of batch) taken.set(m.messageGroupId!, (taken.get(m.messageGroupId!) ?? 0) + 1);
+    for (const [key, count] of taken) {
+      const group = queue.groups.get(key)!;
+      const kept = group.slice(0, count).filter((m) => failed.has(m.messageId) || m.redeliver);
+      for (const m of kept) {
+        if (m.redeliver && !failed.has(m.messageId)) m.visibleAt = now;
+        m.redeliver = false;
+      }
+      group.splice(0, count, ...kept);
+      queue.size -= count - kept.length;
+      if (group.length === 0) queue.groups.delete(key);
+      else this.park(queue, key, now);
+    }
+  }
+
   private record(queue: QueueState, m: StoredMessage): SQSRecord {
     return {
       messageId: m.messageId,
-      receiptHandle: Buffer.from(`${m.messageId}#${m.receiveCount}`).toString('base64'),
+      receiptHandle: Buffer.from(`${m.messageId}#${m.receiveCount}${m.messageGroupId === undefined ? '' : `#${m.messageGroupId}`}`).toString('base64'),
       body: m.body,
       attributes: {
         ApproximateReceiveCount: String(m.receiveCount),

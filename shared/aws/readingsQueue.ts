@@ -21,31 +21,48 @@ interface OutgoingMessage {
 
 /** A message under the limit: a message too large is split in two halves of its readings, as often as needed. */
 export function outgoingMessages(message: ReadingsMessage): OutgoingMessage[] {
-  const body = JSON.stringify(message);
-  if (Buffer.byteLength(body) <= maxMessageBytes || message.readings.length < 2) {
-    const deduplicationId = createHash('sha256').update(JSON.stringify([message.tenant, message.sensorId, message.readings])).digest('hex');
-    return [{ body, groupId: `${message.tenant}#${message.sensorId}`, deduplicationId }];
+  const { tenant, sensorId, readings, correlationId } = message;
+  // One serialization makes both the body and the deduplication id, which leaves the correlation id out (a retried request has its own).
+  const content = JSON.stringify({ tenant, sensorId, readings });
+  const body = correlationId === undefined ? content : `${content.slice(0, -1)},"correlationId":${JSON.stringify(correlationId)}}`;
+  if (Buffer.byteLength(body) <= maxMessageBytes || readings.length < 2) {
+    return [{ body, groupId: `${tenant}#${sensorId}`, deduplicationId: createHash('sha256').update(content).digest('hex') }];
   }
-  const half = Math.ceil(message.readings.length / 2);
-  return [...outgoingMessages({ ...message, readings: message.readings.slice(0, half) }), ...outgoingMessages({ ...message, readings: message.readings.slice(half) })];
+  const half = Math.ceil(readings.length / 2);
+  return [...outgoingMessages({ ...message, readings: readings.slice(0, half) }), ...outgoingMessages({ ...message, readings: readings.slice(half) })];
 }
 
-/** SendMessageBatch requests of at most 10 entries and 256 KiB each; a group's messages keep their order. */
-function batchesOf(messages: readonly OutgoingMessage[]): SendMessageBatchRequestEntry[][] {
-  const batches: SendMessageBatchRequestEntry[][] = [];
-  let current: SendMessageBatchRequestEntry[] = [];
-  let bytes = 0;
+/** A SendMessageBatch request, and the earlier requests that carry earlier messages of its groups. */
+interface PlannedBatch {
+  entries: SendMessageBatchRequestEntry[];
+  bytes: number;
+  after: Set<number>;
+}
+
+/**
+ * SendMessageBatch requests of at most 10 entries and 256 KiB each, with at most one message of a
+ * group per request: a group's next message goes in a later request, sent once the earlier one is
+ * in. So a partial failure (an entry refused, sent again) can never let a later message of its
+ * group in first, and requests with no group in common can go side by side.
+ */
+function plannedBatches(messages: readonly OutgoingMessage[]): PlannedBatch[] {
+  const batches: PlannedBatch[] = [];
+  const lastBatchOf = new Map<string, number>();
+  // Requests before this one all hold 10 entries: the search for room starts here.
+  let firstOpen = 0;
   messages.forEach(({ body, groupId, deduplicationId }, i) => {
     const size = Buffer.byteLength(body);
-    if (current.length === maxEntries || (current.length > 0 && bytes + size > maxMessageBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push({ Id: String(i), MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: deduplicationId });
-    bytes += size;
+    const previous = lastBatchOf.get(groupId) ?? -1;
+    let index = Math.max(firstOpen, previous + 1);
+    while (index < batches.length && (batches[index].entries.length === maxEntries || batches[index].bytes + size > maxMessageBytes)) index++;
+    if (index === batches.length) batches.push({ entries: [], bytes: 0, after: new Set() });
+    const batch = batches[index];
+    batch.entries.push({ Id: String(i), MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: deduplicationId });
+    batch.bytes += size;
+    if (previous >= 0) batch.after.add(previous);
+    lastBatchOf.set(groupId, index);
+    while (firstOpen < batches.length && batches[firstOpen].entries.length === maxEntries) firstOpen++;
   });
-  if (current.length > 0) batches.push(current);
   return batches;
 }
 
@@ -67,16 +84,36 @@ async function sendBatch(queueUrl: string, batch: SendMessageBatchRequestEntry[]
   }
 }
 
+/** SendMessageBatch requests in flight at once per call: a 1,000-reading request of 100 sensors is 10 of them. */
+export const concurrentRequests = 8;
+
 /**
- * Sends readings messages to a FIFO queue with SendMessageBatch, one request after the other:
- * requests sent side by side could reorder a sensor's messages. What SQS will not take is a
- * retryable 503: the caller must not answer "queued".
+ * Sends readings messages to a FIFO queue with SendMessageBatch, up to `concurrentRequests` requests
+ * side by side; a request waits for those holding earlier messages of its groups, so a sensor's
+ * messages are queued in order. What SQS will not take is a retryable 503, once no request is in
+ * flight (none is started after one failed): the caller must not answer "queued".
  */
 export function sqsReadingsQueue(queueUrl: string): ReadingsQueue {
   return {
     async send(messages) {
       const outgoing = messages.flatMap(outgoingMessages);
-      for (const batch of batchesOf(outgoing)) await sendBatch(queueUrl, batch);
+      const batches = plannedBatches(outgoing);
+      const sent: Promise<void>[] = [];
+      let next = 0;
+      let failed = false;
+      const worker = async () => {
+        while (next < batches.length && !failed) {
+          const k = next++;
+          sent[k] = Promise.all([...batches[k].after].map((i) => sent[i])).then(() => sendBatch(queueUrl, batches[k].entries));
+          await sent[k].catch((error: unknown) => {
+            failed = true;
+            throw error;
+          });
+        }
+      };
+      const workers = await Promise.allSettled(Array.from({ length: Math.min(concurrentRequests, batches.length) }, worker));
+      const rejected = workers.find((w) => w.status === 'rejected');
+      if (rejected) throw rejected.reason;
       return outgoing.length;
     },
   };

@@ -193,6 +193,50 @@ describe('queue dispatcher: visibility timeout of in-flight messages', () => {
   });
 });
 
+describe('queue dispatcher: ChangeMessageVisibility', () => {
+  it('keeps a received message invisible for the time given from now, and refuses a stale receipt handle', async () => {
+    dispatcher = new QueueDispatcher([queue], { timeScale });
+    const deliveredAt: number[] = [];
+    const handles: string[] = [];
+    const { fn } = recordingFunction((event) => {
+      deliveredAt.push(Date.now());
+      handles.push(event.Records[0].receiptHandle);
+      // The first receive asks for 200 s (200 ms scaled) instead of the queue's 30, then fails.
+      if (deliveredAt.length === 1) {
+        expect(dispatcher.changeVisibility('work', event.Records[0].receiptHandle, 200)).toBe(true);
+        throw new Error('later');
+      }
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    dispatcher.send('work', { body: 'x' });
+    await until(() => dispatcher.idle());
+    expect(deliveredAt).toHaveLength(2);
+    expect(deliveredAt[1] - deliveredAt[0]).toBeGreaterThanOrEqual(190);
+    expect(dispatcher.changeVisibility('work', handles[0], 1)).toBe(false);
+  });
+
+  it("holds a FIFO message's group for the time given to a failed message, then delivers it before the rest", async () => {
+    // A 1,000 s visibility timeout: 1 s scaled.
+    dispatcher = new QueueDispatcher([{ declaration: { ...queue.declaration, visibilityTimeoutSeconds: 1000, fifo: true }, physicalName: 'test-work.fifo' }], { timeScale });
+    const received: { body: string; at: number }[] = [];
+    const { fn } = recordingFunction((event) => {
+      for (const r of event.Records) received.push({ body: r.body, at: Date.now() });
+      const first = event.Records[0];
+      if (first.body !== 'a0' || first.attributes.ApproximateReceiveCount !== '1') return;
+      // Shortened to 0 after the batch ended: visible again at once, ahead of a1.
+      setTimeout(() => dispatcher.changeVisibility('work', first.receiptHandle, 0), 5);
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    });
+    dispatcher.subscribe('work', { fn, batchSize: 1, maxBatchingWindowSeconds: 0 });
+    const sentAt = Date.now();
+    for (const body of ['a0', 'a1']) dispatcher.send('work', { body, messageGroupId: 'a', messageDeduplicationId: body });
+    await until(() => dispatcher.idle());
+    expect(received.map((r) => r.body)).toEqual(['a0', 'a0', 'a1']);
+    // Well before the queue's visibility timeout would have let it come back.
+    expect(received[1].at - sentAt).toBeLessThan(600);
+  });
+});
+
 describe('queue dispatcher: injected faults', () => {
   it('delivers a message twice, with the same id, when a duplicate fault fires', async () => {
     const faults = new FaultPlan('sqs:work=duplicate#1');
@@ -312,6 +356,52 @@ describe('queue dispatcher: FIFO queues', () => {
     await until(() => dispatcher.idle());
     expect(bodiesOf(batches, 'a')).toEqual(['a0', 'a1', 'a2']);
     expect(overlaps().overlapWithinGroup).toBe(0);
+  });
+
+  it('fills a batch with as many messages of one group as it can before taking other groups, as SQS does', async () => {
+    dispatcher = new QueueDispatcher([fifoQueue], { timeScale });
+    const { fn, batches } = recordingFunction(() => undefined);
+    dispatcher.subscribe('work', { fn, batchSize: 4, maxBatchingWindowSeconds: 0, maxConcurrency: 1 });
+    for (let i = 0; i < 3; i++) for (const g of ['a', 'b', 'c']) sendTo(g, `${g}${i}`);
+    await until(() => dispatcher.idle());
+    expect(batches.map((b) => b.Records.map((r) => r.body))).toEqual([
+      ['a0', 'a1', 'a2', 'b0'],
+      // b waited behind its running batch, so c comes first now.
+      ['c0', 'c1', 'c2', 'b1'],
+      ['b2'],
+    ]);
+  });
+
+  it('keeps every group in order through a large backlog with failures, losing nothing, and counts what it holds', async () => {
+    // Enough receives that no message reaches the dead letters.
+    dispatcher = new QueueDispatcher([{ ...fifoQueue, declaration: { ...fifoQueue.declaration, maxReceiveCount: 50 } }], { timeScale });
+    let draw = 7;
+    const processed = new Map<string, number[]>();
+    // A seeded tenth of the records fail, with the rest of their group in the batch (as Powertools' FIFO processor does).
+    dispatcher.subscribe('work', {
+      fn: recordingFunction((event) => {
+        const failedGroups = new Set<string>();
+        const failures = event.Records.filter((r) => {
+          draw = (draw * 48_271) % 2_147_483_647;
+          const group = r.attributes.MessageGroupId!;
+          if (failedGroups.has(group) || draw % 10 === 0) return failedGroups.add(group);
+          processed.set(group, [...(processed.get(group) ?? []), Number(r.body)]);
+          return false;
+        });
+        return { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
+      }).fn,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 0,
+    });
+    const groups = 200;
+    const perGroup = 20;
+    for (let i = 0; i < perGroup; i++) for (let g = 0; g < groups; g++) sendTo(`g${g}`, `${i}`);
+    expect(dispatcher.stats('work')).toEqual({ pending: groups * perGroup, inFlight: 0, deadLetters: 0 });
+    await until(() => dispatcher.idle(), 20_000);
+    // Each group's messages were processed once each, in send order: none lost, none overtaken by a later one.
+    expect(processed.size).toBe(groups);
+    for (const bodies of processed.values()) expect(bodies).toEqual(Array.from({ length: perGroup }, (_, i) => i));
+    expect(dispatcher.stats('work')).toEqual({ pending: 0, inFlight: 0, deadLetters: 0 });
   });
 
   it('refuses a message without a group or deduplication id', () => {
