@@ -1,0 +1,94 @@
+import { QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { boundName } from '../platform/config.js';
+import { tables } from '../platform/resources.js';
+import type { MetricCounterStore, MinuteRecord } from '../monitoring/metrics.js';
+import { dynamoDb } from './dynamoDbClient.js';
+import { callAws, callAwsUnless } from './errors.js';
+import { tenantKey } from './tenantItems.js';
+
+/** Days a tenant's minute counters are kept (the table's TTL removes them after). */
+export const metricsRetentionDays = 35;
+
+/** Sort keys of the counters sort by time: `M#` and the epoch minute, zero-padded. */
+const minuteKey = (minute: number) => `M#${String(minute).padStart(10, '0')}`;
+const attributesOf = (prefix: string, values: Record<string, number>) => Object.entries(values).map(([name, value], i) => ({ name, placeholder: `${prefix}${i}`, value }));
+const meta = new Set(['pk', 'sk', 'expiresAt', 'minute']);
+const maxSuffix = 'MaxMs';
+
+/**
+ * The per-minute counters in the monitoring table, one item per tenant and minute. Sums are one
+ * UpdateItem with ADD (no read first, so concurrent writers never lose an update); a maximum is a
+ * second, conditional SET, only when there is one to raise.
+ */
+export function dynamoMetricCounters(tableName = boundName('TABLE', tables.monitoring.name)): MetricCounterStore {
+  return {
+    async add(tenant, minute, { sums, maxes }) {
+      const Key = { pk: tenantKey(tenant), sk: minuteKey(minute) };
+      const added = attributesOf('a', sums);
+      if (added.length > 0) {
+        await callAws('DynamoDB', () =>
+          dynamoDb().send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key,
+              UpdateExpression: `SET #expiresAt = if_not_exists(#expiresAt, :expiresAt), #minute = :minute ADD ${added.map((a) => `#${a.placeholder} :${a.placeholder}`).join(', ')}`,
+              ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#minute': 'minute', ...Object.fromEntries(added.map((a) => [`#${a.placeholder}`, a.name])) },
+              ExpressionAttributeValues: {
+                ':expiresAt': (minute + 1) * 60 + metricsRetentionDays * 86_400,
+                ':minute': minute,
+                ...Object.fromEntries(added.map((a) => [`:${a.placeholder}`, a.value])),
+              },
+            }),
+          ),
+        );
+      }
+      for (const { name, value } of attributesOf('m', maxes)) {
+        // Kept only when larger: a lost condition is the answer "a larger one is stored", not an error.
+        await callAwsUnless(
+          'DynamoDB',
+          () =>
+            dynamoDb().send(
+              new UpdateCommand({
+                TableName: tableName,
+                Key,
+                UpdateExpression: 'SET #max = :value, #expiresAt = if_not_exists(#expiresAt, :expiresAt), #minute = :minute',
+                ConditionExpression: 'attribute_not_exists(#max) OR #max < :value',
+                ExpressionAttributeNames: { '#max': name, '#expiresAt': 'expiresAt', '#minute': 'minute' },
+                ExpressionAttributeValues: { ':value': value, ':expiresAt': (minute + 1) * 60 + metricsRetentionDays * 86_400, ':minute': minute },
+              }),
+            ),
+          (error) => (error as { name?: string }).name === 'ConditionalCheckFailedException',
+          undefined,
+        );
+      }
+    },
+
+    async read(tenant, fromMinute, toMinute) {
+      const records: MinuteRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page: QueryCommandOutput = await callAws('DynamoDB', () =>
+          dynamoDb().send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+              ExpressionAttributeValues: { ':pk': tenantKey(tenant), ':from': minuteKey(fromMinute), ':to': minuteKey(toMinute - 1) },
+              ExclusiveStartKey: start,
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          const sums: Record<string, number> = {};
+          const maxes: Record<string, number> = {};
+          for (const [name, value] of Object.entries(item)) {
+            if (meta.has(name) || typeof value !== 'number') continue;
+            (name.endsWith(maxSuffix) ? maxes : sums)[name] = value;
+          }
+          records.push({ minute: Number(item.minute), sums, maxes });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return records;
+    },
+  };
+}
