@@ -5,6 +5,9 @@ import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
 import { deployModelRoute, getDeploymentRoute } from './mlops/contract.js';
 import { healthDependenciesRoute, healthRoute } from './monitoring/contract.js';
+import { getDashboardsRoute } from './monitoring/dashboards.js';
+import { getMetricsRoute } from './monitoring/metricsContract.js';
+import { countedDetailTypes } from './monitoring/metricsEvents.js';
 import { probedResources } from './monitoring/health.js';
 import { openApiRoute } from './gateway/contract.js';
 import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
@@ -161,6 +164,12 @@ const readsProcessed = { datasets: [grant(['read'], objects.processed)] } as con
 export const catalog: readonly FunctionDeclaration[] = [
   api('health', 'monitoring', healthRoute, probes, { memoryMb: 256 }),
   api('healthDependencies', 'monitoring', healthDependenciesRoute, probes, { memoryMb: 256 }),
+  // monitoring: the tenant's per-minute figures (shared/monitoring/metrics.ts). The functions on hot paths (ingest, predict,
+  // the scorer) add to them in memory and write in the background; events are counted by countEvents.
+  api('getMetrics', 'monitoring', getMetricsRoute, { tables: { monitoring: 'read' } }),
+  api('getDashboards', 'monitoring', getDashboardsRoute, { tables: { sensors: 'read' } }, { memoryMb: 256 }),
+  fn('countEvents', 'monitoring', 'functions/monitoring/countEvents.ts', "Counts the platform's events (episodes opened, alerts fired, deliveries failed, pipeline runs, training jobs) in the tenant's minute",
+    { kind: 'event', detailTypes: countedDetailTypes }, { tables: { monitoring: 'write' } }, { memoryMb: 256, timeoutSeconds: 10 }),
   api('openApiDocument', 'gateway', openApiRoute, {}, { memoryMb: 256 }),
   api('registerSensor', 'sensors', registerSensorRoute, { tables: { sensors: 'write' } }),
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),
@@ -169,7 +178,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   // stores each (tenant, sensor, timestamp) once and forwards to the scoring queue. A full vCPU for the JSON work.
   // The ingest queue is FIFO (a sensor's messages in order), and a FIFO event source takes at most 10 messages and no
   // batching window; the messages of a sensor in one delivery still share one write per bucket.
-  api('ingestReadings', 'sensors', ingestReadingsRoute, { tables: { sensors: 'read', idempotency: 'readWrite' }, queues: { ingest: 'send' } }, { memoryMb: 1769 }),
+  api('ingestReadings', 'sensors', ingestReadingsRoute, { tables: { sensors: 'read', idempotency: 'readWrite', monitoring: 'write' }, queues: { ingest: 'send' } }, { memoryMb: 1769 }),
   fn('storeReadings', 'sensors', 'functions/sensors/storeReadings.ts', 'Stores queued readings (one write per bucket for the messages of a sensor), forwards them to the scorer',
     { kind: 'queue', queue: 'ingest', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { readings: 'readWrite', sensors: 'read' }, queues: { scoring: 'send' } }, { memoryMb: 1024, timeoutSeconds: 30 }),
   api('getReadings', 'sensors', getReadingsRoute, { tables: { readings: 'read', sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
@@ -211,7 +220,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('trainModel', 'ml', trainModelRoute, { tables: { models: 'readWrite', datasets: 'read' }, stateMachines: { trainingPipeline: 'start' } }),
   api('listModels', 'ml', listModelsRoute, { tables: { models: 'read' } }),
   api('getModel', 'ml', getModelRoute, { tables: { models: 'read' } }),
-  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read' }, buckets: { models: [grant(['read'], ...objects.version)] } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
+  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read', monitoring: 'write' }, buckets: { models: [grant(['read'], ...objects.version)] } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
   fn(training.fit, 'ml', 'functions/ml/trainingSteps/fit.ts', 'Training step: fit a detector on the processed dataset, export ONNX and manifest to staging', task,
     { tables: { models: 'readWrite' }, buckets: { ...readsProcessed, models: [grant(['write'], ...objects.staged)] } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
   fn(training.evaluate, 'ml', 'functions/ml/trainingSteps/evaluate.ts', 'Training step: score the hold-out with the staged ONNX model and store the metrics', task,
@@ -241,7 +250,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   // dataset warms its detector up on it (read as POST /ml/detect reads one). No batching window: a
   // reading's way to anomaly.opened has a 2 s aim, and under load the queue fills batches by itself.
   fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
-    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read', monitoring: 'write' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
   api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),

@@ -1,7 +1,11 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { boundName } from '../platform/config.js';
 import { tables } from '../platform/resources.js';
 import type { MetricCounterStore, MinuteRecord } from '../monitoring/metrics.js';
+import { MetricsRecorder, type Figure } from '../monitoring/metricsRecorder.js';
+import { logger, metrics } from '../platform/observability.js';
+import { once } from './clients.js';
 import { dynamoDb } from './dynamoDbClient.js';
 import { callAws, callAwsUnless } from './errors.js';
 import { tenantKey } from './tenantItems.js';
@@ -92,3 +96,20 @@ export function dynamoMetricCounters(tableName = boundName('TABLE', tables.monit
     },
   };
 }
+
+const metricName = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+/** The same figure as a CloudWatch metric (EMF through Powertools, flushed by the handler's logMetrics). */
+const emitFigure = (figure: Figure) =>
+  'count' in figure ? metrics.addMetric(metricName(figure.name), MetricUnit.Count, figure.count) : metrics.addMetric(metricName(figure.name), MetricUnit.Milliseconds, figure.ms);
+
+/**
+ * The container's recorder of the tenant's figures: counted in memory, written to the monitoring
+ * table in the background (off the request's path), and emitted as CloudWatch metrics.
+ */
+export const platformMetrics = once(
+  () =>
+    new MetricsRecorder(dynamoMetricCounters(), {
+      onFigure: emitFigure,
+      onFlushError: (error) => logger.warn('metric counters not written; kept for the next flush', { error: error as Error }),
+    }),
+);

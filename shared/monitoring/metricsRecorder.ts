@@ -10,7 +10,12 @@ export interface MetricsRecorderOptions {
   now?: () => number;
   /** Told when a background flush fails (the figures are kept for the next one). */
   onFlushError?: (error: unknown) => void;
+  /** Told of every figure as it is recorded (the functions emit it as a CloudWatch metric too). */
+  onFigure?: (figure: Figure) => void;
 }
+
+/** A figure as it happens: a count of a counter, or a duration. */
+export type Figure = { name: CounterName; count: number } | { name: 'scoringLag' | 'predictLatency'; ms: number };
 
 /**
  * Records the tenant's figures in memory and writes them in the background: one UpdateItem per
@@ -33,7 +38,11 @@ export class MetricsRecorder {
 
   count(tenant: string, counts: Partial<Record<CounterName, number>>, at = this.now()): void {
     const { sums } = this.entry(tenant, at);
-    for (const [name, n] of Object.entries(counts)) if (n) sums[name] = (sums[name] ?? 0) + n;
+    for (const [name, n] of Object.entries(counts) as [CounterName, number][]) {
+      if (!n) continue;
+      sums[name] = (sums[name] ?? 0) + n;
+      this.options.onFigure?.({ name, count: n });
+    }
     this.schedule();
   }
 
@@ -44,6 +53,7 @@ export class MetricsRecorder {
     sums[lagSum] = (sums[lagSum] ?? 0) + ms;
     sums[lagCount] = (sums[lagCount] ?? 0) + 1;
     maxes[lagMax] = Math.max(maxes[lagMax] ?? 0, ms);
+    this.options.onFigure?.({ name: 'scoringLag', ms });
     this.schedule();
   }
 
@@ -51,6 +61,7 @@ export class MetricsRecorder {
     const { sums } = this.entry(tenant, at);
     const name = latencyAttribute(latencyBucket(ms));
     sums[name] = (sums[name] ?? 0) + 1;
+    this.options.onFigure?.({ name: 'predictLatency', ms });
     this.schedule();
   }
 

@@ -9,6 +9,10 @@ export const detailTypes = {
   anomalyClosed: 'anomaly.closed',
   driftDetected: 'drift.detected',
   modelRegistered: 'model.registered',
+  /** An alert rule fired (monitoring context, alert evaluation). */
+  alertFired: 'alert.fired',
+  /** A notification of an alert could not be delivered after its retries. */
+  alertDeliveryFailed: 'alert.delivery.failed',
 } as const;
 export type DetailType = (typeof detailTypes)[keyof typeof detailTypes];
 

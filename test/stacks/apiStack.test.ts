@@ -74,11 +74,12 @@ describe('every catalog function', () => {
     }
   });
 
-  it("the sensors context's other functions touch only its tables, save the scorer's warm-up datasets and ingestion's idempotency records", () => {
+  it("the sensors context's other functions touch only its tables, save the scorer's warm-up datasets, ingestion's idempotency records and the two's platform counters", () => {
     const others = deployed.filter((d) => d.declaration.context === 'sensors' && !['registerSensor', 'listSensors', 'getSensor'].includes(d.declaration.name));
     expect(others.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['ingestReadings', 'storeReadings', 'getReadings', 'scoreReadings', 'listAnomalies', 'getAnomaly', 'reviewAnomaly']));
     for (const entry of others) {
-      const allowed = ['sensors', 'readings', 'anomalies', ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []), ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : [])];
+      const counts = ['ingestReadings', 'scoreReadings'].includes(entry.declaration.name) ? ['monitoring'] : [];
+      const allowed = ['sensors', 'readings', 'anomalies', ...counts, ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []), ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : [])];
       const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(entry)));
       expect(granted.filter((name) => !allowed.includes(name)), entry.declaration.name).toEqual([]);
     }
