@@ -50,6 +50,8 @@ export const telltaleConfig = z.object({
   datasetMaxUploadMb: z.coerce.number().int().positive().max(5120).optional(),
   /** Other upload limits for some tenants: `tenant=bytes` pairs, comma-separated. */
   datasetTenantMaxUploadBytes: z.string().optional(),
+  /** An address subscribed to the ops topic, where every CloudWatch alarm of the stage goes (stacks/constructs/operations.ts). */
+  opsEmail: z.email().optional(),
 });
 export type TelltaleConfig = z.infer<typeof telltaleConfig> & { prod: boolean; serviceVersion: string; tenantClaim: string };
 

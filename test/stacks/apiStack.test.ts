@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalog, httpFunctions, workflows } from '../../shared/catalog.js';
 import { sagaFunctionNames } from '../../shared/platform/saga.js';
@@ -333,10 +333,15 @@ describe('queue, event and task functions', () => {
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
       });
     }
-    apiTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    // The alarm on its first message is one of the operations alarms (a nested stack: the queue's name comes in as a parameter).
+    const operations = Template.fromStack(api.operations);
+    const parameter = Object.entries(apiTemplate.toJSON().Resources[logicalIdOf(api.operations)].Properties.Parameters as Record<string, unknown>).find(
+      ([, value]) => JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [failures, 'QueueName'] }),
+    )![0];
+    operations.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failures, 'QueueName'] } }],
+      Dimensions: [{ Name: 'QueueName', Value: { Ref: parameter } }],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
