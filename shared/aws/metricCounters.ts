@@ -5,7 +5,7 @@ import { tables } from '../platform/resources.js';
 import type { MetricCounterStore, MinuteRecord } from '../monitoring/metrics.js';
 import { MetricsRecorder, type Figure } from '../monitoring/metricsRecorder.js';
 import { logger, metrics } from '../platform/observability.js';
-import { once } from './clients.js';
+import { lazy, once } from './clients.js';
 import { dynamoDb } from './dynamoDbClient.js';
 import { callAws, callAwsUnless } from './errors.js';
 import { tenantKey } from './tenantItems.js';
@@ -108,7 +108,8 @@ const emitFigure = (figure: Figure) =>
  */
 export const platformMetrics = once(
   () =>
-    new MetricsRecorder(dynamoMetricCounters(), {
+    // The table is named at the first write, in the background: a request never fails for the counters.
+    new MetricsRecorder(lazy(() => dynamoMetricCounters()), {
       onFigure: emitFigure,
       onFlushError: (error) => logger.warn('metric counters not written; kept for the next flush', { error: error as Error }),
     }),

@@ -17,6 +17,8 @@ interface OutgoingMessage {
   groupId: string;
   /** The same readings of the same sensor sent again within 5 minutes (a retried request, a redelivered forward) are dropped by SQS. */
   deduplicationId: string;
+  /** The request's correlation id, also a message attribute: consumers log it before reading the body. */
+  correlationId?: string;
 }
 
 /** A message under the limit: a message too large is split in two halves of its readings, as often as needed. */
@@ -24,7 +26,7 @@ export function outgoingMessages(message: ReadingsMessage): OutgoingMessage[] {
   const body = JSON.stringify(message);
   if (Buffer.byteLength(body) <= maxMessageBytes || message.readings.length < 2) {
     const deduplicationId = createHash('sha256').update(JSON.stringify([message.tenant, message.sensorId, message.readings])).digest('hex');
-    return [{ body, groupId: `${message.tenant}#${message.sensorId}`, deduplicationId }];
+    return [{ body, groupId: `${message.tenant}#${message.sensorId}`, deduplicationId, correlationId: message.correlationId }];
   }
   const half = Math.ceil(message.readings.length / 2);
   return [...outgoingMessages({ ...message, readings: message.readings.slice(0, half) }), ...outgoingMessages({ ...message, readings: message.readings.slice(half) })];
@@ -35,14 +37,20 @@ function batchesOf(messages: readonly OutgoingMessage[]): SendMessageBatchReques
   const batches: SendMessageBatchRequestEntry[][] = [];
   let current: SendMessageBatchRequestEntry[] = [];
   let bytes = 0;
-  messages.forEach(({ body, groupId, deduplicationId }, i) => {
+  messages.forEach(({ body, groupId, deduplicationId, correlationId }, i) => {
     const size = Buffer.byteLength(body);
     if (current.length === maxEntries || (current.length > 0 && bytes + size > maxMessageBytes)) {
       batches.push(current);
       current = [];
       bytes = 0;
     }
-    current.push({ Id: String(i), MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: deduplicationId });
+    current.push({
+      Id: String(i),
+      MessageBody: body,
+      MessageGroupId: groupId,
+      MessageDeduplicationId: deduplicationId,
+      ...(correlationId ? { MessageAttributes: { correlationId: { DataType: 'String', StringValue: correlationId } } } : {}),
+    });
     bytes += size;
   });
   if (current.length > 0) batches.push(current);

@@ -52,7 +52,7 @@ async function presignedUpload(deps: Pick<DatasetDeps, 'objects' | 'limits'>, te
  * same inline request (a retry after a lost answer or a failed write), the dataset is answered again
  * (`replayed`), its file written if the first attempt did not; otherwise, 409.
  */
-export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date()): Promise<{ dataset: Dataset & { upload?: Upload }; replayed: boolean }> {
+export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date(), correlationId?: string): Promise<{ dataset: Dataset & { upload?: Upload }; replayed: boolean }> {
   await assertKnownSensors(deps.sensors, tenant, input.schema);
   if (input.sizeBytes !== undefined) assertUploadSize(deps.limits, tenant, input.sizeBytes);
   const id = input.id ?? `ds-${randomUUID()}`;
@@ -67,6 +67,7 @@ export async function registerDataset(deps: DatasetDeps, tenant: string, input: 
     fileName: input.fileName,
     rawKey: keys.raw(input.fileName),
     requestDigest,
+    ...(correlationId ? { correlationId } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
