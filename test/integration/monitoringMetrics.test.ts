@@ -3,7 +3,7 @@ import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.
 
 const local = useLocalCloud();
 
-type Step = { start: string; counts: Record<string, number>; scoringLag: { count: number; maxMs: number | null }; predictLatency: { count: number } };
+type Step = { start: string; counts: Record<string, number>; scoringLag: { count: number; maxMs: number | null }; predictLatency: { count: number; p50Ms: number | null; p95Ms: number | null } };
 const total = (steps: Step[], name: string) => steps.reduce((sum, s) => sum + s.counts[name], 0);
 
 /** The figures of the last hour; the recorder writes in the background, so wait until `ready` holds. */
@@ -26,11 +26,18 @@ describe('GET /monitoring/metrics on the local cloud', () => {
     const now = Date.now() - 60_000;
     const readings = [...Array.from({ length: 20 }, (_, i) => ({ sensorId: 'm1', timestamp: now + i * 1000, value: i })), { sensorId: 'ghost', timestamp: now, value: 1 }];
     expect((await acme('/readings', { method: 'POST', body: JSON.stringify({ readings }) })).status).toBe(202);
+    const rows = [[0.1, 0.2, 0.1, -0.4, 0.1, 0.3, 0.2, 0.05]];
+    for (let i = 0; i < 3; i++) expect((await acme('/ml/predict', { method: 'POST', body: JSON.stringify({ modelId: 'baseline-pca', rows }) })).status).toBe(200);
     local.cloud.bus.put({ source: 'telltale', detailType: 'alert.fired', detail: { tenant: 'metrics-acme', alertId: 'a1' } });
     local.cloud.bus.put({ source: 'telltale', detailType: 'pipeline.failed', detail: { tenant: 'metrics-acme', datasetId: 'd1' } });
     local.cloud.bus.put({ source: 'telltale', detailType: 'pipeline.failed', detail: { tenant: 'metrics-acme', pipeline: 'training', modelId: 'x' } });
 
-    const steps = await figures(acme, (s) => total(s, 'readingsIngested') === 20 && s.some((step) => step.scoringLag.count > 0) && total(s, 'trainingFailures') === 1);
+    const predicted = (s: Step[]) => s.reduce((sum, step) => sum + step.predictLatency.count, 0);
+    const steps = await figures(acme, (s) => total(s, 'readingsIngested') === 20 && s.some((step) => step.scoringLag.count > 0) && total(s, 'trainingFailures') === 1 && predicted(s) === 3);
+    expect(predicted(steps)).toBe(3);
+    const latency = steps.find((step) => step.predictLatency.count > 0)!.predictLatency;
+    expect(latency.p95Ms).toBeGreaterThanOrEqual(latency.p50Ms!);
+    expect(latency.p50Ms).toBeGreaterThan(0);
     expect(steps).toHaveLength(12);
     expect(total(steps, 'readingsIngested')).toBe(20);
     expect(total(steps, 'readingsRejected')).toBe(1);
