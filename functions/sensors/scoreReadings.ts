@@ -34,6 +34,8 @@ export const handler = taskHandler(async (event: SQSEvent, context) => {
   const { records, messageOf } = scoringOrder(event.Records);
   const scoreRecord = async (record: SQSRecord) => {
     const message = messageOf(record);
+    // Records run one after the other: each one's log lines carry its own request's id.
+    if (message.correlationId) logger.setCorrelationId(message.correlationId);
     try {
       const outcome = await scoreReadings(deps, message);
       // Scoring lag: from the message's arrival on the scoring queue to its readings scored.

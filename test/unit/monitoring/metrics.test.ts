@@ -2,6 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoMetricCounters } from '../../../shared/aws/metricCounters.js';
 import { histogramQuantile, latencyBucket, latencyBucketCount, minuteOf, stepFigures, type MetricCounterStore, type MinuteFigures, type MinuteRecord } from '../../../shared/monitoring/metrics.js';
+import { countsOfEvent, parseCountedEvent } from '../../../shared/monitoring/metricsEvents.js';
 import { MetricsRecorder } from '../../../shared/monitoring/metricsRecorder.js';
 import { tables } from '../../../shared/platform/resources.js';
 import { createTableInput } from '../../../local/provision.js';
@@ -123,5 +124,23 @@ describe('the DynamoDB counters', () => {
       { minute: m0, sums: { readingsIngested: 100, scoringLagCount: 20 }, maxes: { scoringLagMaxMs: 190 } },
       { minute: m0 + 1, sums: { alertsFired: 1 }, maxes: {} },
     ]);
+  });
+});
+
+describe('the events countEvents counts', () => {
+  const event = (type: string, detail: Record<string, unknown>) => parseCountedEvent({ 'detail-type': type, time: '2026-01-01T12:00:00Z', detail });
+  it('maps each detail type to its counts, and tells a failed training from a failed dataset run', () => {
+    expect(countsOfEvent(event('anomaly.opened', { tenant: 'a', episodeId: 'e' }))).toEqual({ episodesOpened: 1 });
+    expect(countsOfEvent(event('alert.fired', { tenant: 'a' }))).toEqual({ alertsFired: 1 });
+    expect(countsOfEvent(event('alert.delivery.failed', { tenant: 'a' }))).toEqual({ deliveriesFailed: 1 });
+    expect(countsOfEvent(event('data.processed', { tenant: 'a' }))).toEqual({ pipelineRuns: 1 });
+    expect(countsOfEvent(event('pipeline.failed', { tenant: 'a', datasetId: 'd' }))).toEqual({ pipelineRuns: 1, pipelineFailures: 1 });
+    expect(countsOfEvent(event('model.registered', { tenant: 'a' }))).toEqual({ trainingJobs: 1 });
+    expect(countsOfEvent(event('pipeline.failed', { tenant: 'a', pipeline: 'training' }))).toEqual({ trainingJobs: 1, trainingFailures: 1 });
+  });
+
+  it('refuses an event without a tenant or of a type it does not count', () => {
+    expect(() => event('anomaly.opened', { episodeId: 'e' })).toThrow();
+    expect(() => event('anomaly.closed', { tenant: 'a' })).toThrow();
   });
 });
