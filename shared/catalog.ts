@@ -186,7 +186,8 @@ export const catalog: readonly FunctionDeclaration[] = [
   // register reads back the raw object when a retry repeats its inline request.
   api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read', 'write'], objects.raw)] } }),
   // Signing an upload URL needs PutObject: S3 checks the signer's permissions when the PUT arrives.
-  api('requestDatasetUpload', 'data', requestUploadRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
+  // Asking for an upload URL records the request's correlation id on the dataset, for the run of that upload.
+  api('requestDatasetUpload', 'data', requestUploadRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
   api('deleteDataset', 'data', deleteDatasetRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['purge'], objects.dataset, objects.work)] } }, { timeoutSeconds: 29 }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),

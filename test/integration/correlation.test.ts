@@ -47,5 +47,15 @@ describe("one request's correlation id through every hop", () => {
     const rerun = await call('/datasets/broken/runs', { method: 'POST', headers: { 'x-correlation-id': 'trace-rerun-1' } });
     expect(rerun.status).toBe(202);
     expect(await local.settled(call, '/datasets/broken')).toMatchObject({ status: 'FAILED', run: { correlationId: 'trace-rerun-1' } });
+
+    // A file PUT to an upload URL: its run carries the id of the request that asked for the URL.
+    const body = 'hello again\nworld\n';
+    const asked = await call('/datasets/broken/upload', { method: 'POST', body: JSON.stringify({ sizeBytes: Buffer.byteLength(body) }), headers: { 'x-correlation-id': 'trace-url-1' } });
+    expect(asked.status).toBe(200);
+    const { upload } = (await asked.json()) as { upload: { url: string; headers: Record<string, string> } };
+    expect((await fetch(upload.url, { method: 'PUT', body, headers: upload.headers })).status).toBe(200);
+    await local.cloud.drain(10_000);
+    expect(await local.settled(call, '/datasets/broken')).toMatchObject({ status: 'FAILED', correlationId: 'trace-url-1', run: { correlationId: 'trace-url-1' } });
+    expect(events.filter((e) => e['detail-type'] === 'pipeline.failed' && e.detail.correlationId === 'trace-url-1')).toHaveLength(1);
   });
 });

@@ -88,7 +88,7 @@ export const dataset = z.object({
     .describe('The latest pipeline run'),
   publishedRunId: z.string().optional().describe('The run whose outputs (processed file, reports) are current; switched when a run publishes'),
   failure: pipelineFailure.optional(),
-  correlationId: z.string().optional().describe('Correlation id of the request that registered the dataset: the runs of its upload carry it'),
+  correlationId: z.string().optional().describe('Correlation id of the request that registered the dataset or asked for its latest upload URL: the run of that upload carries it'),
   requestDigest: z.string().optional().describe('sha256 of the registering request: a retry with the same body gets this dataset back, another body a 409'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
