@@ -169,7 +169,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('getMetrics', 'monitoring', getMetricsRoute, { tables: { monitoring: 'read' } }),
   api('getDashboards', 'monitoring', getDashboardsRoute, { tables: { sensors: 'read' } }, { memoryMb: 256 }),
   fn('countEvents', 'monitoring', 'functions/monitoring/countEvents.ts', "Counts the platform's events (episodes opened, alerts fired, deliveries failed, pipeline runs, training jobs) in the tenant's minute",
-    { kind: 'event', detailTypes: countedDetailTypes }, { tables: { monitoring: 'write' } }, { memoryMb: 256, timeoutSeconds: 10 }),
+    { kind: 'event', detailTypes: countedDetailTypes }, { tables: { monitoring: 'write', idempotency: 'readWrite' } }, { memoryMb: 256, timeoutSeconds: 10 }),
   api('openApiDocument', 'gateway', openApiRoute, {}, { memoryMb: 256 }),
   api('registerSensor', 'sensors', registerSensorRoute, { tables: { sensors: 'write' } }),
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),

@@ -13,9 +13,10 @@ export const countedDetailTypes = [
 ] as const;
 
 const countedEvent = z.object({
+  id: z.string().min(1).max(100),
   'detail-type': z.enum(countedDetailTypes),
   time: z.iso.datetime(),
-  detail: z.looseObject({ tenant: z.string().min(1), pipeline: z.string().optional() }),
+  detail: z.looseObject({ tenant: z.string().min(1), pipeline: z.string().optional(), episodeId: z.string().max(100).optional() }),
 });
 export type CountedEvent = z.infer<typeof countedEvent>;
 
@@ -39,6 +40,14 @@ export function countsOfEvent(event: CountedEvent): Partial<Record<CounterName, 
       return event.detail.pipeline === 'training' ? { trainingJobs: 1, trainingFailures: 1 } : { pipelineRuns: 1, pipelineFailures: 1 };
   }
 }
+
+/**
+ * What makes an event the same event again, so it is counted once: its EventBridge id (a retried
+ * delivery keeps it), and for anomaly.opened the episode (a scorer that crashed after publishing
+ * publishes it again, with a new event id).
+ */
+export const countingKey = (event: CountedEvent): string =>
+  event['detail-type'] === detailTypes.anomalyOpened && event.detail.episodeId ? `opened#${event.detail.episodeId}` : `event#${event.id}`;
 
 /** The event, checked: an event without a tenant is no tenant's figure, and is refused loudly. */
 export const parseCountedEvent = (event: unknown): CountedEvent => countedEvent.parse(event);

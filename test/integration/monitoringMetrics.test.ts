@@ -29,6 +29,8 @@ describe('GET /monitoring/metrics on the local cloud', () => {
     const rows = [[0.1, 0.2, 0.1, -0.4, 0.1, 0.3, 0.2, 0.05]];
     for (let i = 0; i < 3; i++) expect((await acme('/ml/predict', { method: 'POST', body: JSON.stringify({ modelId: 'baseline-pca', rows }) })).status).toBe(200);
     local.cloud.bus.put({ source: 'telltale', detailType: 'alert.fired', detail: { tenant: 'metrics-acme', alertId: 'a1' } });
+    // An episode's anomaly.opened published twice (a scorer that crashed after publishing) counts once.
+    for (let i = 0; i < 2; i++) local.cloud.bus.put({ source: 'telltale', detailType: 'anomaly.opened', detail: { tenant: 'metrics-acme', episodeId: 'ep-twice' } });
     local.cloud.bus.put({ source: 'telltale', detailType: 'pipeline.failed', detail: { tenant: 'metrics-acme', datasetId: 'd1' } });
     local.cloud.bus.put({ source: 'telltale', detailType: 'pipeline.failed', detail: { tenant: 'metrics-acme', pipeline: 'training', modelId: 'x' } });
 
@@ -42,6 +44,7 @@ describe('GET /monitoring/metrics on the local cloud', () => {
     expect(total(steps, 'readingsIngested')).toBe(20);
     expect(total(steps, 'readingsRejected')).toBe(1);
     expect(total(steps, 'alertsFired')).toBe(1);
+    expect(total(steps, 'episodesOpened')).toBe(1);
     expect(total(steps, 'pipelineFailures')).toBe(1);
     expect(total(steps, 'pipelineRuns')).toBe(1);
     expect(total(steps, 'trainingJobs')).toBe(1);

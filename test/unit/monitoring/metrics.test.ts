@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoMetricCounters } from '../../../shared/aws/metricCounters.js';
 import { histogramQuantile, latencyBucket, latencyBucketCount, minuteOf, stepFigures, type MetricCounterStore, type MinuteFigures, type MinuteRecord } from '../../../shared/monitoring/metrics.js';
-import { countsOfEvent, parseCountedEvent } from '../../../shared/monitoring/metricsEvents.js';
+import { countingKey, countsOfEvent, parseCountedEvent } from '../../../shared/monitoring/metricsEvents.js';
 import { MetricsRecorder } from '../../../shared/monitoring/metricsRecorder.js';
 import { tables } from '../../../shared/platform/resources.js';
 import { createTableInput } from '../../../local/provision.js';
@@ -128,7 +128,7 @@ describe('the DynamoDB counters', () => {
 });
 
 describe('the events countEvents counts', () => {
-  const event = (type: string, detail: Record<string, unknown>) => parseCountedEvent({ 'detail-type': type, time: '2026-01-01T12:00:00Z', detail });
+  const event = (type: string, detail: Record<string, unknown>, id = 'evt-1') => parseCountedEvent({ id, 'detail-type': type, time: '2026-01-01T12:00:00Z', detail });
   it('maps each detail type to its counts, and tells a failed training from a failed dataset run', () => {
     expect(countsOfEvent(event('anomaly.opened', { tenant: 'a', episodeId: 'e' }))).toEqual({ episodesOpened: 1 });
     expect(countsOfEvent(event('alert.fired', { tenant: 'a' }))).toEqual({ alertsFired: 1 });
@@ -137,6 +137,11 @@ describe('the events countEvents counts', () => {
     expect(countsOfEvent(event('pipeline.failed', { tenant: 'a', datasetId: 'd' }))).toEqual({ pipelineRuns: 1, pipelineFailures: 1 });
     expect(countsOfEvent(event('model.registered', { tenant: 'a' }))).toEqual({ trainingJobs: 1 });
     expect(countsOfEvent(event('pipeline.failed', { tenant: 'a', pipeline: 'training' }))).toEqual({ trainingJobs: 1, trainingFailures: 1 });
+  });
+
+  it('counts an episode once whatever event carried it, and any other event once by its id', () => {
+    expect(countingKey(event('anomaly.opened', { tenant: 'a', episodeId: 'ep-1' }, 'evt-1'))).toBe(countingKey(event('anomaly.opened', { tenant: 'a', episodeId: 'ep-1' }, 'evt-2')));
+    expect(countingKey(event('alert.fired', { tenant: 'a' }, 'evt-1'))).not.toBe(countingKey(event('alert.fired', { tenant: 'a' }, 'evt-2')));
   });
 
   it('refuses an event without a tenant or of a type it does not count', () => {
