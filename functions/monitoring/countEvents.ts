@@ -2,7 +2,8 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { idempotentByKey } from '../../shared/aws/idempotency.js';
 import { platformMetrics } from '../../shared/aws/metricCounters.js';
 import type { CounterName } from '../../shared/monitoring/metrics.js';
-import { countingKey, countsOfEvent, parseCountedEvent } from '../../shared/monitoring/metricsEvents.js';
+import { countedEvent, countingKey, countsOfEvent } from '../../shared/monitoring/metricsEvents.js';
+import { logger } from '../../shared/platform/observability.js';
 import { taskHandler } from '../../shared/platform/taskHandler.js';
 
 type Counts = Partial<Record<CounterName, number>>;
@@ -24,7 +25,10 @@ const countOnce = idempotentByKey(async ({ tenant, counts }: { tenant: string; c
  * failed, pipeline runs and training jobs), each event once (Powertools idempotency, by countingKey).
  */
 export const handler = taskHandler(async (event: EventBridgeEvent<string, unknown>, lambdaContext) => {
-  const counted = parseCountedEvent(event);
+  const parsed = countedEvent.safeParse(event);
+  // No tenant, no tenant's figure: said once in the log, not retried (a retry would not find one either).
+  if (!parsed.success) return logger.warn('event not counted: it names no tenant', { detailType: event['detail-type'], id: event.id, issues: parsed.error.issues });
+  const counted = parsed.data;
   const { tenant } = counted.detail;
   await countOnce({ tenant, key: countingKey(counted), payload: { tenant, counts: countsOfEvent(counted) }, context: { at: Date.parse(counted.time) }, lambdaContext });
 });

@@ -12,7 +12,7 @@ export const countedDetailTypes = [
   detailTypes.modelRegistered,
 ] as const;
 
-const countedEvent = z.object({
+export const countedEvent = z.object({
   id: z.string().min(1).max(100),
   'detail-type': z.enum(countedDetailTypes),
   time: z.iso.datetime(),

@@ -29,6 +29,8 @@ describe('GET /monitoring/metrics on the local cloud', () => {
     const rows = [[0.1, 0.2, 0.1, -0.4, 0.1, 0.3, 0.2, 0.05]];
     for (let i = 0; i < 3; i++) expect((await acme('/ml/predict', { method: 'POST', body: JSON.stringify({ modelId: 'baseline-pca', rows }) })).status).toBe(200);
     local.cloud.bus.put({ source: 'telltale', detailType: 'alert.fired', detail: { tenant: 'metrics-acme', alertId: 'a1' } });
+    // An event naming no tenant is no tenant's figure: skipped, not retried into the dead-letter queue.
+    local.cloud.bus.put({ source: 'telltale', detailType: 'alert.fired', detail: { alertId: 'no-tenant' } });
     // An episode's anomaly.opened published twice (a scorer that crashed after publishing) counts once.
     for (let i = 0; i < 2; i++) local.cloud.bus.put({ source: 'telltale', detailType: 'anomaly.opened', detail: { tenant: 'metrics-acme', episodeId: 'ep-twice' } });
     local.cloud.bus.put({ source: 'telltale', detailType: 'pipeline.failed', detail: { tenant: 'metrics-acme', datasetId: 'd1' } });
@@ -49,6 +51,8 @@ describe('GET /monitoring/metrics on the local cloud', () => {
     expect(total(steps, 'pipelineRuns')).toBe(1);
     expect(total(steps, 'trainingJobs')).toBe(1);
     expect(steps.at(-1)!.scoringLag.maxMs).toBeGreaterThanOrEqual(0);
+
+    expect(local.cloud.bus.failedEvents().filter((f) => f.rule.startsWith('countEvents'))).toEqual([]);
 
     const other = await local.client('metrics-other');
     const otherSteps = (await (await other('/monitoring/metrics?step=5m')).json()) as { steps: Step[] };
