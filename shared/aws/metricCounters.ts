@@ -27,43 +27,27 @@ const maxSuffix = 'MaxMs';
 export function dynamoMetricCounters(tableName = boundName('TABLE', tables.monitoring.name)): MetricCounterStore {
   return {
     async add(tenant, minute, { sums, maxes }) {
-      const Key = { pk: tenantKey(tenant), sk: minuteKey(minute) };
+      // Every write of the minute's item stamps its expiry (once) and its minute, for reading back.
+      const stamped = (input: { update: string; names: Record<string, string>; values: Record<string, unknown>; condition?: string }) =>
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: tenantKey(tenant), sk: minuteKey(minute) },
+          UpdateExpression: `SET #expiresAt = if_not_exists(#expiresAt, :expiresAt), #minute = :minute${input.update}`,
+          ...(input.condition ? { ConditionExpression: input.condition } : {}),
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#minute': 'minute', ...input.names },
+          ExpressionAttributeValues: { ':expiresAt': (minute + 1) * 60 + metricsRetentionDays * 86_400, ':minute': minute, ...input.values },
+        });
       const added = attributesOf('a', sums);
       if (added.length > 0) {
-        await callAws('DynamoDB', () =>
-          dynamoDb().send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key,
-              UpdateExpression: `SET #expiresAt = if_not_exists(#expiresAt, :expiresAt), #minute = :minute ADD ${added.map((a) => `#${a.placeholder} :${a.placeholder}`).join(', ')}`,
-              ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#minute': 'minute', ...Object.fromEntries(added.map((a) => [`#${a.placeholder}`, a.name])) },
-              ExpressionAttributeValues: {
-                ':expiresAt': (minute + 1) * 60 + metricsRetentionDays * 86_400,
-                ':minute': minute,
-                ...Object.fromEntries(added.map((a) => [`:${a.placeholder}`, a.value])),
-              },
-            }),
-          ),
-        );
+        const update = ` ADD ${added.map((a) => `#${a.placeholder} :${a.placeholder}`).join(', ')}`;
+        const names = Object.fromEntries(added.map((a) => [`#${a.placeholder}`, a.name]));
+        const values = Object.fromEntries(added.map((a) => [`:${a.placeholder}`, a.value]));
+        await callAws('DynamoDB', () => dynamoDb().send(stamped({ update, names, values })));
       }
       for (const { name, value } of attributesOf('m', maxes)) {
         // Kept only when larger: a lost condition is the answer "a larger one is stored", not an error.
-        await callAwsUnless(
-          'DynamoDB',
-          () =>
-            dynamoDb().send(
-              new UpdateCommand({
-                TableName: tableName,
-                Key,
-                UpdateExpression: 'SET #max = :value, #expiresAt = if_not_exists(#expiresAt, :expiresAt), #minute = :minute',
-                ConditionExpression: 'attribute_not_exists(#max) OR #max < :value',
-                ExpressionAttributeNames: { '#max': name, '#expiresAt': 'expiresAt', '#minute': 'minute' },
-                ExpressionAttributeValues: { ':value': value, ':expiresAt': (minute + 1) * 60 + metricsRetentionDays * 86_400, ':minute': minute },
-              }),
-            ),
-          (error) => (error as { name?: string }).name === 'ConditionalCheckFailedException',
-          undefined,
-        );
+        const raise = stamped({ update: ', #max = :value', names: { '#max': name }, values: { ':value': value }, condition: 'attribute_not_exists(#max) OR #max < :value' });
+        await callAwsUnless('DynamoDB', () => dynamoDb().send(raise), (error) => (error as { name?: string }).name === 'ConditionalCheckFailedException', undefined);
       }
     },
 
