@@ -9,9 +9,9 @@ export const detailTypes = {
   anomalyClosed: 'anomaly.closed',
   driftDetected: 'drift.detected',
   modelRegistered: 'model.registered',
-  /** An alert rule fired (monitoring context, alert evaluation). */
+  /** An alert rule fired (monitoring context); the detail names the rule, the alert and its subject. */
   alertFired: 'alert.fired',
-  /** A notification of an alert could not be delivered after its retries. */
+  /** A notification of an alert gave up after its retries (its message went to the dead-letter queue). */
   alertDeliveryFailed: 'alert.delivery.failed',
 } as const;
 export type DetailType = (typeof detailTypes)[keyof typeof detailTypes];
