@@ -5,9 +5,6 @@ import { datasetPipeline } from './data/pipeline/datasetPipeline.js';
 import type { RouteContract } from './http/route.js';
 import { deployModelRoute, getDeploymentRoute } from './mlops/contract.js';
 import { healthDependenciesRoute, healthRoute } from './monitoring/contract.js';
-import { getDashboardsRoute } from './monitoring/dashboards.js';
-import { getMetricsRoute } from './monitoring/metricsContract.js';
-import { countedDetailTypes } from './monitoring/metricsEvents.js';
 import { probedResources } from './monitoring/health.js';
 import { openApiRoute } from './gateway/contract.js';
 import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/contract.js';
@@ -19,6 +16,10 @@ import type { SagaDefinition } from './platform/saga.js';
 import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 import { getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
+// monitoring: platform metrics and dashboards
+import { getDashboardsRoute } from './monitoring/dashboards.js';
+import { getMetricsRoute } from './monitoring/metricsContract.js';
+import { countedDetailTypes } from './monitoring/metricsEvents.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
 /** Health probes only: the resource's name, DescribeTable or HeadBucket, and no item or object. */
