@@ -118,7 +118,8 @@ Try:
   curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/sensors
   curl -s "${cloud.url}/api/v1/monitoring/health?deep=true"
   curl -s -H "authorization: Bearer $TOKEN" ${cloud.url}/api/v1/datasets/${demoDatasetId}
-  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/data/quality-report?datasetId=${demoDatasetId}&format=html" > quality.html${
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/data/quality-report?datasetId=${demoDatasetId}&format=html" > quality.html
+  curl -s -H "authorization: Bearer $TOKEN" "${cloud.url}/api/v1/monitoring/metrics?step=5m"   # the tenant's figures: readings, lag, episodes, pipeline runs${
     simulation
       ? `
 

@@ -18,6 +18,10 @@ import type { SagaDefinition } from './platform/saga.js';
 import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
 import { getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
+// monitoring: platform metrics and dashboards
+import { getDashboardsRoute } from './monitoring/dashboards.js';
+import { getMetricsRoute } from './monitoring/metricsContract.js';
+import { countedDetailTypes } from './monitoring/metricsEvents.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
 /** Health probes only: the resource's name, DescribeTable or HeadBucket, and no item or object. */
@@ -169,6 +173,12 @@ const readsProcessed = { datasets: [grant(['read'], objects.processed)] } as con
 export const catalog: readonly FunctionDeclaration[] = [
   api('health', 'monitoring', healthRoute, probes, { memoryMb: 256 }),
   api('healthDependencies', 'monitoring', healthDependenciesRoute, probes, { memoryMb: 256 }),
+  // monitoring: the tenant's per-minute figures (shared/monitoring/metrics.ts). The functions on hot paths (ingest, predict,
+  // the scorer) add to them in memory and write in the background; events are counted by countEvents.
+  api('getMetrics', 'monitoring', getMetricsRoute, { tables: { monitoring: 'read' } }),
+  api('getDashboards', 'monitoring', getDashboardsRoute, { tables: { sensors: 'read' } }, { memoryMb: 256 }),
+  fn('countEvents', 'monitoring', 'functions/monitoring/countEvents.ts', "Counts the platform's events (episodes opened, alerts fired, deliveries failed, pipeline runs, training jobs) in the tenant's minute",
+    { kind: 'event', detailTypes: countedDetailTypes }, { tables: { monitoring: 'write', idempotency: 'readWrite' } }, { memoryMb: 256, timeoutSeconds: 10 }),
   api('openApiDocument', 'gateway', openApiRoute, {}, { memoryMb: 256 }),
   api('registerSensor', 'sensors', registerSensorRoute, { tables: { sensors: 'write' } }),
   api('listSensors', 'sensors', listSensorsRoute, { tables: { sensors: 'read' } }),
@@ -177,7 +187,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   // stores each (tenant, sensor, timestamp) once and forwards to the scoring queue. A full vCPU for the JSON work.
   // The ingest queue is FIFO (a sensor's messages in order), and a FIFO event source takes at most 10 messages and no
   // batching window; the messages of a sensor in one delivery still share one write per bucket.
-  api('ingestReadings', 'sensors', ingestReadingsRoute, { tables: { sensors: 'read', idempotency: 'readWrite' }, queues: { ingest: 'send' } }, { memoryMb: 1769 }),
+  api('ingestReadings', 'sensors', ingestReadingsRoute, { tables: { sensors: 'read', idempotency: 'readWrite', monitoring: 'write' }, queues: { ingest: 'send' } }, { memoryMb: 1769 }),
   fn('storeReadings', 'sensors', 'functions/sensors/storeReadings.ts', 'Stores queued readings (one write per bucket for the messages of a sensor), forwards them to the scorer',
     { kind: 'queue', queue: 'ingest', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { readings: 'readWrite', sensors: 'read' }, queues: { scoring: 'send' } }, { memoryMb: 1024, timeoutSeconds: 30 }),
   api('getReadings', 'sensors', getReadingsRoute, { tables: { readings: 'read', sensors: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
@@ -185,7 +195,8 @@ export const catalog: readonly FunctionDeclaration[] = [
   // register reads back the raw object when a retry repeats its inline request.
   api('registerDataset', 'data', registerDatasetRoute, { tables: { datasets: 'readWrite', sensors: 'read' }, buckets: { datasets: [grant(['read', 'write'], objects.raw)] } }),
   // Signing an upload URL needs PutObject: S3 checks the signer's permissions when the PUT arrives.
-  api('requestDatasetUpload', 'data', requestUploadRoute, { tables: { datasets: 'read' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
+  // Asking for an upload URL records the request's correlation id on the dataset, for the run of that upload.
+  api('requestDatasetUpload', 'data', requestUploadRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['write'], objects.raw)] } }),
   api('deleteDataset', 'data', deleteDatasetRoute, { tables: { datasets: 'readWrite' }, buckets: { datasets: [grant(['purge'], objects.dataset, objects.work)] } }, { timeoutSeconds: 29 }),
   api('listDatasets', 'data', listDatasetsRoute, { tables: { datasets: 'read' } }),
   api('getDataset', 'data', getDatasetRoute, { tables: { datasets: 'read' } }),
@@ -219,7 +230,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   api('trainModel', 'ml', trainModelRoute, { tables: { models: 'readWrite', datasets: 'read' }, stateMachines: { trainingPipeline: 'start' } }),
   api('listModels', 'ml', listModelsRoute, { tables: { models: 'read' } }),
   api('getModel', 'ml', getModelRoute, { tables: { models: 'read' } }),
-  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read' }, buckets: { models: [grant(['read'], ...objects.version)] } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
+  api('predict', 'ml', predictRoute, { tables: { models: 'read', registry: 'read', monitoring: 'write' }, buckets: { models: [grant(['read'], ...objects.version)] } }, { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 15, usesModelsLayer: true }),
   fn(training.fit, 'ml', 'functions/ml/trainingSteps/fit.ts', 'Training step: fit a detector on the processed dataset, export ONNX and manifest to staging', task,
     { tables: { models: 'readWrite' }, buckets: { ...readsProcessed, models: [grant(['write'], ...objects.staged)] } }, { memoryMb: 3008, timeoutSeconds: 900, architecture: 'x86_64', usesModelsLayer: true }),
   fn(training.evaluate, 'ml', 'functions/ml/trainingSteps/evaluate.ts', 'Training step: score the hold-out with the staged ONNX model and store the metrics', task,
@@ -249,7 +260,7 @@ export const catalog: readonly FunctionDeclaration[] = [
   // dataset warms its detector up on it (read as POST /ml/detect reads one). No batching window: a
   // reading's way to anomaly.opened has a 2 s aim, and under load the queue fills batches by itself.
   fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
-    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read', monitoring: 'write' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
   api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),

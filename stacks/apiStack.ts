@@ -5,7 +5,6 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogD
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -23,8 +22,9 @@ import { catalog, workflows, type WorkflowName } from '../shared/catalog.js';
 import type { RouteContract } from '../shared/http/route.js';
 import { bindReadingsTimestream, readingsTimestreamOf } from './readingsTimestream.js';
 import { functionSettings, removalPolicyOf, type TelltaleConfig } from './config.js';
+import { latencyAlarms, Operations } from './constructs/operations.js';
 import { TelltaleFunction } from './constructs/telltaleFunction.js';
-import { importResources, type Auth } from './resourceParameters.js';
+import { importDeadLetterQueues, importResources, type Auth } from './resourceParameters.js';
 
 export interface Throttle {
   rateLimit: number;
@@ -53,6 +53,8 @@ export class ApiStack extends Stack {
   readonly functions: ReadonlyMap<string, TelltaleFunction>;
   readonly api: HttpApi | null;
   readonly stateMachines: Record<WorkflowName, StateMachine>;
+  /** The alarms, the ops topic and the dashboard of the stage. */
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -88,7 +90,7 @@ export class ApiStack extends Stack {
     // Events a target could not take after its retries land here instead of vanishing.
     const eventDeadLetters = new Queue(this, 'EventDeadLetters', { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14) });
     Validations.of(eventDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the EventBridge rule targets.' });
-    const asyncFailures = this.asyncFailureDestination();
+    const { queue: asyncFailureQueue, configure: asyncFailures } = this.asyncFailureDestination();
 
     for (const fn of functions.values()) {
       const trigger = fn.declaration.trigger;
@@ -156,27 +158,30 @@ export class ApiStack extends Stack {
       }
     }
 
-    this.api = auth ? this.httpApi(config, auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
+    const http = auth ? this.httpApi(config, auth, functions, props.routeThrottle ?? defaultRouteThrottle) : null;
+    this.api = http?.api ?? null;
+    this.operations = new Operations(this, 'Operations', {
+      stage: config.stage,
+      opsEmail: config.opsEmail,
+      removalPolicy: removalPolicyOf(config),
+      functions,
+      stateMachines: this.stateMachines,
+      httpStage: http?.stage ?? null,
+      ingestQueue: resources.queues.ingest,
+      deadLetterQueues: { ...importDeadLetterQueues(this, config.stage), eventDeadLetters, asyncInvokeFailures: asyncFailureQueue },
+    });
   }
 
   /**
    * EventBridge invokes its Lambda targets asynchronously: the rule's retries and dead-letter queue
    * only see delivery failures, never the function's own errors. Lambda's retries of a failed
    * asynchronous invocation end here instead (an on-failure destination, the request and the
-   * error in each message), with an alarm as soon as one arrives.
+   * error in each message); the operations alarms watch it as they watch every dead-letter queue.
    */
-  private asyncFailureDestination(): (fn: TelltaleFunction) => void {
+  private asyncFailureDestination(): { queue: Queue; configure: (fn: TelltaleFunction) => void } {
     const queue = new Queue(this, 'AsyncInvokeFailures', { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14) });
     Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of failed asynchronous invocations.' });
-    new Alarm(this, 'AsyncInvokeFailuresAlarm', {
-      alarmDescription: 'An asynchronously invoked function (an EventBridge target) failed after its retries: see the messages of the AsyncInvokeFailures queue.',
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    return (fn) => fn.configureAsyncInvoke({ onFailure: new SqsDestination(queue), retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    return { queue, configure: (fn) => fn.configureAsyncInvoke({ onFailure: new SqsDestination(queue), retryAttempts: 2, maxEventAge: Duration.hours(6) }) };
   }
 
   /** The models layer: the onnxruntime addon (linux-x64 only) and the baseline models, built by layers/build.ts. */
@@ -243,7 +248,7 @@ export class ApiStack extends Stack {
     return built;
   }
 
-  private httpApi(config: TelltaleConfig, auth: Auth, functions: ReadonlyMap<string, TelltaleFunction>, routeThrottle: (route: RouteContract) => Throttle): HttpApi {
+  private httpApi(config: TelltaleConfig, auth: Auth, functions: ReadonlyMap<string, TelltaleFunction>, routeThrottle: (route: RouteContract) => Throttle): { api: HttpApi; stage: HttpStage } {
     const api = new HttpApi(this, 'HttpApi', {
       description: `Telltale API (${config.stage})`,
       createDefaultStage: false,
@@ -311,13 +316,15 @@ export class ApiStack extends Stack {
       routes.map(({ route }) => {
         const t = routeThrottle(route);
         // CloudFormation's RouteSettings is untyped JSON: the property names must be written as CloudFormation spells them.
-        return [routeKeyOf(route), { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }];
+        // Routes with a latency alarm need their own metrics (detailed metrics, per route).
+        const detailed = latencyAlarms.some((a) => routeKeyOf(a.route) === routeKeyOf(route));
+        return [routeKeyOf(route), { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit, ...(detailed ? { DetailedMetricsEnabled: true } : {}) }];
       }),
     );
     // Route settings name route keys, which must exist before the stage is updated.
     for (const { construct } of routes) for (const r of construct) stage.node.addDependency(r);
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL; routes start with /api/v1' });
-    return api;
+    return { api, stage };
   }
 }

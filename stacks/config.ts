@@ -3,6 +3,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { opsDashboardName } from '../shared/monitoring/dashboards.js';
 import type { FunctionSettings } from './constructs/telltaleFunction.js';
 import { repositoryRoot } from './constructs/telltaleFunction.js';
 
@@ -49,6 +50,8 @@ export const telltaleConfig = z.object({
   datasetMaxUploadMb: z.coerce.number().int().positive().max(5120).optional(),
   /** Other upload limits for some tenants: `tenant=bytes` pairs, comma-separated. */
   datasetTenantMaxUploadBytes: z.string().optional(),
+  /** An address subscribed to the ops topic, where every CloudWatch alarm of the stage goes (stacks/constructs/operations.ts). */
+  opsEmail: z.email().optional(),
 });
 export type TelltaleConfig = z.infer<typeof telltaleConfig> & { prod: boolean; serviceVersion: string; tenantClaim: string };
 
@@ -79,6 +82,8 @@ export const functionSettings = (config: TelltaleConfig): FunctionSettings => ({
   removalPolicy: removalPolicyOf(config),
   environment: {
     READINGS_STORE: config.readingsStore,
+    // GET /monitoring/dashboards links the operators' CloudWatch dashboard (stacks/constructs/operations.ts).
+    OPS_DASHBOARD_NAME: opsDashboardName(config.stage),
     READINGS_RETENTION_DAYS: String(config.readingsRetentionDays),
     ...(config.corsOrigins.length > 0 ? { CORS_ORIGINS: config.corsOrigins.join(',') } : {}),
     ...(config.datasetSplitMb ? { DATASET_SPLIT_BYTES: String(config.datasetSplitMb * 1024 * 1024) } : {}),

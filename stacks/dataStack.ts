@@ -116,6 +116,7 @@ export class DataStack extends Stack {
         autoDeleteObjects: !config.prod,
       });
 
+    const deadLetterQueues = {} as Record<QueueName, IQueue>;
     const queueOf = (name: QueueName): IQueue => {
       const d = queues[name];
       // A FIFO queue's dead-letter queue must be FIFO too. High-throughput mode: deduplication and the
@@ -128,6 +129,7 @@ export class DataStack extends Stack {
         retentionPeriod: Duration.days(14),
         removalPolicy,
       });
+      deadLetterQueues[name] = deadLetters;
       return new Queue(this, `${pascal(name)}Queue`, {
         ...fifo,
         encryption: QueueEncryption.SQS_MANAGED,
@@ -154,7 +156,7 @@ export class DataStack extends Stack {
     };
 
     this.auth = config.localstack ? null : this.userPool(config);
-    publishResources(this, config.stage, this.resources, this.auth);
+    publishResources(this, config.stage, this.resources, this.auth, deadLetterQueues);
     acknowledgeCustomResourceProviders(this);
   }
 

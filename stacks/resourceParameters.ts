@@ -3,7 +3,7 @@ import { UserPool, UserPoolClient, type IUserPool, type IUserPoolClient } from '
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Queue, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { buckets, bus as busDeclaration, queues, tables, type BucketName, type QueueName, type TableName } from '../shared/platform/resources.js';
 import type { TelltaleResources } from './constructs/telltaleFunction.js';
@@ -14,7 +14,7 @@ import type { TelltaleResources } from './constructs/telltaleFunction.js';
  * that another stack imports can be neither changed nor removed ("Export ... in use"), so
  * replacing a table or an app client, or dropping a binding, would fail the update.
  */
-export const parameterNameOf = (stage: string, kind: 'table' | 'bucket' | 'queue' | 'bus' | 'auth', name: string) => `/telltale/${stage}/${kind}/${name}`;
+export const parameterNameOf = (stage: string, kind: 'table' | 'bucket' | 'queue' | 'deadLetterQueue' | 'bus' | 'auth', name: string) => `/telltale/${stage}/${kind}/${name}`;
 
 /** The app clients whose access tokens the API accepts, by the name their ids are published under. */
 export const appClientNames = ['demoClient', 'operatorsClient'] as const;
@@ -38,12 +38,14 @@ const lazyMapOf = <K extends string, V>(keys: readonly K[], make: (key: K) => V)
   Object.defineProperties({}, Object.fromEntries(keys.map((k) => [k, lazy(() => make(k))]))) as Record<K, V>;
 
 /** Writes the name of every table, bucket, queue, the bus and the user pool and its clients (data stack). */
-export function publishResources(stack: Stack, stage: string, resources: TelltaleResources, auth: Auth | null): void {
+export function publishResources(stack: Stack, stage: string, resources: TelltaleResources, auth: Auth | null, deadLetterQueues: Record<QueueName, IQueue>): void {
   const publish = (kind: Parameters<typeof parameterNameOf>[1], name: string, value: string) =>
     new StringParameter(stack, `${pascal(kind)}${pascal(name)}Parameter`, { parameterName: parameterNameOf(stage, kind, name), stringValue: value, description: `Telltale ${stage}: ${kind} ${name}` });
   for (const name of names(tables)) publish('table', name, resources.tables[name].tableName);
   for (const name of names(buckets)) publish('bucket', name, resources.buckets[name].bucketName);
   for (const name of names(queues)) publish('queue', name, resources.queues[name].queueName);
+  // The queues' dead-letter queues, for the operations alarms of the API stack.
+  for (const name of names(queues)) publish('deadLetterQueue', name, deadLetterQueues[name].queueName);
   publish('bus', busDeclaration.name, resources.bus.eventBusName);
   if (!auth) return;
   publish('auth', 'userPool', auth.userPool.userPoolId);
@@ -73,3 +75,9 @@ export function importResources(stack: Stack, stage: string, withAuth: boolean):
   };
   return { resources, auth };
 }
+
+/** The dead-letter queues of the data stack's queues, by their parameters (the API stack's alarms watch them). */
+export const importDeadLetterQueues = (stack: Stack, stage: string): Record<QueueName, IQueue> =>
+  mapOf(names(queues), (name) =>
+    Queue.fromQueueArn(stack, `Imported${pascal(name)}DeadLetterQueue`, stack.formatArn({ service: 'sqs', resource: StringParameter.valueForStringParameter(stack, parameterNameOf(stage, 'deadLetterQueue', name)) })),
+  );

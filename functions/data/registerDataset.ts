@@ -8,7 +8,7 @@ import { apiHandler } from '../../shared/http/apiHandler.js';
 
 const deps = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects(), sensors: dynamoSensorRepository(), limits: uploadLimits() };
 
-export const handler = apiHandler(registerDatasetRoute, async ({ tenant, body }) => {
-  const { dataset, replayed } = await registerDataset(deps, tenant, body);
+export const handler = apiHandler(registerDatasetRoute, async ({ tenant, body, correlationId }) => {
+  const { dataset, replayed } = await registerDataset(deps, tenant, body, new Date(), correlationId);
   return { status: replayed ? 200 : 201, body: dataset, headers: { location: `/api/v1/datasets/${dataset.id}` } };
 });

@@ -7,4 +7,7 @@ import { apiHandler } from '../../shared/http/apiHandler.js';
 
 const deps = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects(), limits: uploadLimits() };
 
-export const handler = apiHandler(requestUploadRoute, async ({ tenant, path, body }) => ({ status: 200, body: await requestUpload(deps, tenant, path.id, body.sizeBytes) }));
+export const handler = apiHandler(requestUploadRoute, async ({ tenant, path, body, correlationId }) => ({
+  status: 200,
+  body: await requestUpload(deps, tenant, path.id, body.sizeBytes, new Date(), correlationId),
+}));

@@ -8,8 +8,8 @@ import { boundName } from '../../shared/platform/config.js';
 
 const deps = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects(), workflows: stepFunctionsStarter(boundName('STATE_MACHINE', 'datasetPipeline')) };
 
-export const handler = apiHandler(rerunDatasetRoute, async ({ tenant, path }) => ({
+export const handler = apiHandler(rerunDatasetRoute, async ({ tenant, path, correlationId }) => ({
   status: 202,
-  body: await rerunDatasetPipeline(deps, tenant, path.id),
+  body: await rerunDatasetPipeline(deps, tenant, path.id, new Date(), correlationId),
   headers: { location: `/api/v1/datasets/${path.id}` },
 }));

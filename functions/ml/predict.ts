@@ -1,4 +1,5 @@
 import { once } from '../../shared/aws/clients.js';
+import { platformMetrics } from '../../shared/aws/metricCounters.js';
 import { dynamoDeploymentRepository } from '../../shared/aws/deploymentRepository.js';
 import { s3ModelArtifacts } from '../../shared/aws/modelArtifacts.js';
 import { dynamoModelRepository } from '../../shared/aws/modelRepository.js';
@@ -16,4 +17,10 @@ const loader = modelLoader({ models: cachedModelRecords(dynamoModelRepository())
 const deploymentRepository = once(() => dynamoDeploymentRepository());
 const deployments = cachedDeployments({ get: (tenant: string, group: string) => deploymentRepository().get(tenant, group) });
 
-export const handler = apiHandler(predictRoute, async ({ tenant, body }) => ({ status: 200, body: await predict(loader, tenant, body, deployments) }));
+export const handler = apiHandler(predictRoute, async ({ tenant, body }) => {
+  const started = performance.now();
+  const answer = await predict(loader, tenant, body, deployments);
+  // Counted in memory, written in the background: predict never waits on the counters' write.
+  platformMetrics().predictLatency(tenant, performance.now() - started);
+  return { status: 200, body: answer };
+});

@@ -8,7 +8,7 @@ import { startTraining } from '../../shared/ml/registry/training.js';
 
 const deps = { models: dynamoModelRepository(), datasets: dynamoDatasetRepository(), starter: stepFunctionsStarter(boundName('STATE_MACHINE', 'trainingPipeline')) };
 
-export const handler = apiHandler(trainModelRoute, async ({ tenant, body }) => {
-  const model = await startTraining(deps, tenant, body);
+export const handler = apiHandler(trainModelRoute, async ({ tenant, body, correlationId }) => {
+  const model = await startTraining(deps, tenant, body, new Date(), correlationId);
   return { status: 202, body: model, headers: { location: `/api/v1/ml/models/${model.id}` } };
 });

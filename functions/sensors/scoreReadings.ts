@@ -4,6 +4,7 @@ import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
 import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
 import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
 import { eventBusPublisher } from '../../shared/aws/eventBus.js';
+import { platformMetrics } from '../../shared/aws/metricCounters.js';
 import { readingsStoreFromEnv } from '../../shared/aws/readingsStores.js';
 import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
 import { dynamoSensorRepository } from '../../shared/aws/sensorRepository.js';
@@ -33,8 +34,12 @@ export const handler = taskHandler(async (event: SQSEvent, context) => {
   const { records, messageOf } = scoringOrder(event.Records);
   const scoreRecord = async (record: SQSRecord) => {
     const message = messageOf(record);
+    // Records run one after the other: each one's log lines carry its own request's id.
+    if (message.correlationId) logger.setCorrelationId(message.correlationId);
     try {
       const outcome = await scoreReadings(deps, message);
+      // Scoring lag: from the message's arrival on the scoring queue to its readings scored.
+      if (outcome.scored > 0) platformMetrics().scoringLag(message.tenant, Date.now() - Number(record.attributes.SentTimestamp));
       if (outcome.warmup) logger.info('detector warm-up from a dataset', { tenant: message.tenant, sensorId: message.sensorId, ...outcome.warmup });
     } catch (error) {
       // The batch utility reports the record as failed without a word: say why, then let it come back.

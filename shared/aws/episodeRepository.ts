@@ -11,7 +11,9 @@ const t = tables.anomalies;
 const episodeKey = (tenant: string, id: string) => itemKey(tenant, `EPISODE#${id}`);
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 /** The record without the storage fields (keys, revision, notified, updatedAt): zod strips them. */
-const toEpisode = (item: Item): Episode => episodeSchema.parse(item);
+// correlationIds is a string set (ADD keeps each id once, however often a snapshot is applied again).
+const toEpisode = (item: Item): Episode =>
+  episodeSchema.parse(item.correlationIds instanceof Set ? { ...item, correlationIds: [...(item.correlationIds as Set<string>)].sort() } : item);
 const notifiedOf = (item: Item | undefined): EpisodeEventKind[] => Object.keys((item?.notified as Record<string, string> | undefined) ?? {}) as EpisodeEventKind[];
 
 /**
@@ -21,7 +23,7 @@ const notifiedOf = (item: Item | undefined): EpisodeEventKind[] => Object.keys((
 export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): EpisodeStore {
   const items = tenantItems(tableName);
   return {
-    async save(tenant, { episode, revision }) {
+    async save(tenant, { episode, revision, correlationId }) {
       const fields: Record<string, unknown> = { ...episode, revision, gsi1pk: tenantKey(tenant), gsi1sk: `${episode.start}#${episode.id}` };
       const names: Record<string, string> = { '#revision': 'revision', '#notified': 'notified' };
       const values: Record<string, unknown> = { ':revision': revision, ':none': {} };
@@ -30,6 +32,10 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
         values[`:${name}`] = value;
         return `#${name} = :${name}`;
       });
+      if (correlationId) {
+        names['#correlationIds'] = 'correlationIds';
+        values[':correlationIds'] = new Set([correlationId]);
+      }
       // An UpdateItem, not a Put: the verdict and the notes of sent events are not the scorer's to overwrite.
       const written = await callAwsUnless(
         'DynamoDB',
@@ -39,7 +45,7 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
               new UpdateCommand({
                 TableName: tableName,
                 Key: episodeKey(tenant, episode.id),
-                UpdateExpression: `SET ${sets.join(', ')}, #notified = if_not_exists(#notified, :none)`,
+                UpdateExpression: `SET ${sets.join(', ')}, #notified = if_not_exists(#notified, :none)${correlationId ? ' ADD #correlationIds :correlationIds' : ''}`,
                 ConditionExpression: 'attribute_not_exists(pk) OR #revision <= :revision',
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: values,

@@ -17,7 +17,12 @@ interface OutgoingMessage {
   groupId: string;
   /** The same readings of the same sensor sent again within 5 minutes (a retried request, a redelivered forward) are dropped by SQS. */
   deduplicationId: string;
+  /** The request's correlation id, also a message attribute: consumers log it before reading the body. */
+  correlationId?: string;
 }
+
+/** What the correlation id attribute adds to a message's size: SQS counts attributes (name, type, value) against the limit. */
+const attributeBytes = (correlationId: string | undefined) => (correlationId === undefined ? 0 : 'correlationId'.length + 'String'.length + Buffer.byteLength(correlationId));
 
 /** A message under the limit: a message too large is split in two halves of its readings, as often as needed. */
 export function outgoingMessages(message: ReadingsMessage): OutgoingMessage[] {
@@ -25,8 +30,8 @@ export function outgoingMessages(message: ReadingsMessage): OutgoingMessage[] {
   // One serialization makes both the body and the deduplication id, which leaves the correlation id out (a retried request has its own).
   const content = JSON.stringify({ tenant, sensorId, readings });
   const body = correlationId === undefined ? content : `${content.slice(0, -1)},"correlationId":${JSON.stringify(correlationId)}}`;
-  if (Buffer.byteLength(body) <= maxMessageBytes || readings.length < 2) {
-    return [{ body, groupId: `${tenant}#${sensorId}`, deduplicationId: createHash('sha256').update(content).digest('hex') }];
+  if (Buffer.byteLength(body) + attributeBytes(correlationId) <= maxMessageBytes || readings.length < 2) {
+    return [{ body, groupId: `${tenant}#${sensorId}`, deduplicationId: createHash('sha256').update(content).digest('hex'), correlationId }];
   }
   const half = Math.ceil(readings.length / 2);
   return [...outgoingMessages({ ...message, readings: readings.slice(0, half) }), ...outgoingMessages({ ...message, readings: readings.slice(half) })];
@@ -50,14 +55,20 @@ function plannedBatches(messages: readonly OutgoingMessage[]): PlannedBatch[] {
   const lastBatchOf = new Map<string, number>();
   // Requests before this one all hold 10 entries: the search for room starts here.
   let firstOpen = 0;
-  messages.forEach(({ body, groupId, deduplicationId }, i) => {
-    const size = Buffer.byteLength(body);
+  messages.forEach(({ body, groupId, deduplicationId, correlationId }, i) => {
+    const size = Buffer.byteLength(body) + attributeBytes(correlationId);
     const previous = lastBatchOf.get(groupId) ?? -1;
     let index = Math.max(firstOpen, previous + 1);
     while (index < batches.length && (batches[index].entries.length === maxEntries || batches[index].bytes + size > maxMessageBytes)) index++;
     if (index === batches.length) batches.push({ entries: [], bytes: 0, after: new Set() });
     const batch = batches[index];
-    batch.entries.push({ Id: String(i), MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: deduplicationId });
+    batch.entries.push({
+      Id: String(i),
+      MessageBody: body,
+      MessageGroupId: groupId,
+      MessageDeduplicationId: deduplicationId,
+      ...(correlationId ? { MessageAttributes: { correlationId: { DataType: 'String', StringValue: correlationId } } } : {}),
+    });
     batch.bytes += size;
     if (previous >= 0) batch.after.add(previous);
     lastBatchOf.set(groupId, index);

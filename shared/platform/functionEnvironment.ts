@@ -45,10 +45,13 @@ export function bindingEnvironment(binds: Bindings, names: Partial<PhysicalNames
   ]);
 }
 
+/** The CloudWatch namespace of a stage's EMF metrics: one per stage, so alarms of dev and prod never mix. */
+export const metricsNamespace = (stage: string) => `Telltale/${stage}`;
+
 /** The settings part of a function's environment (its bindings add the rest). */
 export const settingsEnvironment = (fn: Pick<FunctionDeclaration, 'context'>, settings: EnvironmentSettings): Record<string, string> => ({
   POWERTOOLS_SERVICE_NAME: `telltale-${fn.context}`,
-  POWERTOOLS_METRICS_NAMESPACE: 'Telltale',
+  POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(settings.stage),
   SERVICE_VERSION: settings.serviceVersion,
   STAGE: settings.stage,
   TENANT_CLAIM: settings.tenantClaim,

@@ -32,7 +32,8 @@ export const tables = {
   datasets: { name: 'datasets', context: 'data', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
   models: { name: 'models', context: 'ml', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
   registry: { name: 'registry', context: 'mlops', partitionKey: 'pk', sortKey: 'sk', indexes: [gsi(1)] },
-  monitoring: { name: 'monitoring', context: 'monitoring', partitionKey: 'pk', sortKey: 'sk', indexes: [] },
+  /** Per-minute platform counters of each tenant (shared/monitoring/metrics.ts), expiring; other monitoring records set no expiresAt. */
+  monitoring: { name: 'monitoring', context: 'monitoring', partitionKey: 'pk', sortKey: 'sk', indexes: [], timeToLiveAttribute: 'expiresAt' },
   /** Powertools idempotency records (POST /readings Idempotency-Key, redelivered events). */
   idempotency: { name: 'idempotency', context: 'gateway', partitionKey: 'id', indexes: [], timeToLiveAttribute: 'expiration' },
   /** Which tenant a machine client (Cognito app client id) acts for; read when its access token is issued. */

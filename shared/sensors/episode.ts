@@ -36,6 +36,7 @@ export const episode = z.object({
   points: z.number().int().describe('Readings scored at or above the closing threshold'),
   sensors: z.array(z.object({ sensorId: resourceId, contribution: z.number() })).describe('Sensors involved and their share of the score'),
   model: z.object({ name: z.string(), version: z.string() }).describe('What scored the readings: the streaming detector, or a deployed model'),
+  correlationIds: z.array(z.string()).optional().describe('Correlation ids of the requests whose readings opened (and closed) the episode: follow them in the logs'),
   verdict: verdict.optional(),
 });
 export type Episode = z.infer<typeof episode>;
@@ -51,8 +52,10 @@ export interface EpisodeFilter {
 
 /** A snapshot the scorer writes; `revision` orders snapshots of one episode. */
 export interface EpisodeSnapshot {
-  episode: Omit<Episode, 'verdict'>;
+  episode: Omit<Episode, 'verdict' | 'correlationIds'>;
   revision: number;
+  /** The correlation id of the readings that opened or closed the episode, added to its `correlationIds`. */
+  correlationId?: string;
 }
 
 /** The port of the anomalies table (shared/aws has the DynamoDB adapter). */

@@ -160,7 +160,8 @@ const eventType: Record<EpisodeEventKind, DetailType> = {
 /** Idempotent: snapshots never go back in revision, an event already noted is not sent again. */
 async function applyEffects(deps: ScoringDeps, tenant: string, sensorId: string, effects: PendingEffects, version: number): Promise<void> {
   for (const { snapshot, events } of effects.episodes) {
-    const { notified } = await deps.episodes.save(tenant, snapshot);
+    // The batch that opened or closed the episode is one that led to it; batches that only extend it are not kept (an episode may last days).
+    const { notified } = await deps.episodes.save(tenant, events.length > 0 && effects.correlationId ? { ...snapshot, correlationId: effects.correlationId } : snapshot);
     for (const kind of events) {
       if (notified.includes(kind)) continue;
       // Published before it is noted: a crash in between sends it again (at least once); the episode id lets listeners de-duplicate.

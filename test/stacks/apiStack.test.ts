@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalog, httpFunctions, workflows } from '../../shared/catalog.js';
 import { sagaFunctionNames } from '../../shared/platform/saga.js';
@@ -74,11 +74,12 @@ describe('every catalog function', () => {
     }
   });
 
-  it("the sensors context's other functions touch only its tables, save the scorer's warm-up datasets and ingestion's idempotency records", () => {
+  it("the sensors context's other functions touch only its tables, save the scorer's warm-up datasets, ingestion's idempotency records and the two's platform counters", () => {
     const others = deployed.filter((d) => d.declaration.context === 'sensors' && !['registerSensor', 'listSensors', 'getSensor'].includes(d.declaration.name));
     expect(others.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['ingestReadings', 'storeReadings', 'getReadings', 'scoreReadings', 'listAnomalies', 'getAnomaly', 'reviewAnomaly']));
     for (const entry of others) {
-      const allowed = ['sensors', 'readings', 'anomalies', ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []), ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : [])];
+      const counts = ['ingestReadings', 'scoreReadings'].includes(entry.declaration.name) ? ['monitoring'] : [];
+      const allowed = ['sensors', 'readings', 'anomalies', ...counts, ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []), ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : [])];
       const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(entry)));
       expect(granted.filter((name) => !allowed.includes(name)), entry.declaration.name).toEqual([]);
     }
@@ -332,10 +333,15 @@ describe('queue, event and task functions', () => {
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
       });
     }
-    apiTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    // The alarm on its first message is one of the operations alarms (a nested stack: the queue's name comes in as a parameter).
+    const operations = Template.fromStack(api.operations);
+    const parameter = Object.entries(apiTemplate.toJSON().Resources[logicalIdOf(api.operations)].Properties.Parameters as Record<string, unknown>).find(
+      ([, value]) => JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [failures, 'QueueName'] }),
+    )![0];
+    operations.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failures, 'QueueName'] } }],
+      Dimensions: [{ Name: 'QueueName', Value: { Ref: parameter } }],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });

@@ -99,6 +99,7 @@ export async function planStep(deps: PipelineDeps, input: PipelineInput, setting
     ...(input.eTag ? { objectETag: input.eTag } : {}),
     ...(versionId ? { objectVersion: versionId } : {}),
     ...(input.order ? { order: input.order } : {}),
+    ...(input.correlationId ? { correlationId: input.correlationId } : {}),
   };
   assertCurrent(await deps.datasets.takeOver(input.tenant, input.datasetId, run, { status: 'VALIDATING' }), input);
   await deps.datasets.clear(input.tenant, input.datasetId, ['failure'], { runId: input.runId });

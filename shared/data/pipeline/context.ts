@@ -28,6 +28,8 @@ export const pipelineInput = z.object({
   /** When the run was asked for (see runOrder): a run takes the dataset over only from earlier ones. */
   order: z.string().optional(),
   runId: z.string().describe('The execution name: one per (object, version), or per re-run'),
+  /** The request that led to the run: recorded on the run, written on every log line of its steps, carried by its events. */
+  correlationId: z.string().optional(),
   steps: z.record(z.string(), z.object({ output: z.unknown() })).optional(),
 });
 export type PipelineInput = z.infer<typeof pipelineInput>;

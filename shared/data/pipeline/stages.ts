@@ -144,7 +144,7 @@ export async function publishStep(deps: PipelineDeps, input: PipelineInput) {
   const changes = { status: 'READY' as const, schema, rows, quality, processedKey, publishedRunId: input.runId };
   assertCurrent(await deps.datasets.update(input.tenant, input.datasetId, changes, { runId: input.runId }), input);
   if (replaced && replaced !== input.runId) await deps.objects.removePrefix(datasetKeys(input.tenant, input.datasetId).run(replaced).prefix);
-  await deps.events.publish(detailTypes.dataProcessed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, schema, processedKey });
+  await deps.events.publish(detailTypes.dataProcessed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, schema, processedKey, ...correlationOf(input) });
   return { published: true };
 }
 
@@ -167,6 +167,9 @@ export async function undoStep(deps: PipelineDeps, event: unknown) {
   await deps.objects.remove(written);
   return { undone: step };
 }
+
+/** The run's correlation id, for the events it publishes. */
+const correlationOf = (input: PipelineInput) => (input.correlationId ? { correlationId: input.correlationId } : {});
 
 const failureInput = pipelineInput.extend({
   failedStep: z.string(),
@@ -197,6 +200,6 @@ export async function failPipeline(deps: PipelineDeps, event: unknown) {
   const report = { ...failure, datasetId: input.datasetId, runId: input.runId, detail: failureDetail(input.error) };
   if ((await deps.datasets.get(input.tenant, input.datasetId))?.publishedRunId === input.runId) return { ...report, recorded: false };
   const recorded = await deps.datasets.update(input.tenant, input.datasetId, { status: 'FAILED', failure }, { runId: input.runId });
-  if (recorded) await deps.events.publish(detailTypes.pipelineFailed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, ...failure });
+  if (recorded) await deps.events.publish(detailTypes.pipelineFailed, { tenant: input.tenant, datasetId: input.datasetId, runId: input.runId, ...failure, ...correlationOf(input) });
   return { ...report, recorded };
 }

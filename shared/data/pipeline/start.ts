@@ -50,7 +50,8 @@ export async function startDatasetPipeline(deps: { datasets: DatasetRepository; 
   const key = decodedKey(object.key);
   const target = parseRawKey(key);
   if (!target) return { outcome: 'not-a-dataset-upload' };
-  if (!(await deps.datasets.get(target.tenant, target.datasetId))) return { outcome: 'unknown-dataset' };
+  const dataset = await deps.datasets.get(target.tenant, target.datasetId);
+  if (!dataset) return { outcome: 'unknown-dataset' };
   const version = object['version-id'] ?? object.etag ?? object.sequencer ?? '';
   const runId = runName(`${bucket.name}/${key}/${version}`);
   const input: PipelineInput = {
@@ -61,6 +62,8 @@ export async function startDatasetPipeline(deps: { datasets: DatasetRepository; 
     versionId: object['version-id'] ?? null,
     order: runOrder(parsed.time ?? new Date(), object.sequencer),
     runId,
+    // S3's event carries no request id: the upload's is the one that registered the dataset.
+    ...(dataset.correlationId ? { correlationId: dataset.correlationId } : {}),
   };
   const outcome = await deps.workflows.start(runId, input);
   return { outcome, runId };
@@ -85,6 +88,7 @@ export async function rerunDatasetPipeline(
   tenant: string,
   datasetId: string,
   now = new Date(),
+  correlationId?: string,
 ): Promise<{ runId: string; datasetId: string; status: 'started' }> {
   const dataset = await deps.datasets.get(tenant, datasetId);
   if (!dataset) throw new NotFoundError(`No dataset "${datasetId}".`);
@@ -103,6 +107,7 @@ export async function rerunDatasetPipeline(
     versionId: head.versionId ?? null,
     order: runOrder(now),
     runId,
+    ...(correlationId ? { correlationId } : {}),
   };
   await deps.workflows.start(runId, input);
   return { runId, datasetId, status: 'started' };

@@ -82,11 +82,13 @@ export const dataset = z.object({
       objectETag: z.string().optional(),
       objectVersion: z.string().optional().describe('Version of the raw object the run reads'),
       order: z.string().optional().describe('When the run was asked for (upload time, then S3 sequencer): a run never takes the dataset over from a later one'),
+      correlationId: z.string().optional().describe('Correlation id of the request that led to the run (the registration of an upload, or the re-run); its steps log it and its events carry it'),
     })
     .optional()
     .describe('The latest pipeline run'),
   publishedRunId: z.string().optional().describe('The run whose outputs (processed file, reports) are current; switched when a run publishes'),
   failure: pipelineFailure.optional(),
+  correlationId: z.string().optional().describe('Correlation id of the request that registered the dataset or asked for its latest upload URL: the run of that upload carries it'),
   requestDigest: z.string().optional().describe('sha256 of the registering request: a retry with the same body gets this dataset back, another body a 409'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

@@ -1,7 +1,7 @@
 import type { Page } from '../../platform/page.js';
 import type { Dataset, DatasetStatus } from './dataset.js';
 
-export type DatasetChanges = Partial<Pick<Dataset, 'status' | 'schema' | 'rows' | 'quality' | 'processedKey' | 'publishedRunId' | 'failure' | 'run'>>;
+export type DatasetChanges = Partial<Pick<Dataset, 'status' | 'schema' | 'rows' | 'quality' | 'processedKey' | 'publishedRunId' | 'failure' | 'run' | 'correlationId'>>;
 
 /** The port for dataset records; shared/aws has the DynamoDB adapter. */
 export interface DatasetRepository {

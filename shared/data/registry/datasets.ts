@@ -52,7 +52,7 @@ async function presignedUpload(deps: Pick<DatasetDeps, 'objects' | 'limits'>, te
  * same inline request (a retry after a lost answer or a failed write), the dataset is answered again
  * (`replayed`), its file written if the first attempt did not; otherwise, 409.
  */
-export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date()): Promise<{ dataset: Dataset & { upload?: Upload }; replayed: boolean }> {
+export async function registerDataset(deps: DatasetDeps, tenant: string, input: NewDataset, now = new Date(), correlationId?: string): Promise<{ dataset: Dataset & { upload?: Upload }; replayed: boolean }> {
   await assertKnownSensors(deps.sensors, tenant, input.schema);
   if (input.sizeBytes !== undefined) assertUploadSize(deps.limits, tenant, input.sizeBytes);
   const id = input.id ?? `ds-${randomUUID()}`;
@@ -67,6 +67,7 @@ export async function registerDataset(deps: DatasetDeps, tenant: string, input: 
     fileName: input.fileName,
     rawKey: keys.raw(input.fileName),
     requestDigest,
+    ...(correlationId ? { correlationId } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -95,10 +96,12 @@ export async function registerDataset(deps: DatasetDeps, tenant: string, input: 
  * Alternatives: unknown (or another tenant's) dataset, 404; a run working on the file, 409; a size
  * over the tenant's limit, 413.
  */
-export async function requestUpload(deps: Pick<DatasetDeps, 'datasets' | 'objects' | 'limits'>, tenant: string, id: string, sizeBytes: number, now = new Date()) {
+export async function requestUpload(deps: Pick<DatasetDeps, 'datasets' | 'objects' | 'limits'>, tenant: string, id: string, sizeBytes: number, now = new Date(), correlationId?: string) {
   const dataset = await getDataset(deps.datasets, tenant, id);
   if (runningStatuses.includes(dataset.status))
     throw new ConflictError(`Dataset "${id}" is ${dataset.status}: a run is working on its file; ask again once it is READY or FAILED.`, { datasetStatus: dataset.status });
+  // The next upload is this request's: the run it starts carries its id.
+  if (correlationId) await deps.datasets.update(tenant, id, { correlationId });
   return { id: dataset.id, rawKey: dataset.rawKey, upload: await presignedUpload(deps, tenant, dataset.rawKey, sizeBytes, now) };
 }
 

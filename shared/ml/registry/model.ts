@@ -193,6 +193,7 @@ export const modelRecord = z.object({
   version: z.number().int().min(1),
   status: z.enum(modelStatuses),
   jobId: z.string().describe('The training run (also its Step Functions execution name); for a BYO model, its registration'),
+  correlationId: z.string().optional().describe('Correlation id of the request that started the training: its steps log it and its events carry it'),
   description: z.string().optional(),
   detector: z.enum(modelDetectors).describe('external for a model brought by the user'),
   features: z.array(z.string()).optional().describe('In the order predict expects them; known once training has read the data'),

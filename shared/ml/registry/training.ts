@@ -48,6 +48,7 @@ export function trainingRunOf(tenant: string, model: ModelRecord): TrainingRun {
     parameters: l.parameters,
     split: { ...(l.trainRows !== undefined ? { trainRows: l.trainRows } : {}), ...(l.trainFraction !== undefined ? { trainFraction: l.trainFraction } : {}) },
     ...(l.sensitivity !== undefined ? { sensitivity: l.sensitivity } : {}),
+    ...(model.correlationId ? { correlationId: model.correlationId } : {}),
   };
 }
 
@@ -72,7 +73,7 @@ export interface StartTrainingDeps {
  * model id is taken by a different request, 409; the same request again (a client retry) starts
  * the same run once and answers as the first time did.
  */
-export async function startTraining(deps: StartTrainingDeps, tenant: string, input: NewTraining, now = new Date()): Promise<ModelRecord> {
+export async function startTraining(deps: StartTrainingDeps, tenant: string, input: NewTraining, now = new Date(), correlationId?: string): Promise<ModelRecord> {
   const dataset = await getReadyDataset(deps.datasets, tenant, input.datasetId, 'train');
   const schema = dataset.schema;
   // The quality report's verdict is not-trainable exactly when it finds an error.
@@ -91,6 +92,8 @@ export async function startTraining(deps: StartTrainingDeps, tenant: string, inp
     version,
     status: 'TRAINING',
     jobId: trainingJobId(tenant, id, version),
+    // A retry keeps the first request's id: the execution's input must not change between attempts.
+    ...(correlationId ? { correlationId } : {}),
     detector: input.detector ?? defaultDetectorName,
     lineage: {
       datasetId: dataset.id,
@@ -337,6 +340,7 @@ export async function registerModel(deps: { models: ModelRepository; artifacts: 
     datasetId: state.datasetId,
     artifact,
     ...(metrics ? { metrics } : {}),
+    ...(state.correlationId ? { correlationId: state.correlationId } : {}),
   });
   return { modelKey: keys.model };
 }
@@ -379,7 +383,7 @@ export async function recordTrainingFailure(deps: { models: ModelRepository; eve
   const applied = await deps.models.update(failure.tenant, failure.modelId, { status: 'FAILED', failure: record }, { jobId: failure.jobId, allowedFrom: notReady }, ['staging']);
   // The run committed (READY) or was superseded by another run: it has no failure to record.
   if (!applied) return;
-  await deps.events.publish(modelEventTypes.trainingFailed, { pipeline: 'training', tenant: failure.tenant, modelId: failure.modelId, version: failure.version, jobId: failure.jobId, ...record });
+  await deps.events.publish(modelEventTypes.trainingFailed, { pipeline: 'training', tenant: failure.tenant, modelId: failure.modelId, version: failure.version, jobId: failure.jobId, ...record, ...(failure.correlationId ? { correlationId: failure.correlationId } : {}) });
 }
 
 export async function getModel(models: ModelRepository, tenant: string, id: string): Promise<ModelRecord> {

@@ -46,6 +46,8 @@ export const trainingRun = z.object({
   parameters: trainingParameters,
   split: z.object({ trainRows: z.number().int().optional(), trainFraction: z.number().optional() }),
   sensitivity: z.number().optional(),
+  /** The request that started the training: every step logs it, its events carry it. */
+  correlationId: z.string().optional(),
 });
 export type TrainingRun = z.infer<typeof trainingRun>;
 

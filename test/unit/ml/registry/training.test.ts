@@ -251,6 +251,19 @@ describe('training steps', () => {
     expect(events.published[0]).toMatchObject({ type: 'pipeline.failed', detail: { pipeline: 'training', step: 'fit' } });
     expect(failureCause({ ...run, failedStep: 'evaluate', error: { Error: 'TypeError', Cause: JSON.stringify({ errorType: 'TypeError', errorMessage: 'x is undefined at /var/task' }) } })).not.toContain('/var/task');
   });
+
+  it("carries POST /ml/train's correlation id on the model, the execution's input and pipeline.failed; a retry keeps the first one", async () => {
+    const models = memoryModels();
+    const starter = recordingStarter();
+    const deps = { models, datasets: memoryDatasets([readyDataset()]), starter };
+    const model = await startTraining(deps, 'acme', request(), new Date('2026-02-01T00:00:00Z'), 'train-req-1');
+    await startTraining(deps, 'acme', request(), new Date('2026-02-01T00:00:01Z'), 'train-req-2');
+    expect(model.correlationId).toBe('train-req-1');
+    expect(starter.calls.map((c) => (c.input as { correlationId?: string }).correlationId)).toEqual(['train-req-1', 'train-req-1']);
+    const events = recordingEvents();
+    await recordTrainingFailure({ models, events }, { ...trainingRunOf('acme', model), failedStep: 'fit' });
+    expect(events.published[0]).toMatchObject({ type: 'pipeline.failed', detail: { pipeline: 'training', correlationId: 'train-req-1' } });
+  });
 });
 
 async function fitAndEvaluate(deps: Parameters<typeof evaluateModel>[0], run: TrainingRun): Promise<TrainingState> {
