@@ -49,7 +49,7 @@ the detectors' warm-up, and one JSON line is printed as each begins and ends. --
 --duration seconds (default an hour) N times faster than real time, ending now; in real time, --backfill N starts N
 seconds in the past and sends them at once first. --api and --token as for datasets; the token needs telltale/ingest.`;
 
-const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
+const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void | Promise<void> }> = {
   detect: { options: detectOptions, run: (values) => runDetect(values, log) },
   train: { options: trainOptions, run: (values) => runTrain(values, log) },
   evaluate: { options: evaluateOptions, run: (values) => runEvaluate(values, log, (m) => process.stdout.write(`${m}\n`)) },
@@ -129,8 +129,8 @@ export function main(argv: readonly string[]): number | Promise<number> {
   try {
     const command = commands[name];
     if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets, dlq or simulate`);
-    command.run(parse(rest, command.options, false).values);
-    return 0;
+    const done = command.run(parse(rest, command.options, false).values);
+    return done ? done.then(() => 0, exitCodeOf) : 0;
   } catch (error) {
     return exitCodeOf(error);
   }

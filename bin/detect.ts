@@ -1,7 +1,10 @@
-import { scoreMatrix, scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
+import { scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
 import { deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { labelFeatures } from '../shared/ml/features.js';
+import type { DetectorOptions } from '../shared/ml/multivariate/index.js';
 import { featureTable, readCsv, writeCsv, type CsvFile, type FeatureTable } from './csv.js';
+import { scoreCsvFile } from './detect-stream.js';
+import { defaultWorkers } from './score-pool.js';
 import { CliError, usageError } from './errors.js';
 import { choiceOption, listOption, numberOption, optionalString, required, type Values } from './options.js';
 
@@ -21,7 +24,7 @@ export const fitOptions = {
   'slow-features': { type: 'boolean' },
 } as const;
 
-export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' } } as const;
+export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' }, workers: { type: 'string' } } as const;
 
 export interface ScoredRows {
   scores: ArrayLike<number>;
@@ -63,36 +66,42 @@ export function readTables(values: Values, warn: (m: string) => void): { input: 
   return { input, train, ...(anomalyLabels ? { labels: anomalyLabels } : {}) };
 }
 
-/** telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in input order. */
-export function runDetect(values: Values, log: (m: string) => void): void {
+export type DetectorSettings = { sensitivity: number } & Pick<DetectorOptions, 'inputWindow' | 'scoreWindow' | 'driftHorizon' | 'targetFalseAlarmRate' | 'slowFeatures'>;
+
+/** The detector settings common to detect and train, from the command line. */
+export function detectorSettings(values: Values): DetectorSettings {
+  return {
+    sensitivity: numberOption(values, 'sensitivity', 0, 100) ?? 50,
+    inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
+    scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
+    driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
+    targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
+    slowFeatures: values['slow-features'] === true || undefined,
+  };
+}
+
+/**
+ * telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in
+ * input order. A multivariate detector is fitted on the leading rows, then the file is scored as a
+ * stream of chunks on worker threads (scoreCsvFile); the streaming detector reads the whole series.
+ */
+export async function runDetect(values: Values, log: (m: string) => void): Promise<void> {
   const output = required(values, 'output');
   const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, 'pca', deprecatedDetectorNames);
   const mode = choiceOption<DetectMode>(values, 'mode', ['batch', 'streaming'], 'batch');
-  const sensitivity = numberOption(values, 'sensitivity', 0, 100) ?? 50;
-  const trainRowsOption = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);
-  if (trainRowsOption !== undefined && values.train !== undefined) throw usageError('give --train-rows or --train, not both');
+  const trainRows = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);
+  if (trainRows !== undefined && values.train !== undefined) throw usageError('give --train-rows or --train, not both');
+  const threads = numberOption(values, 'workers', 1, 256, true) ?? defaultWorkers();
+  const settings = detectorSettings(values);
+  if (detector !== 'streaming') {
+    const kind = multivariateKinds[detector as MultivariateDetectorName];
+    const summary = await scoreCsvFile(values, { kind, mode, trainRows, threads, output, settings }, log);
+    log(`${detector} (${mode}) on ${summary.featureNames.length} feature(s) [${summary.featureNames.join(', ')}], fitted on ${summary.fitted}: ${summary.labelled} of ${summary.rows} rows labelled -> ${output}`);
+    return;
+  }
   const { input, train } = readTables(values, log);
-  if (trainRowsOption !== undefined && trainRowsOption > input.matrix.rows) throw new CliError(`--train-rows ${trainRowsOption} is more than the ${input.matrix.rows} rows of the input`);
-
-  const scored: ScoredRows =
-    detector === 'streaming'
-      ? scoreUnivariate(input, train, { mode, sensitivity, trainRows: trainRowsOption })
-      : scoreMatrix(input.matrix, {
-          detector: multivariateKinds[detector as MultivariateDetectorName],
-          mode,
-          featureNames: input.featureNames,
-          sensitivity,
-          trainRows: trainRowsOption,
-          train: train?.matrix,
-          options: {
-            inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
-            scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
-            driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
-            targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
-            slowFeatures: values['slow-features'] === true || undefined,
-          },
-        });
-
+  if (trainRows !== undefined && trainRows > input.matrix.rows) throw new CliError(`--train-rows ${trainRows} is more than the ${input.matrix.rows} rows of the input`);
+  const scored = scoreUnivariate(input, train, { mode, sensitivity: settings.sensitivity, trainRows });
   writeCsv(
     output,
     ['timestamp', 'score', 'label'],
@@ -101,7 +110,7 @@ export function runDetect(values: Values, log: (m: string) => void): void {
   let labelled = 0;
   for (let i = 0; i < input.timestamps.length; i++) if (scored.labels[i]) labelled++;
   const fitted = train ? `${train.matrix.rows} rows of ${optionalString(values, 'train')}` : `the first ${scored.trainRows} rows`;
-  log(`${detector} (${mode}) on ${input.featureNames.length} feature(s) [${input.featureNames.join(', ')}], fitted on ${fitted}: ${labelled} of ${input.timestamps.length} rows labelled -> ${output}`);
+  log(`${detector} (${mode}) on 1 feature(s) [${input.featureNames.join(', ')}], fitted on ${fitted}: ${labelled} of ${input.timestamps.length} rows labelled -> ${output}`);
 }
 
 /** The streaming detector takes one feature; a training file is its warm-up, replayed before the input. */

@@ -5,7 +5,7 @@ import { fitDetector } from '../shared/ml/multivariate/index.js';
 import { exportDetectorToOnnx } from '../shared/ml/onnx/export.js';
 import { buildManifest } from '../shared/ml/onnx/manifest.js';
 import { leadingNormalRows } from '../shared/ml/registry/trainingData.js';
-import { fitOptions, readTables } from './detect.js';
+import { detectorSettings, fitOptions, readTables } from './detect.js';
 import { CliError } from './errors.js';
 import { choiceOption, numberOption, required, type Values } from './options.js';
 
@@ -26,12 +26,7 @@ export function runTrain(values: Values, log: (m: string) => void): void {
   const detector = fitDetector(train, {
     detector: multivariateKinds[name],
     featureNames: input.featureNames,
-    sensitivity: numberOption(values, 'sensitivity', 0, 100) ?? 50,
-    inputWindow: numberOption(values, 'input-window', 1, 10_000, true),
-    scoreWindow: numberOption(values, 'score-window', 1, 10_000, true),
-    driftHorizon: numberOption(values, 'drift-horizon', 0, 10_000_000, true),
-    targetFalseAlarmRate: numberOption(values, 'far', 1e-9, 0.5),
-    slowFeatures: values['slow-features'] === true || undefined,
+    ...detectorSettings(values),
   });
   const manifestPath = manifestPathOf(output);
   try {

@@ -166,8 +166,8 @@ describe('telltale refuses bad input (in process)', () => {
     ['an unknown command', () => ['score'], 2, 'unknown command "score"'],
     ['labels of another length', () => ['evaluate', '--predictions', write('p.csv', 'timestamp,score,label\n1,0.1,0\n'), '--labels', file('plant.csv'), '--label-column', 'anomaly'], 1, 'has 1 rows'],
     ['a training file without the features', () => ['detect', '--input', file('plant.csv'), '--train', write('other.csv', 't,x\n1,2\n'), '--features', 'a,b', '--output', file('x.csv')], 2, 'no column "a"'],
-  ])('%s', (_what, args, code, message) => {
-    expect(main(args())).toBe(code);
+  ])('%s', async (_what, args, code, message) => {
+    expect(await main(args())).toBe(code);
     expect(stderr).toContain(message);
   });
 });

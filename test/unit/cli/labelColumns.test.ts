@@ -33,10 +33,10 @@ describe('telltale train and detect never take label columns as features', () =>
     expect(stderr).toContain(`left out ${anomalous} of the ${rows.length} training rows, labelled anomalous in column "anomaly"`);
   });
 
-  it('detect on SKAB without --ignore uses the sensors only; naming a label in --features is a usage error', () => {
-    expect(main(['detect', '--input', SKAB, '--train-rows', '400', '--output', path.join(dir, 'out.csv')])).toBe(0);
+  it('detect on SKAB without --ignore uses the sensors only; naming a label in --features is a usage error', async () => {
+    expect(await main(['detect', '--input', SKAB, '--train-rows', '400', '--output', path.join(dir, 'out.csv')])).toBe(0);
     expect(stderr).toContain(`on ${FEATURES.length} feature(s) [${FEATURES.join(', ')}]`);
-    expect(main(['detect', '--input', SKAB, '--features', 'Current,anomaly', '--output', path.join(dir, 'x.csv')])).toBe(2);
+    expect(await main(['detect', '--input', SKAB, '--features', 'Current,anomaly', '--output', path.join(dir, 'x.csv')])).toBe(2);
     expect(stderr).toContain('anomaly: label columns are never features');
   });
 
