@@ -141,27 +141,31 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
     const end = next > start && buf[next - 1] === CR ? next - 1 : next;
     if (!isBlank(buf, start, end)) {
       const o = rows * p;
-      const quoted = buf.indexOf(QUOTE, start);
-      if (quoted !== -1 && quoted < end) {
+      let field = 0;
+      let from = start;
+      let quoted = false;
+      for (let i = start; i <= end; i++) {
+        const c = i < end ? buf[i] : delimiter;
+        if (c === QUOTE) {
+          quoted = true;
+          break;
+        }
+        if (c !== delimiter) continue;
+        if (field === 0) {
+          stampStart[rows] = from;
+          stampEnd[rows] = i;
+        }
+        if (field < layout.width && slot[field] >= 0) data[o + slot[field]] = from === i ? Number.NaN : parseNumber(buf, from, i);
+        field++;
+        from = i + 1;
+      }
+      if (quoted) {
+        // Quotes may hide delimiters: the general splitter takes the line.
         const cells = splitCsvLine(text(buf, start, end), layout.delimiter);
         if (cells.length !== layout.width) throw new CsvShapeError(line, cells.length, layout.width);
         for (let j = 0; j < p; j++) data[o + j] = cellNumber(cells[layout.columns[j]]);
         quotedStamps.set(rows, cells[0]);
-      } else {
-        let field = 0;
-        let from = start;
-        for (let i = start; i <= end; i++) {
-          if (i < end && buf[i] !== delimiter) continue;
-          if (field === 0) {
-            stampStart[rows] = from;
-            stampEnd[rows] = i;
-          }
-          if (field < layout.width && slot[field] >= 0) data[o + slot[field]] = from === i ? Number.NaN : parseNumber(buf, from, i);
-          field++;
-          from = i + 1;
-        }
-        if (field !== layout.width) throw new CsvShapeError(line, field, layout.width);
-      }
+      } else if (field !== layout.width) throw new CsvShapeError(line, field, layout.width);
       lineOf[rows] = line;
       lineStart[rows] = start;
       rows++;
