@@ -19,6 +19,9 @@ await build({
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
+  // Commands load their modules when they run: split chunks keep the AWS SDK and the ONNX tooling out of the start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   packages: 'external',
   platform: 'node',
   format: 'esm',
