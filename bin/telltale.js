@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process */
 // The telltale CLI. In a checkout with the dev tools (tsx), the TypeScript source runs as is, so it is never
 // stale; without them (npm ci --omit=dev) the build in dist/, which `npm run build:cli` writes and install runs.
 let fromSource = true;
