@@ -21,7 +21,8 @@ await build({
   bundle: true,
   // Commands load their modules when they run: split chunks keep the AWS SDK and the ONNX tooling out of the start.
   splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  // Beside the entries, so the scoring thread's entry (./score-worker.mjs) resolves from any chunk.
+  chunkNames: '[name]-[hash]',
   packages: 'external',
   platform: 'node',
   format: 'esm',
