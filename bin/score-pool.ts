@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { scoreCsvJob, type CsvJob, type CsvJobResult, type CsvScoring } from '../shared/ml/batch/score-csv.js';
 
-/** Scores chunks, on this thread or on worker threads; results come back per job, in any order. */
+/** Scores chunks; each job's result comes back on its own promise, in any order. */
 export interface ChunkScorer {
   score(job: CsvJob): Promise<CsvJobResult>;
   close(): Promise<void>;
@@ -12,11 +12,6 @@ export interface ChunkScorer {
 export const MAX_WORKERS = 8;
 
 export const defaultWorkers = (): number => Math.min(availableParallelism(), MAX_WORKERS);
-
-/** One thread: the chunks are scored in turn on the main thread (no worker to start). */
-function inlineScorer(scoring: CsvScoring): ChunkScorer {
-  return { score: async (job) => scoreCsvJob(scoring, job), close: async () => undefined };
-}
 
 type WorkerReply = { result: CsvJobResult } | { error: string };
 
@@ -30,36 +25,45 @@ function startWorker(scoring: CsvScoring): Worker {
   return new Worker(entry, { workerData: scoring, execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [] });
 }
 
-/** Worker threads, each given the fitted model once; a job goes to the thread with the fewest waiting. */
-function workerScorer(scoring: CsvScoring, count: number): ChunkScorer {
-  const threads = Array.from({ length: count }, () => {
-    const waiting: { resolve: (r: CsvJobResult) => void; reject: (e: Error) => void }[] = [];
-    const worker = startWorker(scoring);
-    // A worker answers its jobs in the order it got them.
-    worker.on('message', (reply: WorkerReply) => {
-      const next = waiting.shift();
-      if ('result' in reply) next?.resolve(reply.result);
-      else next?.reject(new Error(reply.error));
-    });
-    worker.on('error', (error) => {
-      for (const w of waiting.splice(0)) w.reject(error);
-    });
-    return { worker, waiting };
+/** A worker thread given the fitted model once; it answers its jobs in the order it got them. */
+function workerThread(scoring: CsvScoring): ChunkScorer {
+  const waiting: { resolve: (r: CsvJobResult) => void; reject: (e: Error) => void }[] = [];
+  const worker = startWorker(scoring);
+  worker.on('message', (reply: WorkerReply) => {
+    const next = waiting.shift();
+    if ('result' in reply) next?.resolve(reply.result);
+    else next?.reject(new Error(reply.error));
+  });
+  worker.on('error', (error) => {
+    for (const w of waiting.splice(0)) w.reject(error);
   });
   return {
-    score(job) {
-      const thread = threads.reduce((a, b) => (b.waiting.length < a.waiting.length ? b : a));
-      return new Promise<CsvJobResult>((resolve, reject) => {
-        thread.waiting.push({ resolve, reject });
-        thread.worker.postMessage(job, [job.context.buffer as ArrayBuffer, job.body.buffer as ArrayBuffer]);
-      });
-    },
-    async close() {
-      await Promise.all(threads.map((t) => t.worker.terminate()));
+    score: (job) =>
+      new Promise<CsvJobResult>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        worker.postMessage(job, [job.context.buffer as ArrayBuffer, job.body.buffer as ArrayBuffer]);
+      }),
+    close: async () => {
+      await worker.terminate();
     },
   };
 }
 
+/**
+ * `threads` scoring threads taking the chunks in turn: this one (between reading and writing, which
+ * take little) and threads - 1 workers. One isolate fewer than a worker per core: each holds tens of
+ * MB of buffers between its collections.
+ */
 export function chunkScorer(scoring: CsvScoring, threads: number): ChunkScorer {
-  return threads <= 1 ? inlineScorer(scoring) : workerScorer(scoring, threads);
+  const workers = Array.from({ length: threads - 1 }, () => workerThread(scoring));
+  let turn = 0;
+  return {
+    score(job) {
+      const k = turn++ % threads;
+      return k === 0 ? new Promise((resolve) => resolve(scoreCsvJob(scoring, job))) : workers[k - 1].score(job);
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
 }

@@ -96,23 +96,31 @@ function writeScore(out: Uint8Array, at: number, x: number): number {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function holdsComma(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 0x2c) return true;
+  return false;
+}
 
 /** timestamp,score,label lines, the timestamp copied as its bytes (quoted only when it must be). */
-export function formatScores(buf: Uint8Array, chunk: CsvChunk, scores: ArrayLike<number>, labels: ArrayLike<number>): Uint8Array {
+export function formatScores(buf: Uint8Array, chunk: CsvChunk, delimiter: string, scores: ArrayLike<number>, labels: ArrayLike<number>): Uint8Array {
   let size = 0;
   for (let r = 0; r < chunk.rows; r++) size += chunk.stampEnd[r] - chunk.stampStart[r] + 16;
   for (const stamp of chunk.quotedStamps.values()) size += 2 * stamp.length * 3 + 2;
   const out = new Uint8Array(size);
   let at = 0;
+  // With `,` as the delimiter an unquoted timestamp holds no comma; with `;` it may, and is then quoted.
+  const mayHoldComma = delimiter !== ',';
+  const anyQuoted = chunk.quotedStamps.size > 0;
   for (let r = 0; r < chunk.rows; r++) {
-    const quoted = chunk.quotedStamps.get(r);
-    const stampComma = quoted === undefined ? buf.subarray(chunk.stampStart[r], chunk.stampEnd[r]).indexOf(0x2c) : -1;
-    if (quoted !== undefined || stampComma !== -1) {
-      const stamp = quoted ?? new TextDecoder().decode(buf.subarray(chunk.stampStart[r], chunk.stampEnd[r]));
-      at += encoder.encodeInto(csvField(stamp), out.subarray(at)).written;
+    const quoted = anyQuoted ? chunk.quotedStamps.get(r) : undefined;
+    const from = chunk.stampStart[r];
+    const to = chunk.stampEnd[r];
+    if (quoted !== undefined || (mayHoldComma && holdsComma(buf, from, to))) {
+      at += encoder.encodeInto(csvField(quoted ?? decoder.decode(buf.subarray(from, to))), out.subarray(at)).written;
     } else {
-      out.set(buf.subarray(chunk.stampStart[r], chunk.stampEnd[r]), at);
-      at += chunk.stampEnd[r] - chunk.stampStart[r];
+      for (let i = from; i < to; i++) out[at++] = buf[i];
     }
     out[at++] = 0x2c;
     at = writeScore(out, at, scores[r]);
@@ -138,9 +146,12 @@ export function scoreCsvJob(scoring: CsvScoring, job: CsvJob): CsvJobResult {
   if (bad) return { out: new Uint8Array(0), rows: body.rows, lines: body.lines, labelled: 0, bad };
   const context = job.context.length > 0 ? parseCsvChunk(job.context, layout) : undefined;
   const before = context ? Math.min(context.rows, contextRows(detector)) : 0;
-  const data = new Float64Array((before + body.rows) * p);
-  if (context) data.set(context.data.subarray((context.rows - before) * p));
-  data.set(body.data, before * p);
+  let data = body.data;
+  if (before > 0 && context) {
+    data = new Float64Array((before + body.rows) * p);
+    data.set(context.data.subarray((context.rows - before) * p));
+    data.set(body.data, before * p);
+  }
   const { scores, labels } = scoreRows(detector, data, before);
   let labelled = 0;
   for (let r = 0; r < body.rows; r++) {
@@ -150,5 +161,5 @@ export function scoreCsvJob(scoring: CsvScoring, job: CsvJob): CsvJobResult {
     }
     labelled += labels[r];
   }
-  return { out: formatScores(job.body, body, scores, labels), rows: body.rows, lines: body.lines, labelled };
+  return { out: formatScores(job.body, body, layout.delimiter, scores, labels), rows: body.rows, lines: body.lines, labelled };
 }
