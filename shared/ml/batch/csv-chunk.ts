@@ -60,11 +60,16 @@ const text = (buf: Uint8Array, start: number, end: number): string => decoder.de
 /** A cell as the CLI has always read it: blank is NaN, otherwise Number(cell). */
 export const cellNumber = (cell: string): number => (cell.trim() === '' ? Number.NaN : Number(cell));
 
+/** Where the field parseField last read ends (its delimiter, or the line's end). */
+let fieldEnd = 0;
+
 /**
- * The number in bytes start..end. Plain decimals of up to 15 digits with a small exponent are exact
- * as an integer mantissa scaled once by a power of ten; anything else goes through Number().
+ * The number in the field that starts at `start` and ends at the next `delimiter` (or `end`), read in
+ * one pass; fieldEnd is left at the field's end. Plain decimals of up to 15 digits with a small
+ * exponent are exact as an integer mantissa scaled once by a power of ten (every power of ten to
+ * 1e22 is exact), as Number() rounds them; anything else goes through Number().
  */
-export function parseNumber(buf: Uint8Array, start: number, end: number): number {
+function parseField(buf: Uint8Array, start: number, end: number, delimiter: number): number {
   let i = start;
   const negative = buf[i] === MINUS;
   if (negative || buf[i] === PLUS) i++;
@@ -87,19 +92,32 @@ export function parseNumber(buf: Uint8Array, start: number, end: number): number
     }
   }
   let exponent = 0;
-  if (digits > 0 && i < end && (buf[i] | 0x20) === 0x65) {
+  let plain = digits > 0 && digits <= 15;
+  if (plain && i < end && (buf[i] | 0x20) === 0x65) {
     i++;
     const negativeExponent = buf[i] === MINUS;
     if (negativeExponent || buf[i] === PLUS) i++;
     const from = i;
     for (; i < end && buf[i] >= 48 && buf[i] <= 57 && i - from < 4; i++) exponent = exponent * 10 + buf[i] - 48;
-    if (i === from) return cellNumber(text(buf, start, end));
+    if (i === from) plain = false;
     if (negativeExponent) exponent = -exponent;
   }
   const e = exponent - scale;
-  if (i !== end || digits === 0 || digits > 15 || e < -22 || e > 22) return cellNumber(text(buf, start, end));
-  const v = e >= 0 ? mantissa * POW10[e] : mantissa / POW10[-e];
-  return negative ? -v : v;
+  if (plain && (i === end || buf[i] === delimiter) && e >= -22 && e <= 22) {
+    fieldEnd = i;
+    const v = e >= 0 ? mantissa * POW10[e] : mantissa / POW10[-e];
+    return negative ? -v : v;
+  }
+  let stop = buf.indexOf(delimiter, i);
+  if (stop === -1 || stop > end) stop = end;
+  fieldEnd = stop;
+  return cellNumber(text(buf, start, stop));
+}
+
+/** The number in bytes start..end, exactly as Number() reads it (blank is NaN). */
+export function parseNumber(buf: Uint8Array, start: number, end: number): number {
+  // 256 is no byte: the field runs to `end`.
+  return start === end ? Number.NaN : parseField(buf, start, end, 256);
 }
 
 function isBlank(buf: Uint8Array, start: number, end: number): boolean {
@@ -135,29 +153,35 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
   const quotedStamps = new Map<number, string>();
   let rows = 0;
   let line = 0;
+  // The next quote at or after the current line: found once per quote, not once per line.
+  let quote = buf.indexOf(QUOTE);
   for (let start = 0; start < buf.length; line++) {
     let next = buf.indexOf(NL, start);
     if (next === -1) next = buf.length;
     const end = next > start && buf[next - 1] === CR ? next - 1 : next;
     if (!isBlank(buf, start, end)) {
       const o = rows * p;
+      if (quote !== -1 && quote < start) quote = buf.indexOf(QUOTE, start);
+      const quoted = quote !== -1 && quote < end;
       let field = 0;
-      let from = start;
-      let quoted = false;
-      for (let i = start; i <= end; i++) {
-        const c = i < end ? buf[i] : delimiter;
-        if (c === QUOTE) {
-          quoted = true;
-          break;
+      for (let from = start; !quoted; field++) {
+        let to: number;
+        if (field < layout.width && slot[field] >= 0) {
+          data[o + slot[field]] = from === end || buf[from] === delimiter ? Number.NaN : parseField(buf, from, end, delimiter);
+          to = from === end || buf[from] === delimiter ? from : fieldEnd;
+        } else {
+          to = buf.indexOf(delimiter, from);
+          if (to === -1 || to > end) to = end;
         }
-        if (c !== delimiter) continue;
         if (field === 0) {
           stampStart[rows] = from;
-          stampEnd[rows] = i;
+          stampEnd[rows] = to;
         }
-        if (field < layout.width && slot[field] >= 0) data[o + slot[field]] = from === i ? Number.NaN : parseNumber(buf, from, i);
-        field++;
-        from = i + 1;
+        if (to >= end) {
+          field++;
+          break;
+        }
+        from = to + 1;
       }
       if (quoted) {
         // Quotes may hide delimiters: the general splitter takes the line.
