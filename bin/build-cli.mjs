@@ -7,11 +7,14 @@
  *   node bin/build-cli.mjs [OUTDIR]
  */
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const outdir = path.resolve(process.argv[2] ?? path.join(root, 'dist'));
+// The chunks' names change with their content: clear the default output so no stale one stays.
+if (process.argv[2] === undefined) rmSync(outdir, { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,

@@ -156,6 +156,9 @@ interface CompiledForest {
   pathLength: Float64Array;
 }
 
+/** 1 for true, 0 for false, without a branch (the JIT inlines it). */
+const bit = (b: boolean): number => (b as unknown as number) | 0;
+
 /** Above this depth complete trees would be too large; such forests are walked node by node. */
 const MAX_COMPILED_DEPTH = 14;
 const compiledForests = new WeakMap<IsolationForestModel, CompiledForest | null>();
@@ -228,7 +231,38 @@ function leavesOf(model: IsolationForestModel, rows: Matrix, withLeaves: boolean
     const splits = 2 ** depth - 1;
     const base = t * splits;
     const leafBase = t * (splits + 1) - splits;
-    for (let r = 0; r < rows.rows; r++) {
+    // Four rows at a time, and the step as arithmetic rather than a branch: the comparisons are
+    // unpredictable, and four independent walks keep the core busy while each waits on its loads.
+    let r = 0;
+    for (; r + 4 <= rows.rows; r += 4) {
+      const o = r * p;
+      let n0 = 0;
+      let n1 = 0;
+      let n2 = 0;
+      let n3 = 0;
+      for (let d = 0; d < depth; d++) {
+        const k0 = base + n0;
+        const k1 = base + n1;
+        const k2 = base + n2;
+        const k3 = base + n3;
+        n0 = 2 * n0 + 2 - bit(data[o + feature[k0]] < threshold[k0]);
+        n1 = 2 * n1 + 2 - bit(data[o + p + feature[k1]] < threshold[k1]);
+        n2 = 2 * n2 + 2 - bit(data[o + 2 * p + feature[k2]] < threshold[k2]);
+        n3 = 2 * n3 + 2 - bit(data[o + 3 * p + feature[k3]] < threshold[k3]);
+      }
+      pathSum[r] += pathLength[leafBase + n0];
+      pathSum[r + 1] += pathLength[leafBase + n1];
+      pathSum[r + 2] += pathLength[leafBase + n2];
+      pathSum[r + 3] += pathLength[leafBase + n3];
+      if (withLeaves) {
+        const at = t * rows.rows + r;
+        leaves[at] = leaf[leafBase + n0];
+        leaves[at + 1] = leaf[leafBase + n1];
+        leaves[at + 2] = leaf[leafBase + n2];
+        leaves[at + 3] = leaf[leafBase + n3];
+      }
+    }
+    for (; r < rows.rows; r++) {
       const o = r * p;
       let n = 0;
       for (let d = 0; d < depth; d++) n = 2 * n + (data[o + feature[base + n]] < threshold[base + n] ? 1 : 2);
