@@ -60,47 +60,25 @@ interface Command {
   run: (values: Values, positionals: readonly string[]) => void | number | Promise<void | number>;
 }
 
+/** A command that talks to a remote API: it takes positionals and decides its exit code. */
+function remote(options: ParseArgsOptionsConfig, run: (values: Values, positionals: readonly string[], io: Io) => Promise<number>): Command {
+  return { options, positionals: true, run: (values, positionals) => run(values, positionals, io) };
+}
+
 /**
  * Each command's module is loaded when it runs, so `telltale --help` and `detect` start without the
  * AWS SDK, the ONNX tooling or the simulator.
  */
 const commands: Record<string, () => Promise<Command>> = {
-  detect: async () => {
-    const m = await import('./detect.js');
-    return { options: m.detectOptions, run: (values) => m.runDetect(values, log) };
-  },
-  train: async () => {
-    const m = await import('./train.js');
-    return { options: m.trainOptions, run: (values) => m.runTrain(values, log) };
-  },
-  evaluate: async () => {
-    const m = await import('./evaluate.js');
-    return { options: m.evaluateOptions, run: (values) => m.runEvaluate(values, log, (text) => process.stdout.write(`${text}\n`)) };
-  },
-  simulate: async () => {
-    const m = await import('./simulate.js');
-    return { options: m.simulateOptions, run: (values) => m.runSimulate(values, io) };
-  },
-  'datasets push': async () => {
-    const m = await import('./datasets.js');
-    return { options: m.datasetsPushOptions, positionals: true, run: (values, positionals) => m.runDatasetsPush(values, positionals, io) };
-  },
-  'datasets list': async () => {
-    const m = await import('./datasets.js');
-    return { options: m.datasetsListOptions, positionals: true, run: (values, positionals) => m.runDatasetsList(values, positionals, io) };
-  },
-  'datasets get': async () => {
-    const m = await import('./datasets.js');
-    return { options: m.datasetsGetOptions, positionals: true, run: (values, positionals) => m.runDatasetsGet(values, positionals, io) };
-  },
-  'dlq list': async () => {
-    const m = await import('./dlq.js');
-    return { options: m.dlqListOptions, positionals: true, run: (values, positionals) => m.runDlqList(values, positionals, io) };
-  },
-  'dlq redrive': async () => {
-    const m = await import('./dlq.js');
-    return { options: m.dlqRedriveOptions, positionals: true, run: (values, positionals) => m.runDlqRedrive(values, positionals, io) };
-  },
+  detect: () => import('./detect.js').then((m) => ({ options: m.detectOptions, run: (values) => m.runDetect(values, log) })),
+  train: () => import('./train.js').then((m) => ({ options: m.trainOptions, run: (values) => m.runTrain(values, log) })),
+  evaluate: () => import('./evaluate.js').then((m) => ({ options: m.evaluateOptions, run: (values) => m.runEvaluate(values, log, (text) => process.stdout.write(`${text}\n`)) })),
+  simulate: () => import('./simulate.js').then((m) => ({ options: m.simulateOptions, run: (values) => m.runSimulate(values, io) })),
+  'datasets push': () => import('./datasets.js').then((m) => remote(m.datasetsPushOptions, m.runDatasetsPush)),
+  'datasets list': () => import('./datasets.js').then((m) => remote(m.datasetsListOptions, m.runDatasetsList)),
+  'datasets get': () => import('./datasets.js').then((m) => remote(m.datasetsGetOptions, m.runDatasetsGet)),
+  'dlq list': () => import('./dlq.js').then((m) => remote(m.dlqListOptions, m.runDlqList)),
+  'dlq redrive': () => import('./dlq.js').then((m) => remote(m.dlqRedriveOptions, m.runDlqRedrive)),
 };
 
 /** Commands with subcommands: datasets (the API) and dlq (SQS). */
