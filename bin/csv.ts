@@ -129,7 +129,7 @@ export interface CsvHead {
   bodyOffset: number;
 }
 
-const BLOCK_BYTES = 1 << 20;
+const BLOCK_BYTES = 1 << 18;
 
 async function openFile(path: string): Promise<FileHandle> {
   try {
@@ -155,7 +155,7 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
   throw new CliError(`${path} is empty`);
 }
 
-/** Whole lines of the file from byte `from`, about a MiB at a time, each block in a buffer of its own (it can be moved to a worker). */
+/** Whole lines of the file from byte `from`, about 256 KiB at a time (a block in flight costs a few times its size), each block in a buffer of its own (it can be moved to a worker). */
 export async function* csvBlocks(path: string, from: number): AsyncGenerator<{ bytes: Buffer; offset: number }> {
   const file = await openFile(path);
   try {

@@ -10,7 +10,7 @@ const ROWS = 40_000;
 let dir: string;
 const file = (name: string) => path.join(dir, name);
 
-/** A plant file of more than two read blocks (1 MiB each): sensors a-c, b drifting slowly, a status text and a label column. */
+/** A plant file of many read blocks (256 KiB each): sensors a-c, b drifting slowly, a status text and a label column. */
 function plant(rows: number, badRow?: number) {
   const g = createGaussian(createRng(5));
   const lines = ['time,a,b,c,status,anomaly'];
