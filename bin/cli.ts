@@ -4,14 +4,9 @@ import { InvalidInputError } from '../shared/ml/multivariate/errors.js';
 import { OnnxExportUnsupportedError, OnnxModelLoadError, OnnxSignatureMismatchError } from '../shared/ml/onnx/errors.js';
 import { MlInputError } from '../shared/ml/streaming/errors.js';
 import { TelltaleError } from '../shared/platform/errors.js';
-import { detectOptions, runDetect } from './detect.js';
-import { datasetsGetOptions, datasetsListOptions, datasetsPushOptions, runDatasetsGet, runDatasetsList, runDatasetsPush, type Io } from './datasets.js';
-import { dlqListOptions, dlqRedriveOptions, runDlqList, runDlqRedrive } from './dlq.js';
+import type { Io } from './datasets.js';
 import { CliError, usageError } from './errors.js';
-import { evaluateOptions, runEvaluate } from './evaluate.js';
 import type { Values } from './options.js';
-import { runSimulate, simulateOptions } from './simulate.js';
-import { runTrain, trainOptions } from './train.js';
 
 const USAGE = `Usage:
   telltale detect --input FILE.csv --output OUT.csv [--detector pca|isolation_forest|autoencoder|mset|streaming]
@@ -19,6 +14,7 @@ const USAGE = `Usage:
                   [--features a,b] [--ignore anomaly,changepoint]
                   [--input-window N] [--score-window N] [--drift-horizon N] [--far RATE] [--slow-features]
                   [--calibration-folds N] [--tail exponential|gpd]
+                  [--workers N]
   telltale train --input FILE.csv --output model.onnx [--detector pca|isolation_forest|autoencoder|mset]
                  [--train-rows N] [--sensitivity 0-100] [--features a,b] [--ignore a,b] [window options as detect]
   telltale evaluate --predictions OUT.csv --labels FILE.csv --label-column anomaly [--skip-rows N]
@@ -35,6 +31,8 @@ const USAGE = `Usage:
 CSV: the first column is the timestamp, the others are features (delimiter , or ; detected); columns that are
 not numeric are ignored unless named with --features. detect writes timestamp,score,label for every input row,
 in input order, score in [0, 1]. In streaming mode a row's score depends only on the rows up to it.
+The multivariate detectors read the file as a stream: fitted on the leading rows (features chosen on the first
+10,000 rows or the training rows), then scored in blocks on --workers threads (default: the cores, at most 8).
 
 Defaults of detect and train with no --detector (measured on data they were not chosen on; see BENCHMARKS.md):
   ${DEFAULTS_NOTE}.
@@ -56,40 +54,56 @@ the detectors' warm-up, and one JSON line is printed as each begins and ends. --
 --duration seconds (default an hour) N times faster than real time, ending now; in real time, --backfill N starts N
 seconds in the past and sends them at once first. --api and --token as for datasets; the token needs telltale/ingest.`;
 
-const commands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values) => void }> = {
-  detect: { options: detectOptions, run: (values) => runDetect(values, log) },
-  train: { options: trainOptions, run: (values) => runTrain(values, log) },
-  evaluate: { options: evaluateOptions, run: (values) => runEvaluate(values, log, (m) => process.stdout.write(`${m}\n`)) },
-};
-
 function log(message: string): void {
   process.stderr.write(`telltale: ${message}\n`);
 }
 
-const datasetCommands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values, positionals: readonly string[], io: Io) => Promise<number> }> = {
-  push: { options: datasetsPushOptions, run: runDatasetsPush },
-  list: { options: datasetsListOptions, run: runDatasetsList },
-  get: { options: datasetsGetOptions, run: runDatasetsGet },
-};
-
 const io: Io = { log, out: (text) => process.stdout.write(`${text}\n`) };
 
-const dlqCommands: Record<string, { options: ParseArgsOptionsConfig; run: (values: Values, positionals: readonly string[], io: Io) => Promise<number> }> = {
-  list: { options: dlqListOptions, run: runDlqList },
-  redrive: { options: dlqRedriveOptions, run: runDlqRedrive },
+interface Command {
+  options: ParseArgsOptionsConfig;
+  positionals?: boolean;
+  /** The exit code, when the command decides it (the remote commands). */
+  run: (values: Values, positionals: readonly string[]) => void | number | Promise<void | number>;
+}
+
+/** A command that talks to a remote API: it takes positionals and decides its exit code. */
+function remote(options: ParseArgsOptionsConfig, run: (values: Values, positionals: readonly string[], io: Io) => Promise<number>): Command {
+  return { options, positionals: true, run: (values, positionals) => run(values, positionals, io) };
+}
+
+/**
+ * Each command's module is loaded when it runs, so `telltale --help` and `detect` start without the
+ * AWS SDK, the ONNX tooling or the simulator.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  detect: () => import('./detect.js').then((m) => ({ options: m.detectOptions, run: (values) => m.runDetect(values, log) })),
+  train: () => import('./train.js').then((m) => ({ options: m.trainOptions, run: (values) => m.runTrain(values, log) })),
+  evaluate: () => import('./evaluate.js').then((m) => ({ options: m.evaluateOptions, run: (values) => m.runEvaluate(values, log, (text) => process.stdout.write(`${text}\n`)) })),
+  simulate: () => import('./simulate.js').then((m) => ({ options: m.simulateOptions, run: (values) => m.runSimulate(values, io) })),
+  'datasets push': () => import('./datasets.js').then((m) => remote(m.datasetsPushOptions, m.runDatasetsPush)),
+  'datasets list': () => import('./datasets.js').then((m) => remote(m.datasetsListOptions, m.runDatasetsList)),
+  'datasets get': () => import('./datasets.js').then((m) => remote(m.datasetsGetOptions, m.runDatasetsGet)),
+  'dlq list': () => import('./dlq.js').then((m) => remote(m.dlqListOptions, m.runDlqList)),
+  'dlq redrive': () => import('./dlq.js').then((m) => remote(m.dlqRedriveOptions, m.runDlqRedrive)),
 };
 
-/** telltale dlq list|redrive: dead-letter queues, through the SQS API. */
-async function dlq(argv: readonly string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    const command = sub === undefined ? undefined : dlqCommands[sub];
-    if (!command) throw usageError(sub === undefined ? 'dlq needs a subcommand: list or redrive' : `unknown dlq subcommand "${sub}"; use list or redrive`);
-    const { values, positionals } = parse(rest, command.options, true);
-    return await command.run(values, positionals, io);
-  } catch (error) {
-    return exitCodeOf(error);
+/** Commands with subcommands: datasets (the API) and dlq (SQS). */
+const groups: Record<string, string[]> = { datasets: ['push', 'list', 'get'], dlq: ['list', 'redrive'] };
+
+const orList = (names: readonly string[]) => `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+
+/** The command named by the arguments, and the arguments left for it. */
+function commandOf(name: string, rest: readonly string[]): { key: string; args: readonly string[] } {
+  const subs = groups[name];
+  if (!subs) {
+    if (!commands[name]) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets, dlq or simulate`);
+    return { key: name, args: rest };
   }
+  const [sub, ...args] = rest;
+  if (sub === undefined) throw usageError(`${name} needs a subcommand: ${orList(subs)}`);
+  if (!subs.includes(sub)) throw usageError(`unknown ${name} subcommand "${sub}"; use ${orList(subs)}`);
+  return { key: `${name} ${sub}`, args };
 }
 
 function parse(args: readonly string[], options: ParseArgsOptionsConfig, allowPositionals: boolean) {
@@ -101,43 +115,19 @@ function parse(args: readonly string[], options: ParseArgsOptionsConfig, allowPo
   }
 }
 
-/** telltale datasets SUBCOMMAND: the remote commands, which talk to the API. */
-async function datasets(argv: readonly string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    const command = sub === undefined ? undefined : datasetCommands[sub];
-    if (!command) throw usageError(sub === undefined ? 'datasets needs a subcommand: push, list or get' : `unknown datasets subcommand "${sub}"; use push, list or get`);
-    const { values, positionals } = parse(rest, command.options, true);
-    return await command.run(values, positionals, io);
-  } catch (error) {
-    return exitCodeOf(error);
-  }
-}
-
-/** telltale simulate: runs until its duration ends or Ctrl-C. */
-async function simulateCommand(argv: readonly string[]): Promise<number> {
-  try {
-    return await runSimulate(parse(argv, simulateOptions, false).values, io);
-  } catch (error) {
-    return exitCodeOf(error);
-  }
-}
-
-/** Runs one command; returns the exit code (0 ok, 1 bad data or a refusal of the API, 2 wrong usage); a promise for the remote commands. */
-export function main(argv: readonly string[]): number | Promise<number> {
+/** Runs one command; resolves to the exit code (0 ok, 1 bad data or a refusal of the API, 2 wrong usage). */
+export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  if (name === 'datasets') return datasets(rest);
-  if (name === 'dlq') return dlq(rest);
-  if (name === 'simulate') return simulateCommand(rest);
   try {
-    const command = commands[name];
-    if (!command) throw usageError(`unknown command "${name}"; use detect, train, evaluate, datasets, dlq or simulate`);
-    command.run(parse(rest, command.options, false).values);
-    return 0;
+    const { key, args } = commandOf(name, rest);
+    const command = await commands[key]();
+    const { values, positionals } = parse(args, command.options, command.positionals === true);
+    const code = await command.run(values, positionals);
+    return typeof code === 'number' ? code : 0;
   } catch (error) {
     return exitCodeOf(error);
   }

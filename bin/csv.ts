@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { splitCsvLine } from '../shared/data/table-reader.js';
 import { csvField } from '../shared/data/csv-field.js';
+import { cellNumber } from '../shared/ml/batch/csv-chunk.js';
 import type { Matrix } from '../shared/ml/multivariate/index.js';
 import { CliError, usageError } from './errors.js';
 
@@ -37,10 +39,8 @@ export function readCsv(path: string): CsvFile {
   return { path, delimiter, header, rows };
 }
 
-const numeric = (cell: string): number => (cell.trim() === '' ? Number.NaN : Number(cell));
-
 /** The index of a named column, or a usage error listing the columns there are. */
-export function columnIndex(csv: CsvFile, name: string): number {
+export function columnIndex(csv: Pick<CsvFile, 'path' | 'header'>, name: string): number {
   const index = csv.header.indexOf(name);
   if (index < 0) throw usageError(`${csv.path} has no column "${name}" (columns: ${csv.header.join(', ')})`);
   return index;
@@ -59,32 +59,50 @@ export interface FeatureTable {
   matrix: Matrix;
 }
 
+/** A cell of a column that is not a number: its data row (from 0) and text. */
+export interface NonNumber {
+  row: number;
+  text: string;
+}
+
 /**
- * The first column is the timestamp; features are the named columns, or else every other column
- * whose cells are all numbers (a column that is not is reported on stderr, never silently used or dropped).
+ * The feature columns: the named ones, or else every column but the timestamp (the first) and the
+ * ignored ones whose cells are all numbers (a column that is not is reported, never silently used or dropped).
  */
-export function featureTable(csv: CsvFile, selection: FeatureSelection = {}, warn: (message: string) => void = () => undefined): FeatureTable {
+export function featureColumns(csv: Pick<CsvFile, 'path' | 'header'>, selection: FeatureSelection, firstNonNumber: (column: number) => NonNumber | undefined, warn: (message: string) => void): number[] {
   const ignore = new Set(selection.ignore ?? []);
   for (const name of ignore) columnIndex(csv, name);
-  let columns: number[];
-  if (selection.features) {
-    columns = selection.features.map((name) => columnIndex(csv, name));
-  } else {
-    columns = [];
-    for (let c = 1; c < csv.header.length; c++) {
-      if (ignore.has(csv.header[c])) continue;
-      const bad = csv.rows.findIndex((row) => !Number.isFinite(numeric(row[c])));
-      if (bad < 0) columns.push(c);
-      else warn(`ignoring column "${csv.header[c]}": row ${bad + 1} is "${csv.rows[bad][c]}", not a number (name it with --features to use it)`);
-    }
-    if (columns.length === 0) throw new CliError(`${csv.path} has no numeric feature columns (columns: ${csv.header.join(', ')})`);
+  if (selection.features) return selection.features.map((name) => columnIndex(csv, name));
+  const columns: number[] = [];
+  for (let c = 1; c < csv.header.length; c++) {
+    if (ignore.has(csv.header[c])) continue;
+    const bad = firstNonNumber(c);
+    if (!bad) columns.push(c);
+    else warn(`ignoring column "${csv.header[c]}": row ${bad.row + 1} is "${bad.text}", not a number (name it with --features to use it)`);
   }
+  if (columns.length === 0) throw new CliError(`${csv.path} has no numeric feature columns (columns: ${csv.header.join(', ')})`);
+  return columns;
+}
+
+export const notANumber = (path: string, row: number, column: string, text: string) => new CliError(`${path} row ${row + 1}, column "${column}": "${text}" is not a number`);
+
+/** The first column is the timestamp; features as featureColumns chooses them, every cell a number. */
+export function featureTable(csv: CsvFile, selection: FeatureSelection = {}, warn: (message: string) => void = () => undefined): FeatureTable {
+  const columns = featureColumns(
+    csv,
+    selection,
+    (c) => {
+      const row = csv.rows.findIndex((cells) => !Number.isFinite(cellNumber(cells[c])));
+      return row < 0 ? undefined : { row, text: csv.rows[row][c] };
+    },
+    warn,
+  );
   const p = columns.length;
   const data = new Float64Array(csv.rows.length * p);
   csv.rows.forEach((row, r) => {
     columns.forEach((c, j) => {
-      const v = numeric(row[c]);
-      if (!Number.isFinite(v)) throw new CliError(`${csv.path} row ${r + 1}, column "${csv.header[c]}": "${row[c]}" is not a number`);
+      const v = cellNumber(row[c]);
+      if (!Number.isFinite(v)) throw notANumber(csv.path, r, csv.header[c], row[c]);
       data[r * p + j] = v;
     });
   });
@@ -99,5 +117,66 @@ export function writeCsv(path: string, header: readonly string[], rows: Iterable
     writeFileSync(path, `${lines.join('\n')}\n`);
   } catch (error) {
     throw new CliError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** The header of a CSV read in a stream: its delimiter and names, and where the data lines start. */
+export interface CsvHead {
+  path: string;
+  delimiter: ',' | ';';
+  header: string[];
+  /** Byte offset of the first data line. */
+  bodyOffset: number;
+}
+
+const BLOCK_BYTES = 1 << 18;
+
+async function openFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Reads the header line (after a BOM) as readCsv does: `,` or `;`, whichever splits it into more fields. */
+export async function readCsvHead(path: string): Promise<CsvHead> {
+  for await (const block of csvBlocks(path, 0)) {
+    const bytes = block.bytes;
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    let nl = bytes.indexOf(0x0a, bom);
+    if (nl === -1) nl = bytes.length;
+    const line = bytes.toString('utf8', bom, nl).replace(/\r$/, '');
+    const delimiter = splitCsvLine(line, ';').length > splitCsvLine(line, ',').length ? ';' : ',';
+    const header = splitCsvLine(line, delimiter).map((h) => h.trim());
+    if (header.length < 2) throw new CliError(`${path} needs a timestamp column and at least one feature column (delimiter , or ;)`);
+    return { path, delimiter, header, bodyOffset: Math.min(nl + 1, bytes.length) };
+  }
+  throw new CliError(`${path} is empty`);
+}
+
+/** Whole lines of the file from byte `from`, about 256 KiB at a time (a block in flight costs a few times its size), each block in a buffer of its own (it can be moved to a worker). */
+export async function* csvBlocks(path: string, from: number): AsyncGenerator<{ bytes: Buffer; offset: number }> {
+  const file = await openFile(path);
+  try {
+    let carry = Buffer.alloc(0);
+    let position = from;
+    for (;;) {
+      const block = Buffer.allocUnsafeSlow(carry.length + BLOCK_BYTES);
+      carry.copy(block);
+      const { bytesRead } = await file.read(block, carry.length, BLOCK_BYTES, position);
+      position += bytesRead;
+      const filled = carry.length + bytesRead;
+      const offset = position - filled;
+      if (bytesRead === 0) {
+        if (filled > 0) yield { bytes: block.subarray(0, filled), offset };
+        return;
+      }
+      const end = block.lastIndexOf(0x0a, filled - 1) + 1;
+      carry = Buffer.from(block.subarray(end, filled));
+      if (end > 0) yield { bytes: block.subarray(0, end), offset };
+    }
+  } finally {
+    await file.close();
   }
 }

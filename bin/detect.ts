@@ -1,8 +1,10 @@
-import { scoreMatrix, scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
+import { scoreSeries, type DetectMode } from '../shared/ml/api/detect.js';
 import { calibrationTails, type CalibrationTail } from '../shared/ml/calibration.js';
-import { defaultDetectorName, deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
+import { defaultDetectorName, deprecatedDetectorNames, detectorNames, multivariateDetectors, multivariateKinds, resolveDetectorOptions, type DetectorName, type MultivariateDetectorName } from '../shared/ml/detectors.js';
 import { labelFeatures } from '../shared/ml/features.js';
 import { featureTable, readCsv, writeCsv, type CsvFile, type FeatureTable } from './csv.js';
+import { scoreCsvFile } from './detect-stream.js';
+import { defaultWorkers } from './score-pool.js';
 import { CliError, usageError } from './errors.js';
 import { choiceOption, listOption, numberOption, optionalString, required, type Values } from './options.js';
 
@@ -24,7 +26,7 @@ export const fitOptions = {
   tail: { type: 'string' },
 } as const;
 
-export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' } } as const;
+export const detectOptions = { ...fitOptions, mode: { type: 'string' }, train: { type: 'string' }, workers: { type: 'string' } } as const;
 
 /** The detector options a command line sets; those it leaves out take the defaults. */
 export function windowOptions(values: Values) {
@@ -79,30 +81,29 @@ export function readTables(values: Values, warn: (m: string) => void): { input: 
   return { input, train, ...(anomalyLabels ? { labels: anomalyLabels } : {}) };
 }
 
-/** telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in input order. */
-export function runDetect(values: Values, log: (m: string) => void): void {
+/**
+ * telltale detect: scores every input row with the chosen detector and writes timestamp,score,label in
+ * input order. A multivariate detector is fitted on the leading rows, then the file is scored as a
+ * stream of chunks on worker threads (scoreCsvFile); the streaming detector reads the whole series.
+ */
+export async function runDetect(values: Values, log: (m: string) => void): Promise<void> {
   const output = required(values, 'output');
   const detector = choiceOption<DetectorName>(values, 'detector', detectorNames, defaultDetectorName, deprecatedDetectorNames);
   const mode = choiceOption<DetectMode>(values, 'mode', ['batch', 'streaming'], 'batch');
   const sensitivity = numberOption(values, 'sensitivity', 0, 100);
-  const trainRowsOption = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);
-  if (trainRowsOption !== undefined && values.train !== undefined) throw usageError('give --train-rows or --train, not both');
+  const trainRows = numberOption(values, 'train-rows', detector === 'streaming' ? 16 : 10, Number.MAX_SAFE_INTEGER, true);
+  if (trainRows !== undefined && values.train !== undefined) throw usageError('give --train-rows or --train, not both');
+  if (detector !== 'streaming') {
+    // No --detector: the defaults (the options given over them); a named one: its plain settings and the options given.
+    const options = resolveDetectorOptions(values.detector === undefined ? undefined : multivariateKinds[detector as MultivariateDetectorName], { sensitivity, ...windowOptions(values) });
+    const threads = numberOption(values, 'workers', 1, 256, true) ?? defaultWorkers();
+    const summary = await scoreCsvFile(values, { options, mode, trainRows, threads, output }, log);
+    log(`${detector} (${mode}) on ${summary.featureNames.length} feature(s) [${summary.featureNames.join(', ')}], fitted on ${summary.fitted}: ${summary.labelled} of ${summary.rows} rows labelled -> ${output}`);
+    return;
+  }
   const { input, train } = readTables(values, log);
-  if (trainRowsOption !== undefined && trainRowsOption > input.matrix.rows) throw new CliError(`--train-rows ${trainRowsOption} is more than the ${input.matrix.rows} rows of the input`);
-
-  const scored: ScoredRows =
-    detector === 'streaming'
-      ? scoreUnivariate(input, train, { mode, sensitivity: sensitivity ?? 50, trainRows: trainRowsOption })
-      : scoreMatrix(input.matrix, {
-          detector: values.detector === undefined ? undefined : multivariateKinds[detector as MultivariateDetectorName],
-          mode,
-          featureNames: input.featureNames,
-          sensitivity,
-          trainRows: trainRowsOption,
-          train: train?.matrix,
-          options: windowOptions(values),
-        });
-
+  if (trainRows !== undefined && trainRows > input.matrix.rows) throw new CliError(`--train-rows ${trainRows} is more than the ${input.matrix.rows} rows of the input`);
+  const scored = scoreUnivariate(input, train, { mode, sensitivity: sensitivity ?? 50, trainRows });
   writeCsv(
     output,
     ['timestamp', 'score', 'label'],
@@ -111,7 +112,7 @@ export function runDetect(values: Values, log: (m: string) => void): void {
   let labelled = 0;
   for (let i = 0; i < input.timestamps.length; i++) if (scored.labels[i]) labelled++;
   const fitted = train ? `${train.matrix.rows} rows of ${optionalString(values, 'train')}` : `the first ${scored.trainRows} rows`;
-  log(`${detector} (${mode}) on ${input.featureNames.length} feature(s) [${input.featureNames.join(', ')}], fitted on ${fitted}: ${labelled} of ${input.timestamps.length} rows labelled -> ${output}`);
+  log(`${detector} (${mode}) on 1 feature(s) [${input.featureNames.join(', ')}], fitted on ${fitted}: ${labelled} of ${input.timestamps.length} rows labelled -> ${output}`);
 }
 
 /** The streaming detector takes one feature; a training file is its warm-up, replayed before the input. */

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-/* global process */
-// The telltale CLI: TypeScript run through tsx, so the commands use the platform's domain code as is.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+// The telltale CLI. In a checkout with the dev tools (tsx), the TypeScript source runs as is, so it is never
+// stale; without them (npm ci --omit=dev) the build in dist/, which `npm run build:cli` writes and install runs.
+let fromSource = true;
+try {
+  const { register } = await import('tsx/esm/api');
+  register();
+} catch {
+  fromSource = false;
+}
+if (fromSource) await import('./main.ts');
+else await import('../dist/telltale.mjs');

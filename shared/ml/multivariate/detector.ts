@@ -93,7 +93,7 @@ function windowOption(v: number | undefined, name: string): number {
 export function rawScores(model: BaseModel, rows: Matrix, withContributions = true): RawScores {
   switch (model.kind) {
     case 'pca':
-      return scorePca(model, rows);
+      return scorePca(model, rows, withContributions);
     case 'iforest':
       return scoreIsolationForest(model, rows, withContributions);
     case 'autoencoder':

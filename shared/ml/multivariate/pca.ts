@@ -130,13 +130,14 @@ function combinedMetric(loadings: readonly number[], eigenvalues: readonly numbe
 }
 
 /** Combined index phi and reconstruction-based contributions of each row. */
-export function scorePca(model: PcaModel, rows: Matrix): RawScores {
+export function scorePca(model: PcaModel, rows: Matrix, withContributions = true): RawScores {
   const p = model.mean.length;
   assertValidMatrix(rows, { cols: p });
   const z = standardise(rows, model.mean, model.std).data;
   const m = Float64Array.from(model.metric);
   const raw = new Float64Array(rows.rows);
-  const contributions = new Float64Array(rows.rows * p);
+  // Batch scoring reads only the raw score: the contributions would be most of the allocation.
+  const contributions = new Float64Array(withContributions ? rows.rows * p : 0);
   const mz = new Float64Array(p);
   for (let r = 0; r < rows.rows; r++) {
     const o = r * p;
@@ -148,7 +149,7 @@ export function scorePca(model: PcaModel, rows: Matrix): RawScores {
       phi += s * z[o + i];
     }
     raw[r] = phi;
-    for (let i = 0; i < p; i++) contributions[o + i] = (mz[i] * mz[i]) / m[i * p + i];
+    if (withContributions) for (let i = 0; i < p; i++) contributions[o + i] = (mz[i] * mz[i]) / m[i * p + i];
   }
   return { raw, contributions };
 }

@@ -166,15 +166,15 @@ describe('telltale refuses bad input (in process)', () => {
     ['an unknown command', () => ['score'], 2, 'unknown command "score"'],
     ['labels of another length', () => ['evaluate', '--predictions', write('p.csv', 'timestamp,score,label\n1,0.1,0\n'), '--labels', file('plant.csv'), '--label-column', 'anomaly'], 1, 'has 1 rows'],
     ['a training file without the features', () => ['detect', '--input', file('plant.csv'), '--train', write('other.csv', 't,x\n1,2\n'), '--features', 'a,b', '--output', file('x.csv')], 2, 'no column "a"'],
-  ])('%s', (_what, args, code, message) => {
-    expect(main(args())).toBe(code);
+  ])('%s', async (_what, args, code, message) => {
+    expect(await main(args())).toBe(code);
     expect(stderr).toContain(message);
   });
 
-  it('the streaming detector accepts a flat warm-up, and its score column marks the first departure as the one onset', () => {
+  it('the streaming detector accepts a flat warm-up, and its score column marks the first departure as the one onset', async () => {
     const csv = write('flat-warmup.csv', `t,v\n${Array.from({ length: 700 }, (_, i) => `${i},${i < 500 ? 7 : (7.5 + 0.3 * Math.sin(i / 7)).toFixed(4)}`).join('\n')}\n`);
 
-    expect(main(['detect', '--input', csv, '--detector', 'streaming', '--mode', 'streaming', '--output', file('flat-out.csv')])).toBe(0);
+    expect(await main(['detect', '--input', csv, '--detector', 'streaming', '--mode', 'streaming', '--output', file('flat-out.csv')])).toBe(0);
 
     const onsets = readOutput('flat-out.csv').flatMap((r, i) => (r.score >= 0.25 ? [i] : []));
     expect(onsets).toEqual([500]);
