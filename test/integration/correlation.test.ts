@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalFunction } from '../../local/lambdaRuntime.js';
 import { createGaussian, createRng } from '../../shared/ml/multivariate/rng.js';
 import { useLocalCloud } from './localCloudFixture.js';
@@ -54,8 +54,11 @@ describe("one request's correlation id through every hop", () => {
     expect(asked.status).toBe(200);
     const { upload } = (await asked.json()) as { upload: { url: string; headers: Record<string, string> } };
     expect((await fetch(upload.url, { method: 'PUT', body, headers: upload.headers })).status).toBe(200);
-    await local.cloud.drain(10_000);
-    expect(await local.settled(call, '/datasets/broken')).toMatchObject({ status: 'FAILED', correlationId: 'trace-url-1', run: { correlationId: 'trace-url-1' } });
+    // The dataset is FAILED already (the re-run's): wait for the upload's own run, which the object event starts.
+    await vi.waitFor(async () => {
+      await local.cloud.drain(10_000);
+      expect(await local.settled(call, '/datasets/broken')).toMatchObject({ status: 'FAILED', correlationId: 'trace-url-1', run: { correlationId: 'trace-url-1' } });
+    }, { timeout: 15_000, interval: 200 });
     expect(events.filter((e) => e['detail-type'] === 'pipeline.failed' && e.detail.correlationId === 'trace-url-1')).toHaveLength(1);
   });
 });
