@@ -241,7 +241,15 @@ export const catalog: readonly FunctionDeclaration[] = [
   // dataset warms its detector up on it (read as POST /ml/detect reads one). No batching window: a
   // reading's way to anomaly.opened has a 2 s aim, and under load the queue fills batches by itself.
   fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
-    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read' }, buckets: readsProcessed, queues: { groupScoring: 'send' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+  // A group's deployed model scores the group's aligned readings through POST /ml/predict's code (routing included), so it
+  // is bound as predict is (models and deployments read, version objects read, models layer, x86_64). A function of its
+  // own, not the scorer: onnxruntime's cold start and memory are paid only for grouped sensors, and the streaming
+  // scorer stays small, on arm64, whatever the models.
+  fn('scoreGroupReadings', 'sensors', 'functions/sensors/scoreGroupReadings.ts', "Scores a sensor group's aligned readings with its deployed model (champion or challenger), tracks the model's anomaly episodes",
+    { kind: 'queue', queue: 'groupScoring', batchSize: 10, maxBatchingWindowSeconds: 0 },
+    { tables: { sensors: 'read', readings: 'read', anomalies: 'readWrite', models: 'read', registry: 'read' }, buckets: { models: [grant(['read'], ...objects.version)] }, bus: true },
+    { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 60, usesModelsLayer: true }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
   api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),

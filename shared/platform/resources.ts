@@ -83,6 +83,11 @@ export const queues = {
   ingest: { name: 'ingest', context: 'sensors', visibilityTimeoutSeconds: 180, maxReceiveCount: 5, fifo: true },
   /** Stored readings on their way to the streaming scorer (storeReadings sends, the scorer consumes); 6x a 60 s scorer. */
   scoring: { name: 'scoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5, fifo: true },
+  /**
+   * A grouped sensor's new readings on their way to its group's deployed model (the scorer sends, scoreGroupReadings
+   * consumes); one message group per sensor group, so a group's state is never raced. 6x a 60 s consumer.
+   */
+  groupScoring: { name: 'groupScoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5, fifo: true },
 } as const satisfies Record<string, QueueDeclaration>;
 export type QueueName = keyof typeof queues;
 

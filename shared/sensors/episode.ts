@@ -72,18 +72,33 @@ export interface EpisodeStore {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The record of a tracker's change: what the anomalies table and the events carry. */
+export type SensorContribution = Episode['sensors'][number];
+
+/** Who an episode is of: the key its id derives from, and the sensors involved with their share. */
+export interface EpisodeSubject {
+  key: string;
+  sensors: SensorContribution[];
+}
+
+/** One univariate detector per sensor: the sensor carries the whole score. */
+const singleSensor = (sensorId: string): EpisodeSubject => ({ key: sensorId, sensors: [{ sensorId, contribution: 1 }] });
+
+/**
+ * The record of a tracker's change: what the anomalies table and the events carry. `sensor` is the
+ * sensor the episode is listed under (a group model's: its first feature).
+ */
 export function episodeSnapshot(
   tenant: string,
   sensor: { id: string; group?: string },
   change: EpisodeChange,
   model: { name: string; version: string },
+  subject: EpisodeSubject = singleSensor(sensor.id),
 ): EpisodeSnapshot {
   const e = change.episode;
   return {
     revision: e.revision,
     episode: {
-      id: episodeId(tenant, sensor.id, e.onset),
+      id: episodeId(tenant, subject.key, e.onset),
       sensorId: sensor.id,
       ...(sensor.group ? { group: sensor.group } : {}),
       status: change.status,
@@ -95,8 +110,7 @@ export function episodeSnapshot(
       severity: severityOf(e.peakScore),
       kind: e.kind,
       points: e.points,
-      // One univariate detector per sensor: the sensor carries the whole score.
-      sensors: [{ sensorId: sensor.id, contribution: 1 }],
+      sensors: subject.sensors,
       model,
     },
   };

@@ -159,4 +159,19 @@ describe('scoring readings with the sensor streaming detector', () => {
     // At least once: the crash fell between the publish and the note, so the event went out twice, with one episode id.
     expect(new Set(opened(published).map((p) => p.detail.episodeId)).size).toBe(1);
   });
+
+  it("a grouped sensor's readings are announced to its group's model scorer, redeliveries too; an ungrouped sensor's are not", async () => {
+    const { deps } = memoryScoring([pump, { ...pump, id: 'loose-1', group: undefined }]);
+    const sent: unknown[] = [];
+    deps.groupScoring = { send: async (m) => void sent.push(m) };
+    const batch = message(readings(0, 50));
+    await scoreReadings(deps, batch);
+    await scoreReadings(deps, batch);
+    expect(sent).toEqual([
+      { tenant: 'acme', group: 'line-a', sensorId: 'pump-1', from: t0, to: t0 + 49_000, correlationId: 'c-1' },
+      { tenant: 'acme', group: 'line-a', sensorId: 'pump-1', from: t0, to: t0 + 49_000, correlationId: 'c-1' },
+    ]);
+    await scoreReadings(deps, { ...message(readings(0, 10)), sensorId: 'loose-1' });
+    expect(sent).toHaveLength(2);
+  });
 });
