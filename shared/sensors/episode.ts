@@ -55,6 +55,15 @@ export interface EpisodeSnapshot {
   revision: number;
 }
 
+/** Who is publishing an episode's event, until when (epoch ms): past it, a crashed publisher's claim lapses. */
+export interface EventClaim {
+  by: string;
+  until: number;
+}
+
+/** The id of an episode's event: the same for every publish of it, so a listener can drop a repeat. */
+export const episodeEventId = (episodeId: string, kind: EpisodeEventKind) => `${episodeId}:${kind}`;
+
 /** The port of the anomalies table (shared/aws has the DynamoDB adapter). */
 export interface EpisodeStore {
   /**
@@ -62,6 +71,14 @@ export interface EpisodeStore {
    * overwritten); answers the events already published for the episode.
    */
   save(tenant: string, snapshot: EpisodeSnapshot): Promise<{ notified: readonly EpisodeEventKind[] }>;
+  /**
+   * Claims the publishing of one of the episode's events: granted ('claimed') when the event is not
+   * noted as sent and no other claim is live at `now`; otherwise 'sent', or 'held' by another
+   * publisher. The claim is kept on the episode, so two scorers never both publish an event.
+   */
+  claimEvent(tenant: string, id: string, kind: EpisodeEventKind, claim: EventClaim, now: number): Promise<'claimed' | 'sent' | 'held'>;
+  /** Gives up a claim of `by` (its publish failed), so a retry need not wait for it to lapse. */
+  releaseEvent(tenant: string, id: string, kind: EpisodeEventKind, by: string): Promise<void>;
   /** Records that an event of the episode went on the bus. */
   markNotified(tenant: string, id: string, kind: EpisodeEventKind): Promise<void>;
   get(tenant: string, id: string): Promise<Episode | undefined>;

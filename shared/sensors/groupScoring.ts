@@ -26,6 +26,7 @@ export interface GroupScorerState extends CommittedState {
 }
 
 export interface GroupScoringDeps {
+  now?: () => number;
   states: StateStore<GroupScorerState>;
   episodes: EpisodeStore;
   events: EventPublisher;

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { StreamingDetector } from '../ml/streaming/detector.js';
 import type { StreamingState } from '../ml/streaming/state.js';
 import { detailTypes, type DetailType, type EventPublisher } from '../platform/events.js';
 import { ConflictError } from '../platform/errors.js';
-import { episodeSnapshot, type EpisodeSnapshot, type EpisodeStore } from './episode.js';
+import { episodeEventId, episodeSnapshot, type EpisodeSnapshot, type EpisodeStore } from './episode.js';
 import { episodePolicy, trackEpisodes, type EpisodeEventKind, type ScoredPoint, type TrackerState } from './episodes.js';
 import type { GroupScoringMessage } from './groupScoringMessage.js';
 import type { ReadingsMessage } from './readingMessages.js';
@@ -58,6 +60,8 @@ export interface GroupScoringQueue {
 }
 
 export interface ScoringDeps {
+  /** Epoch ms, for the claims of event publishes (tests move it). */
+  now?: () => number;
   states: ScorerStateStore;
   episodes: EpisodeStore;
   scores: Pick<ReadingsStore, 'putScores'>;
@@ -194,18 +198,46 @@ export interface EffectDeps {
   episodes: EpisodeStore;
   events: EventPublisher;
   states: Pick<StateStore<CommittedState>, 'clearPending'>;
+  /** Epoch ms; the claims' clock (tests move it). */
+  now?: () => number;
+}
+
+/** How long a claim to publish an event holds: far longer than a PutEvents, far shorter than the queues' visibility timeouts. */
+export const EVENT_CLAIM_MS = 30_000;
+/** While another publisher holds an event's claim, look again this often, this many times, then let the message come back. */
+const CLAIM_RETRY_MS = 100;
+const CLAIM_RETRIES = 5;
+
+/**
+ * Publishes one event of an episode at most once: the publish is claimed on the episode first (a
+ * conditional write), so two scorers side by side never both send it. Only a publisher that dies
+ * between PutEvents and the note sends it twice, once its claim lapses, with the same eventId.
+ */
+async function publishOnce(deps: EffectDeps, tenant: string, snapshot: EpisodeSnapshot, kind: EpisodeEventKind, correlationId: string | undefined): Promise<void> {
+  const id = snapshot.episode.id;
+  const now = deps.now ?? Date.now;
+  const by = randomUUID();
+  for (let tries = 0; ; tries++) {
+    const claim = await deps.episodes.claimEvent(tenant, id, kind, { by, until: now() + EVENT_CLAIM_MS }, now());
+    if (claim === 'sent') return;
+    if (claim === 'claimed') break;
+    if (tries >= CLAIM_RETRIES) throw new ConflictError(`Episode ${id}: another scorer is publishing ${kind}; the message will come back.`);
+    await sleep(CLAIM_RETRY_MS);
+  }
+  try {
+    await deps.events.publish(eventType[kind], { tenant, episodeId: id, eventId: episodeEventId(id, kind), ...snapshot.episode, ...(correlationId ? { correlationId } : {}) });
+  } catch (error) {
+    await deps.episodes.releaseEvent(tenant, id, kind, by);
+    throw error;
+  }
+  await deps.episodes.markNotified(tenant, id, kind);
 }
 
 /** Idempotent: snapshots never go back in revision, an event already noted is not sent again. */
 export async function applyEffects(deps: EffectDeps, tenant: string, stateKey: string, effects: PendingEffects, version: number): Promise<void> {
   for (const { snapshot, events } of effects.episodes) {
     const { notified } = await deps.episodes.save(tenant, snapshot);
-    for (const kind of events) {
-      if (notified.includes(kind)) continue;
-      // Published before it is noted: a crash in between sends it again (at least once); the episode id lets listeners de-duplicate.
-      await deps.events.publish(eventType[kind], { tenant, episodeId: snapshot.episode.id, ...snapshot.episode, ...(effects.correlationId ? { correlationId: effects.correlationId } : {}) });
-      await deps.episodes.markNotified(tenant, snapshot.episode.id, kind);
-    }
+    for (const kind of events) if (!notified.includes(kind)) await publishOnce(deps, tenant, snapshot, kind, effects.correlationId);
   }
   await deps.states.clearPending(tenant, stateKey, version);
 }
