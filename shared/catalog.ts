@@ -11,6 +11,7 @@ import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/
 import { getModelRoute, listModelsRoute, listModelVersionsRoute, predictRoute, registerModelVersionRoute, trainModelRoute } from './ml/registry/contract.js';
 import { modelKeys } from './ml/registry/model.js';
 import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
+import { detailTypes } from './platform/events.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
 import type { SagaDefinition } from './platform/saga.js';
 import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
@@ -252,7 +253,10 @@ export const catalog: readonly FunctionDeclaration[] = [
     { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 60, usesModelsLayer: true }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
-  api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),
+  // A verdict is announced (anomaly.reviewed): the ml context keeps it as a label, in its own table, for evaluation and training.
+  api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' }, bus: true }),
+  fn('recordVerdictLabel', 'ml', 'functions/ml/recordVerdictLabel.ts', "Keeps an operator's verdict on an anomaly episode as a label (confirmed anomalies are left out of training, and label evaluations)",
+    { kind: 'event', detailTypes: [detailTypes.anomalyReviewed] }, { tables: { models: 'readWrite' } }, { memoryMb: 256, timeoutSeconds: 10 }),
 ];
 
 export const httpFunctions = () =>

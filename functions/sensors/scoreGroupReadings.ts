@@ -1,5 +1,6 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { once } from '../../shared/aws/clients.js';
 import { dynamoDeploymentRepository } from '../../shared/aws/deploymentRepository.js';
 import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
 import { eventBusPublisher } from '../../shared/aws/eventBus.js';
@@ -9,19 +10,24 @@ import { readingsStoreFromEnv } from '../../shared/aws/readingsStores.js';
 import { dynamoGroupScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
 import { dynamoSensorRepository } from '../../shared/aws/sensorRepository.js';
 import { groupModels } from '../../shared/ml/registry/groupPrediction.js';
-import { modelLoader } from '../../shared/ml/registry/modelLoader.js';
-import { modelStorageConfig } from '../../shared/ml/registry/modelStorage.js';
 import { cachedDeployments, cachedModelRecords } from '../../shared/ml/registry/predictionCache.js';
+import { readConfig } from '../../shared/platform/config.js';
 import { logger } from '../../shared/platform/observability.js';
 import { taskHandler } from '../../shared/platform/taskHandler.js';
 import { groupScoringMessage } from '../../shared/sensors/groupScoringMessage.js';
 import { scoreGroupReadings, type GroupScoringDeps } from '../../shared/sensors/groupScoring.js';
+import { eventClaimEnv } from '../../shared/sensors/scoring.js';
 import { cachedSensors } from '../../shared/sensors/sensorCache.js';
 
-// Module scope, as in the predict function: one onnxruntime session per model version, model
-// pointers and deployments kept a few seconds (predictionCache.ts), for the life of the container.
-const loader = modelLoader({ models: cachedModelRecords(dynamoModelRepository()), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });
+// As in the predict function: one onnxruntime session per model version, model pointers and deployments
+// kept a few seconds (predictionCache.ts), for the life of the container. onnxruntime (a native addon)
+// loads with the first group that has a deployment: messages of groups without one never pay for it.
+const loader = once(async () => {
+  const [{ modelLoader }, { modelStorageConfig }] = await Promise.all([import('../../shared/ml/registry/modelLoader.js'), import('../../shared/ml/registry/modelStorage.js')]);
+  return modelLoader({ models: cachedModelRecords(dynamoModelRepository()), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });
+});
 const deps: GroupScoringDeps = {
+  claimMs: readConfig(eventClaimEnv).EVENT_CLAIM_SECONDS * 1000,
   states: dynamoGroupScorerStateStore(),
   episodes: dynamoEpisodeStore(),
   events: eventBusPublisher(),

@@ -8,7 +8,7 @@ import { episodePolicy, trackEpisodes, trackerState, type ScoredPoint } from './
 import type { GroupScoringMessage } from './groupScoringMessage.js';
 import { alignReadings, type AlignedRows } from './labelledHistory.js';
 import type { ReadingsStore } from './readingsStore.js';
-import { applyEffects, eventCounts, type CommittedState, type PendingEffects, type StateStore } from './scoring.js';
+import { applyEffects, eventCounts, type EffectDeps, type CommittedState, type PendingEffects, type StateStore } from './scoring.js';
 import type { Sensor } from './sensor.js';
 
 const sensorContribution = z.object({ sensorId: resourceId, contribution: z.number() });
@@ -25,8 +25,7 @@ export interface GroupScorerState extends CommittedState {
   trackers: Record<string, ModelTracker>;
 }
 
-export interface GroupScoringDeps {
-  now?: () => number;
+export interface GroupScoringDeps extends Pick<EffectDeps, 'now' | 'claimMs'> {
   states: StateStore<GroupScorerState>;
   episodes: EpisodeStore;
   events: EventPublisher;

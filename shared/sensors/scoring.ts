@@ -59,9 +59,7 @@ export interface GroupScoringQueue {
   send(message: GroupScoringMessage): Promise<void>;
 }
 
-export interface ScoringDeps {
-  /** Epoch ms, for the claims of event publishes (tests move it). */
-  now?: () => number;
+export interface ScoringDeps extends Pick<EffectDeps, 'now' | 'claimMs'> {
   states: ScorerStateStore;
   episodes: EpisodeStore;
   scores: Pick<ReadingsStore, 'putScores'>;
@@ -200,10 +198,17 @@ export interface EffectDeps {
   states: Pick<StateStore<CommittedState>, 'clearPending'>;
   /** Epoch ms; the claims' clock (tests move it). */
   now?: () => number;
+  /** How long a claim to publish holds (EVENT_CLAIM_SECONDS); default 30 s. */
+  claimMs?: number;
 }
 
-/** How long a claim to publish an event holds: far longer than a PutEvents, far shorter than the queues' visibility timeouts. */
-export const EVENT_CLAIM_MS = 30_000;
+/**
+ * How long a claim to publish an event holds: far longer than a PutEvents, far shorter than the
+ * scoring queues' visibility timeout (after which a dead publisher's message comes back). The local
+ * cloud scales it with its queues' times.
+ */
+export const EVENT_CLAIM_SECONDS = 30;
+export const eventClaimEnv = z.object({ EVENT_CLAIM_SECONDS: z.coerce.number().positive().max(300).default(EVENT_CLAIM_SECONDS) });
 /** While another publisher holds an event's claim, look again this often, this many times, then let the message come back. */
 const CLAIM_RETRY_MS = 100;
 const CLAIM_RETRIES = 5;
@@ -218,7 +223,7 @@ async function publishOnce(deps: EffectDeps, tenant: string, snapshot: EpisodeSn
   const now = deps.now ?? Date.now;
   const by = randomUUID();
   for (let tries = 0; ; tries++) {
-    const claim = await deps.episodes.claimEvent(tenant, id, kind, { by, until: now() + EVENT_CLAIM_MS }, now());
+    const claim = await deps.episodes.claimEvent(tenant, id, kind, { by, until: now() + (deps.claimMs ?? EVENT_CLAIM_SECONDS * 1000) }, now());
     if (claim === 'sent') return;
     if (claim === 'claimed') break;
     if (tries >= CLAIM_RETRIES) throw new ConflictError(`Episode ${id}: another scorer is publishing ${kind}; the message will come back.`);

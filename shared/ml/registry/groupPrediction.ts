@@ -20,9 +20,10 @@ export interface GroupModels {
 /**
  * A group's deployed models, through predict's own code: the deployment is routed by
  * routeToDeployment (chooseRole, as POST /ml/predict by group), and rows are scored by predict()
- * with the routed model id and version, in requests of at most predict's limits.
+ * with the routed model id and version, in requests of at most predict's limits. The loader is
+ * asked for only once a group has a deployment, so it can load onnxruntime late.
  */
-export function groupModels(loader: ModelLoader, deployments: Pick<DeploymentRepository, 'get'>): GroupModels {
+export function groupModels(loaderOf: () => Promise<ModelLoader>, deployments: Pick<DeploymentRepository, 'get'>): GroupModels {
   return {
     async route(tenant, group, routingKey) {
       let routed: RoutedModel;
@@ -32,11 +33,12 @@ export function groupModels(loader: ModelLoader, deployments: Pick<DeploymentRep
         if (error instanceof NotFoundError) return undefined;
         throw error;
       }
-      const model = await loader.load(tenant, routed.model.modelId, routed.model.version);
+      const model = await (await loaderOf()).load(tenant, routed.model.modelId, routed.model.version);
       return { ...routed, features: model.manifest.features };
     },
 
     async score(tenant, routed, rows) {
+      const loader = await loaderOf();
       const perRequest = Math.max(1, Math.min(MAX_PREDICT_ROWS, Math.floor(MAX_PREDICT_VALUES / rows.cols)));
       const results: PredictResponse['results'] = [];
       let threshold = Number.NaN;

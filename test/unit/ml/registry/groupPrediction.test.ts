@@ -35,13 +35,13 @@ afterAll(async () => scorer.release());
 
 describe("a group's deployed models for the streaming scorer, through POST /ml/predict's code", () => {
   it('routes to the champion, names the deployment and the model features; no deployment is undefined', async () => {
-    const models = groupModels(loader, { get: async (_t, group) => (group === 'line-1' ? deployment() : undefined) });
+    const models = groupModels(async () => loader, { get: async (_t, group) => (group === 'line-1' ? deployment() : undefined) });
     expect(await models.route('acme', 'line-1', 'hour-1')).toEqual({ model: { modelId: 'line-pca', version: 2 }, deployment: { group: 'line-1', revision: 4, role: 'champion' }, features: sensors });
     expect(await models.route('acme', 'line-2', 'hour-1')).toBeUndefined();
   });
 
   it("sends the challenger its traffic share of the group's hours, and an hour always to the same model", async () => {
-    const models = groupModels(loader, { get: async () => deployment(0.3) });
+    const models = groupModels(async () => loader, { get: async () => deployment(0.3) });
     const hourly = await Promise.all(Array.from({ length: 600 }, (_, h) => models.route('acme', 'line-1', groupRoutingKey(Date.UTC(2026, 2, 1) + h * 3_600_000))));
     const challenged = hourly.filter((r) => r?.deployment.role === 'challenger');
     // 600 draws at 0.3: 180 expected, sd about 11.
@@ -54,7 +54,7 @@ describe("a group's deployed models for the streaming scorer, through POST /ml/p
   });
 
   it('scores rows exactly as POST /ml/predict does, in requests within its limits, with contributions', async () => {
-    const models = groupModels(loader, { get: async () => deployment() });
+    const models = groupModels(async () => loader, { get: async () => deployment() });
     const routed = (await models.route('acme', 'line-1', 'hour-0'))!;
     const rows: Matrix = withFault(plantRows(MAX_PREDICT_ROWS + 500, 9), 10_200, 10_300, 2, 8);
     const scored = await models.score('acme', routed, rows);
