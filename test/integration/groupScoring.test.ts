@@ -75,5 +75,24 @@ describe("a sensor group's deployed model scores its readings as they arrive (lo
     // The leak is in the pressure: it carries the largest share of the anomaly at the peak.
     const top = contributions.reduce((a, b) => (b.contribution > a.contribution ? b : a));
     expect(top.sensorId).toBe('press-1-pressure');
+
+    // The operator confirms it: a label for the ml context (anomaly.reviewed), so a model trained on
+    // the line's readings does not learn the leak as normal.
+    await ok(await call(`/anomalies/${episode.id as string}`, json({ verdict: 'confirmed', note: 'leak at the flange' }, 'PATCH')));
+    await local.cloud.drain(10_000);
+    const before = plant(800, 3);
+    const rows = [...before.map((row, i) => ({ t: t0 - (800 - i) * 1000, row })), ...live.map((row, i) => ({ t: t0 + i * 1000, row }))];
+    const csv = [['timestamp', ...sensors].join(','), ...rows.map(({ t, row }) => [new Date(t).toISOString(), ...row.map((v) => v.toFixed(4))].join(','))].join('\n');
+    await ok(await call('/datasets', json({ id: 'press-recent', name: 'press recent', content: csv })), 201);
+    expect((await local.settled(call, '/datasets/press-recent')).status).toBe('READY');
+    const trainRows = 1150;
+    await ok(await call('/ml/train', json({ modelId: 'press-pca-2', datasetId: 'press-recent', detector: 'pca', features: [...sensors], trainRows })), 202);
+    const retrained = await local.settled(call, '/ml/models/press-pca-2', 60_000);
+    expect(retrained.status).toBe('READY');
+    const judged = await ok<Record<string, string>>(await call(`/anomalies/${episode.id as string}`));
+    const [from, to] = [Date.parse(judged.start), Date.parse(judged.closedAt ?? judged.end)];
+    const inside = rows.slice(0, trainRows).filter(({ t }) => t >= from && t <= to).length;
+    expect(inside).toBeGreaterThan(20);
+    expect(retrained.training).toMatchObject({ splitAt: trainRows, confirmedAnomaliesLeftOut: inside, rows: trainRows - inside });
   });
 });

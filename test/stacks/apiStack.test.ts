@@ -224,7 +224,10 @@ describe('streaming scoring and anomaly episodes', () => {
     expect(mappings[0].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(policiesOf(scorer)).toMatch(/events:PutEvents/);
     expect(policiesOf(scorer)).toMatch(/sqs:ReceiveMessage/);
-    for (const name of ['listAnomalies', 'getAnomaly', 'reviewAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/events:PutEvents|sqs:/);
+    for (const name of ['listAnomalies', 'getAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/events:PutEvents|sqs:/);
+    // A verdict is announced (anomaly.reviewed), for the ml context's labels.
+    expect(policiesOf(entryOf('reviewAnomaly'))).toMatch(/events:PutEvents/);
+    expect(policiesOf(entryOf('reviewAnomaly'))).not.toMatch(/sqs:/);
   });
 
   it("the scorer sends grouped sensors' readings to the group-scoring queue, whose consumer runs onnxruntime (x86_64, the models layer) and only reads the models", () => {
@@ -248,6 +251,19 @@ describe('streaming scoring and anomaly episodes', () => {
       const actions = statements.filter((st) => tableReference(name).test(JSON.stringify(st.Resource))).flatMap((st) => [st.Action].flat());
       expect(actions.length, name).toBeGreaterThan(0);
       expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), name).toEqual([]);
+    }
+  });
+
+  it("the ml context keeps verdicts from anomaly.reviewed in its own table, and reads no table of the sensors context", () => {
+    const labels = entryOf('recordVerdictLabel');
+    apiTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'detail-type': ['anomaly.reviewed'] }),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(labels.fn), 'Arn'] } })],
+    });
+    const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(labels)));
+    expect(granted).toEqual(['models']);
+    for (const name of ['trainingFit', 'evaluateDetections']) {
+      expect(['sensors', 'readings', 'anomalies'].filter((t) => tableReference(t).test(policiesOf(entryOf(name)))), name).toEqual([]);
     }
   });
 
