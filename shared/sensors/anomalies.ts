@@ -31,7 +31,8 @@ export async function reviewAnomaly(deps: { episodes: EpisodeStore; events: Even
     episodeId: id,
     sensorIds: updated.sensors.map((s) => s.sensorId),
     start: updated.start,
-    end: updated.closedAt ?? updated.end,
+    // The last anomalous reading: the quiet period after it is normal.
+    end: updated.end,
     verdict: input.verdict,
     at: now.toISOString(),
   });
