@@ -5,7 +5,7 @@ import { episode as episodeSchema, type Episode, type EpisodeStore } from '../se
 import type { EpisodeEventKind } from '../sensors/episodes.js';
 import { dynamoDb } from './dynamoDbClient.js';
 import { callAws, callAwsUnless } from './errors.js';
-import { itemKey, tenantItems, tenantKey, type Item, type PageQuery } from './tenantItems.js';
+import { itemKey, tenantItems, tenantKey, unlessConditionFails, type Item, type PageQuery } from './tenantItems.js';
 
 const t = tables.anomalies;
 const episodeKey = (tenant: string, id: string) => itemKey(tenant, `EPISODE#${id}`);
@@ -55,24 +55,18 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
     },
 
     async claimEvent(tenant, id, kind, claim, now) {
-      const claimed = await callAwsUnless(
-        'DynamoDB',
-        async () => {
-          await dynamoDb().send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: episodeKey(tenant, id),
-              UpdateExpression: 'SET #claims.#kind = :claim',
-              // Not sent yet, and nobody else's claim live: a lapsed claim is a publisher that died.
-              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#notified.#kind) AND (attribute_not_exists(#claims.#kind) OR #claims.#kind.#until < :now)',
-              ExpressionAttributeNames: { '#claims': 'claims', '#notified': 'notified', '#kind': kind, '#until': 'until' },
-              ExpressionAttributeValues: { ':claim': claim, ':now': now },
-            }),
-          );
-          return true;
-        },
-        isConditionFailure,
-        false,
+      const claimed = await unlessConditionFails(() =>
+        dynamoDb().send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: episodeKey(tenant, id),
+            UpdateExpression: 'SET #claims.#kind = :claim',
+            // Not sent yet, and nobody else's claim live: a lapsed claim is a publisher that died.
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#notified.#kind) AND (attribute_not_exists(#claims.#kind) OR #claims.#kind.#until < :now)',
+            ExpressionAttributeNames: { '#claims': 'claims', '#notified': 'notified', '#kind': kind, '#until': 'until' },
+            ExpressionAttributeValues: { ':claim': claim, ':now': now },
+          }),
+        ),
       );
       if (claimed) return 'claimed';
       const item = await items.get(episodeKey(tenant, id));
@@ -80,21 +74,18 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
     },
 
     async releaseEvent(tenant, id, kind, by) {
-      await callAwsUnless(
-        'DynamoDB',
-        () =>
-          dynamoDb().send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: episodeKey(tenant, id),
-              UpdateExpression: 'REMOVE #claims.#kind',
-              ConditionExpression: '#claims.#kind.#by = :by',
-              ExpressionAttributeNames: { '#claims': 'claims', '#kind': kind, '#by': 'by' },
-              ExpressionAttributeValues: { ':by': by },
-            }),
-          ),
-        isConditionFailure,
-        undefined,
+      // Only the holder's own claim: a lapsed one may have been taken by another publisher since.
+      await unlessConditionFails(() =>
+        dynamoDb().send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: episodeKey(tenant, id),
+            UpdateExpression: 'REMOVE #claims.#kind',
+            ConditionExpression: '#claims.#kind.#by = :by',
+            ExpressionAttributeNames: { '#claims': 'claims', '#kind': kind, '#by': 'by' },
+            ExpressionAttributeValues: { ':by': by },
+          }),
+        ),
       );
     },
 

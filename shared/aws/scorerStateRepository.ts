@@ -7,10 +7,9 @@ import { trackerState } from '../sensors/episodes.js';
 import { modelTracker, type GroupScorerState } from '../sensors/groupScoring.js';
 import { pendingEffects, type CommittedState, type ScorerState, type StateStore } from '../sensors/scoring.js';
 import { dynamoDb } from './dynamoDbClient.js';
-import { callAws, callAwsUnless } from './errors.js';
-import { tenantKey } from './tenantItems.js';
+import { callAws } from './errors.js';
+import { tenantKey, unlessConditionFails } from './tenantItems.js';
 
-const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 type Key = { pk: string; sk: string };
 
 /**
@@ -31,42 +30,33 @@ function conditionalStateStore<S extends CommittedState, B extends z.ZodType<Omi
       } as S;
     },
 
-    save: (tenant, id, state, expectedVersion) =>
-      callAwsUnless(
-        'DynamoDB',
-        async () => {
-          const { version, lastTimestamp, pending, ...own } = state;
-          await dynamoDb().send(
-            new PutCommand({
-              TableName: tableName,
-              Item: { ...keyOf(tenant, id), version, lastTimestamp, state: JSON.stringify(own), ...(pending ? { pending: JSON.stringify(pending) } : {}) },
-              ...(expectedVersion === 0
-                ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } }),
-            }),
-          );
-          return true;
-        },
-        isConditionFailure,
-        false,
-      ),
+    save: (tenant, id, state, expectedVersion) => {
+      const { version, lastTimestamp, pending, ...own } = state;
+      return unlessConditionFails(() =>
+        dynamoDb().send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...keyOf(tenant, id), version, lastTimestamp, state: JSON.stringify(own), ...(pending ? { pending: JSON.stringify(pending) } : {}) },
+            ...(expectedVersion === 0
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } }),
+          }),
+        ),
+      );
+    },
 
     async clearPending(tenant, id, version) {
-      await callAwsUnless(
-        'DynamoDB',
-        () =>
-          dynamoDb().send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: keyOf(tenant, id),
-              UpdateExpression: 'REMOVE pending',
-              ConditionExpression: '#version = :version AND attribute_exists(pending)',
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':version': version },
-            }),
-          ),
-        isConditionFailure,
-        undefined,
+      await unlessConditionFails(() =>
+        dynamoDb().send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keyOf(tenant, id),
+            UpdateExpression: 'REMOVE pending',
+            ConditionExpression: '#version = :version AND attribute_exists(pending)',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': version },
+          }),
+        ),
       );
     },
   };

@@ -3,31 +3,26 @@ import { boundName } from '../platform/config.js';
 import { tables } from '../platform/resources.js';
 import type { VerdictLabel, VerdictLabelStore } from '../ml/registry/verdictLabels.js';
 import { dynamoDb } from './dynamoDbClient.js';
-import { callAws, callAwsUnless } from './errors.js';
-import { itemKey, tenantKey, withoutKeys } from './tenantItems.js';
+import { callAws } from './errors.js';
+import { itemKey, tenantKey, unlessConditionFails, withoutKeys } from './tenantItems.js';
 
 const prefix = 'VERDICT#';
-const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /** Verdict labels in the models table, in their tenant's partition beside its models (`VERDICT#<episodeId>`). */
 export function dynamoVerdictLabelStore(tableName = boundName('TABLE', tables.models.name)): VerdictLabelStore {
   return {
     async put(tenant, label) {
       // Events can arrive out of order: the later verdict stays.
-      await callAwsUnless(
-        'DynamoDB',
-        () =>
-          dynamoDb().send(
-            new PutCommand({
-              TableName: tableName,
-              Item: { ...itemKey(tenant, `${prefix}${label.episodeId}`), ...label },
-              ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
-              ExpressionAttributeNames: { '#at': 'at' },
-              ExpressionAttributeValues: { ':at': label.at },
-            }),
-          ),
-        isConditionFailure,
-        undefined,
+      await unlessConditionFails(() =>
+        dynamoDb().send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...itemKey(tenant, `${prefix}${label.episodeId}`), ...label },
+            ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':at': label.at },
+          }),
+        ),
       );
     },
 
