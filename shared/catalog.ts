@@ -16,7 +16,7 @@ import type { BoundedContext, BucketName, QueueName, TableName } from './platfor
 import type { SagaDefinition } from './platform/saga.js';
 import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
-import { getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
+import { getLabelledHistoryRoute, getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
 /** Health probes only: the resource's name, DescribeTable or HeadBucket, and no item or object. */
@@ -252,6 +252,8 @@ export const catalog: readonly FunctionDeclaration[] = [
     { tables: { sensors: 'read', readings: 'read', anomalies: 'readWrite', models: 'read', registry: 'read' }, buckets: { models: [grant(['read'], ...objects.version)] }, bus: true },
     { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 60, usesModelsLayer: true }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
+  // The sensors context's own export of readings labelled by verdicts: the dataset an evaluation or a training reads.
+  api('getLabelledHistory', 'sensors', getLabelledHistoryRoute, { tables: { sensors: 'read', readings: 'read', anomalies: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
   // A verdict is announced (anomaly.reviewed): the ml context keeps it as a label, in its own table, for evaluation and training.
   api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' }, bus: true }),

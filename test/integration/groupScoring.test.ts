@@ -2,7 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../local/lambdaRuntime.js';
 import { createGaussian, createRng } from '../../shared/ml/multivariate/rng.js';
-import { useLocalCloud, type ApiCall } from './localCloudFixture.js';
+import { expectProblem, useLocalCloud, type ApiCall } from './localCloudFixture.js';
 
 const local = useLocalCloud();
 const t0 = Date.UTC(2026, 1, 2, 8);
@@ -94,6 +94,22 @@ describe("a sensor group's deployed model scores its readings as they arrive (lo
     const inside = rows.slice(0, trainRows).filter(({ t }) => t >= from && t <= to).length;
     expect(inside).toBeGreaterThan(20);
     expect(retrained.training).toMatchObject({ splitAt: trainRows, confirmedAnomaliesLeftOut: inside, rows: trainRows - inside });
+
+    // The sensors context exports the line's live readings aligned and labelled by the verdicts: a dataset to evaluate on.
+    const exported = await call(`/sensors/press-1-flow/labelled-history?with=press-1-pressure,press-1-current&from=${t0}&to=${t0 + 400_000}`, { headers: { accept: 'text/csv' } });
+    expect(exported.status, await exported.clone().text()).toBe(200);
+    expect(exported.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await exported.text()).trim().split('\n');
+    expect(lines[0]).toBe(['timestamp', ...sensors, 'label'].join(','));
+    expect(lines).toHaveLength(401);
+    const labelled = lines.slice(1).filter((line) => line.endsWith(',1')).map((line) => Date.parse(line.split(',')[0]));
+    expect(labelled).toEqual(live.map((_, i) => t0 + i * 1000).filter((t) => t >= from && t <= to));
+    await ok(await call('/datasets', json({ id: 'press-labelled', name: 'press live, labelled', content: lines.join('\n') })), 201);
+    expect((await local.settled(call, '/datasets/press-labelled')).status).toBe('READY');
+    const onExport = await ok<Record<string, Record<string, unknown>>>(await call('/ml/evaluate', json({ modelId: 'press-pca', datasetId: 'press-labelled', labelColumn: 'label' })));
+    expect(onExport.dataset).toMatchObject({ labelColumn: 'label', anomalies: labelled.length });
+    await expectProblem(await call(`/sensors/press-1-flow/labelled-history?with=press-1-ghost&from=${t0}&to=${t0 + 1000}`), 404);
+    await expectProblem(await call(`/sensors/press-1-flow/labelled-history?from=${t0 + 1000}&to=${t0}`), 400);
 
     // The deployed model, scored against the operators' verdicts on the same readings.
     const evaluated = await ok<Record<string, Record<string, unknown>>>(await call('/ml/evaluate', json({ modelId: 'press-pca', datasetId: 'press-recent', labelsFrom: 'verdicts' })));
