@@ -20,8 +20,9 @@ import { eventClaimEnv } from '../../shared/sensors/scoring.js';
 import { cachedSensors } from '../../shared/sensors/sensorCache.js';
 
 // As in the predict function: one onnxruntime session per model version, model pointers and deployments
-// kept a few seconds (predictionCache.ts), for the life of the container. onnxruntime (a native addon)
-// loads with the first group that has a deployment: messages of groups without one never pay for it.
+// kept a few seconds (predictionCache.ts), for the life of the container. The loader is built with the
+// first group that has a deployment. Run from TypeScript (the local cloud), onnxruntime's native addon
+// loads only then; the deployed bundle imports it at start (esbuild hoists an external ESM import).
 const loader = once(async () => {
   const [{ modelLoader }, { modelStorageConfig }] = await Promise.all([import('../../shared/ml/registry/modelLoader.js'), import('../../shared/ml/registry/modelStorage.js')]);
   return modelLoader({ models: cachedModelRecords(dynamoModelRepository()), artifacts: s3ModelArtifacts(), ...modelStorageConfig() });

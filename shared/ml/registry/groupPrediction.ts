@@ -21,7 +21,7 @@ export interface GroupModels {
  * A group's deployed models, through predict's own code: the deployment is routed by
  * routeToDeployment (chooseRole, as POST /ml/predict by group), and rows are scored by predict()
  * with the routed model id and version, in requests of at most predict's limits. The loader is
- * asked for only once a group has a deployment, so it can load onnxruntime late.
+ * asked for only once a group has a deployment, so it can be built late.
  */
 export function groupModels(loaderOf: () => Promise<ModelLoader>, deployments: Pick<DeploymentRepository, 'get'>): GroupModels {
   return {
