@@ -7,6 +7,7 @@ import { sagaDefinition } from '../shared/platform/saga.js';
 import { buildOpenApiDocument } from '../shared/http/openapi.js';
 import { functionEnvironment, type EnvironmentSettings, type PhysicalNames } from '../shared/platform/functionEnvironment.js';
 import { buckets, bus as busDeclaration, queuePhysicalName, queues as queueDeclarations, tables } from '../shared/platform/resources.js';
+import { EVENT_CLAIM_SECONDS } from '../shared/sensors/scoring.js';
 import { createApiGateway, type LocalPages } from './apiGateway.js';
 import { baselineModelsDir } from './baselineModels.js';
 import { lockDataDir } from './dataDirLock.js';
@@ -300,7 +301,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const unbundled = catalog.filter((declaration) => bundles && !bundles.has(declaration.name)).map((d) => d.name);
     if (unbundled.length > 0) throw new Error(`No bundle given for ${unbundled.join(', ')}`);
     const functions = catalogFunctions(catalog, repositoryRoot, {
-      environmentOf: (declaration) => ({ ...functionEnvironment(declaration, localSettings, names), ...(declaration.usesModelsLayer ? { MODELS_DIR: modelsDir } : {}) }),
+      environmentOf: (declaration) => ({
+        ...functionEnvironment(declaration, localSettings, names),
+        // The scorers' claims to publish an event last a fraction of the scoring queues' visibility timeout: scaled with it.
+        ...(declaration.binds.tables?.anomalies === 'readWrite' ? { EVENT_CLAIM_SECONDS: String(EVENT_CLAIM_SECONDS * timeScale) } : {}),
+        ...(declaration.usesModelsLayer ? { MODELS_DIR: modelsDir } : {}),
+      }),
       ...(bundles ? { moduleOf: (declaration) => bundles.get(declaration.name)! } : {}),
     });
     for (const fn of functions.values()) fn.handler = withFunctionFaults(fn, faults);

@@ -13,11 +13,12 @@ import { detectRoute, driftRoute, evaluateRoute, forecastRoute } from './ml/api/
 import { getModelRoute, listModelsRoute, listModelVersionsRoute, predictRoute, registerModelVersionRoute, trainModelRoute } from './ml/registry/contract.js';
 import { modelKeys } from './ml/registry/model.js';
 import { trainingFunctionNames as training, trainingSaga } from './ml/registry/trainingPipeline.js';
+import { detailTypes } from './platform/events.js';
 import type { BoundedContext, BucketName, QueueName, TableName } from './platform/resources.js';
 import type { SagaDefinition } from './platform/saga.js';
 import { getAnomalyRoute, listAnomaliesRoute, reviewAnomalyRoute } from './sensors/anomalyContract.js';
 import { getSensorRoute, listSensorsRoute, registerSensorRoute } from './sensors/contract.js';
-import { getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
+import { getLabelledHistoryRoute, getReadingsRoute, ingestReadingsRoute } from './sensors/readingsContract.js';
 // monitoring: platform metrics and dashboards
 import { getDashboardsRoute } from './monitoring/dashboards.js';
 import { getMetricsRoute } from './monitoring/metricsContract.js';
@@ -260,10 +261,23 @@ export const catalog: readonly FunctionDeclaration[] = [
   // dataset warms its detector up on it (read as POST /ml/detect reads one). No batching window: a
   // reading's way to anomaly.opened has a 2 s aim, and under load the queue fills batches by itself.
   fn('scoreReadings', 'sensors', 'functions/sensors/scoreReadings.ts', "Scores readings with each sensor's streaming detector, tracks anomaly episodes, publishes anomaly.opened and anomaly.closed",
-    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read', monitoring: 'write' }, buckets: readsProcessed, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+    { kind: 'queue', queue: 'scoring', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { sensors: 'read', anomalies: 'readWrite', readings: 'readWrite', datasets: 'read', monitoring: 'write' }, buckets: readsProcessed, queues: { groupScoring: 'send' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 60 }),
+  // A group's deployed model scores the group's aligned readings through POST /ml/predict's code (routing included), so it
+  // is bound as predict is (models and deployments read, version objects read, models layer, x86_64). A function of its
+  // own, not the scorer: onnxruntime's cold start and memory are paid only for grouped sensors, and the streaming
+  // scorer stays small, on arm64, whatever the models.
+  fn('scoreGroupReadings', 'sensors', 'functions/sensors/scoreGroupReadings.ts', "Scores a sensor group's aligned readings with its deployed model (champion or challenger), tracks the model's anomaly episodes",
+    { kind: 'queue', queue: 'groupScoring', batchSize: 10, maxBatchingWindowSeconds: 0 },
+    { tables: { sensors: 'read', readings: 'read', anomalies: 'readWrite', models: 'read', registry: 'read' }, buckets: { models: [grant(['read'], ...objects.version)] }, bus: true },
+    { architecture: 'x86_64', memoryMb: 1024, timeoutSeconds: 60, usesModelsLayer: true }),
   api('listAnomalies', 'sensors', listAnomaliesRoute, { tables: { anomalies: 'read' } }),
+  // The sensors context's own export of readings labelled by verdicts: the dataset an evaluation or a training reads.
+  api('getLabelledHistory', 'sensors', getLabelledHistoryRoute, { tables: { sensors: 'read', readings: 'read', anomalies: 'read' } }, { memoryMb: 1024, timeoutSeconds: 29 }),
   api('getAnomaly', 'sensors', getAnomalyRoute, { tables: { anomalies: 'read' } }),
-  api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' } }),
+  // A verdict is announced (anomaly.reviewed): the ml context keeps it as a label, in its own table, for evaluation and training.
+  api('reviewAnomaly', 'sensors', reviewAnomalyRoute, { tables: { anomalies: 'readWrite' }, bus: true }),
+  fn('recordVerdictLabel', 'ml', 'functions/ml/recordVerdictLabel.ts', "Keeps an operator's verdict on an anomaly episode as a label (confirmed anomalies are left out of training, and label evaluations)",
+    { kind: 'event', detailTypes: [detailTypes.anomalyReviewed] }, { tables: { models: 'readWrite' } }, { memoryMb: 256, timeoutSeconds: 10 }),
   // monitoring: alert rules (the monitoring table), their evaluation on bus events and on a schedule, and their delivery.
   api('createAlertRule', 'monitoring', createAlertRuleRoute, { tables: { monitoring: 'readWrite' }, alertSecrets: 'manage', alertTopics: 'subscribe' }),
   api('listAlertRules', 'monitoring', listAlertRulesRoute, { tables: { monitoring: 'read' } }),

@@ -2,6 +2,7 @@ import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
 import { s3DatasetObjects } from '../../shared/aws/datasetObjects.js';
 import { s3ModelArtifacts } from '../../shared/aws/modelArtifacts.js';
 import { dynamoModelRepository } from '../../shared/aws/modelRepository.js';
+import { dynamoVerdictLabelStore } from '../../shared/aws/verdictLabelRepository.js';
 import { apiHandler } from '../../shared/http/apiHandler.js';
 import { evaluateRoute, isModelEvaluation, type InlineEvaluateRequest } from '../../shared/ml/api/contract.js';
 import { withHttpErrors } from '../../shared/ml/api/errors.js';
@@ -14,7 +15,7 @@ const models = dynamoModelRepository();
 const artifacts = s3ModelArtifacts();
 // Module scope: one onnxruntime session per model version for the life of the container, as predict.
 const loader = modelLoader({ models, artifacts, ...modelStorageConfig() });
-const deps = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects(), models, artifacts, loader };
+const deps = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects(), models, artifacts, loader, verdicts: dynamoVerdictLabelStore() };
 
 export const handler = apiHandler(evaluateRoute, async ({ tenant, body }) => ({
   status: 200,

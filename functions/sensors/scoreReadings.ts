@@ -5,24 +5,30 @@ import { dynamoDatasetRepository } from '../../shared/aws/datasetRepository.js';
 import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
 import { eventBusPublisher } from '../../shared/aws/eventBus.js';
 import { platformMetrics } from '../../shared/aws/metricCounters.js';
+import { sqsGroupScoringQueue } from '../../shared/aws/groupScoringQueue.js';
 import { readingsStoreFromEnv } from '../../shared/aws/readingsStores.js';
 import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
 import { dynamoSensorRepository } from '../../shared/aws/sensorRepository.js';
+import { boundName, readConfig } from '../../shared/platform/config.js';
 import { logger } from '../../shared/platform/observability.js';
+import { queues } from '../../shared/platform/resources.js';
 import { taskHandler } from '../../shared/platform/taskHandler.js';
 import { scoringOrder } from '../../shared/sensors/scoringOrder.js';
-import { scoreReadings, type ScoringDeps } from '../../shared/sensors/scoring.js';
+import { eventClaimEnv, scoreReadings, type ScoringDeps } from '../../shared/sensors/scoring.js';
 import { warmupHistory } from '../../shared/sensors/warmupHistory.js';
 
 const sensors = dynamoSensorRepository();
 const datasets = { datasets: dynamoDatasetRepository(), objects: s3DatasetObjects() };
 const deps: ScoringDeps = {
+  claimMs: readConfig(eventClaimEnv).EVENT_CLAIM_SECONDS * 1000,
   states: dynamoScorerStateStore(),
   episodes: dynamoEpisodeStore(),
   // Scores go where the writer put the readings (READINGS_STORE).
   scores: await readingsStoreFromEnv(),
   events: eventBusPublisher(),
   sensors,
+  // A grouped sensor's readings also go to its group's deployed model, scored by another function (onnxruntime lives there).
+  groupScoring: sqsGroupScoringQueue(boundName('QUEUE', queues.groupScoring.name)),
   history: (tenant, sensor) => warmupHistory(datasets, tenant, sensor),
 };
 

@@ -5,7 +5,7 @@ import { episode as episodeSchema, type Episode, type EpisodeStore } from '../se
 import type { EpisodeEventKind } from '../sensors/episodes.js';
 import { dynamoDb } from './dynamoDbClient.js';
 import { callAws, callAwsUnless } from './errors.js';
-import { itemKey, tenantItems, tenantKey, type Item, type PageQuery } from './tenantItems.js';
+import { itemKey, tenantItems, tenantKey, unlessConditionFails, type Item, type PageQuery } from './tenantItems.js';
 
 const t = tables.anomalies;
 const episodeKey = (tenant: string, id: string) => itemKey(tenant, `EPISODE#${id}`);
@@ -25,7 +25,7 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
   return {
     async save(tenant, { episode, revision, correlationId }) {
       const fields: Record<string, unknown> = { ...episode, revision, gsi1pk: tenantKey(tenant), gsi1sk: `${episode.start}#${episode.id}` };
-      const names: Record<string, string> = { '#revision': 'revision', '#notified': 'notified' };
+      const names: Record<string, string> = { '#revision': 'revision', '#notified': 'notified', '#claims': 'claims' };
       const values: Record<string, unknown> = { ':revision': revision, ':none': {} };
       const sets = Object.entries(fields).map(([name, value]) => {
         names[`#${name}`] = name;
@@ -45,7 +45,7 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
               new UpdateCommand({
                 TableName: tableName,
                 Key: episodeKey(tenant, episode.id),
-                UpdateExpression: `SET ${sets.join(', ')}, #notified = if_not_exists(#notified, :none)${correlationId ? ' ADD #correlationIds :correlationIds' : ''}`,
+                UpdateExpression: `SET ${sets.join(', ')}, #notified = if_not_exists(#notified, :none), #claims = if_not_exists(#claims, :none)${correlationId ? ' ADD #correlationIds :correlationIds' : ''}`,
                 ConditionExpression: 'attribute_not_exists(pk) OR #revision <= :revision',
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: values,
@@ -58,6 +58,41 @@ export function dynamoEpisodeStore(tableName = boundName('TABLE', t.name)): Epis
       );
       // A newer snapshot is stored already: what it was notified of still decides what to send.
       return { notified: notifiedOf(written ?? (await items.get(episodeKey(tenant, episode.id)))) };
+    },
+
+    async claimEvent(tenant, id, kind, claim, now) {
+      const claimed = await unlessConditionFails(() =>
+        dynamoDb().send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: episodeKey(tenant, id),
+            UpdateExpression: 'SET #claims.#kind = :claim',
+            // Not sent yet, and nobody else's claim live: a lapsed claim is a publisher that died.
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#notified.#kind) AND (attribute_not_exists(#claims.#kind) OR #claims.#kind.#until < :now)',
+            ExpressionAttributeNames: { '#claims': 'claims', '#notified': 'notified', '#kind': kind, '#until': 'until' },
+            ExpressionAttributeValues: { ':claim': claim, ':now': now },
+          }),
+        ),
+      );
+      if (claimed) return 'claimed';
+      const item = await items.get(episodeKey(tenant, id));
+      return notifiedOf(item).includes(kind) ? 'sent' : 'held';
+    },
+
+    async releaseEvent(tenant, id, kind, by) {
+      // Only the holder's own claim: a lapsed one may have been taken by another publisher since.
+      await unlessConditionFails(() =>
+        dynamoDb().send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: episodeKey(tenant, id),
+            UpdateExpression: 'REMOVE #claims.#kind',
+            ConditionExpression: '#claims.#kind.#by = :by',
+            ExpressionAttributeNames: { '#claims': 'claims', '#kind': kind, '#by': 'by' },
+            ExpressionAttributeValues: { ':by': by },
+          }),
+        ),
+      );
     },
 
     async markNotified(tenant, id, kind) {

@@ -28,7 +28,7 @@ const isConditionFailure = (error: unknown) => (error as { name?: string }).name
 const translated = <T>(send: () => Promise<T>, conflictMessage?: string) => callAws('DynamoDB', send, conflictMessage);
 
 /** A guarded write: false when its condition failed (a stale run or a newer write won). */
-const unlessConditionFails = (send: () => Promise<unknown>): Promise<boolean> =>
+export const unlessConditionFails = (send: () => Promise<unknown>): Promise<boolean> =>
   callAwsUnless(
     'DynamoDB',
     async () => {

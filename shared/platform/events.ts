@@ -7,6 +7,8 @@ export const detailTypes = {
   anomalyOpened: 'anomaly.opened',
   /** An anomaly episode closed after its quiet period. */
   anomalyClosed: 'anomaly.closed',
+  /** An operator's verdict on an episode (sensors context, PATCH /anomalies/{id}); the ml context keeps it as a label. */
+  anomalyReviewed: 'anomaly.reviewed',
   driftDetected: 'drift.detected',
   modelRegistered: 'model.registered',
   /** An alert rule fired (monitoring context); the detail names the rule, the alert and its subject. */

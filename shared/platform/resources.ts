@@ -89,6 +89,11 @@ export const queues = {
    * backoff (its visibility timeout doubled per attempt), then it goes to the dead-letter queue. 6x a 30 s deliverer.
    */
   alertDeliveries: { name: 'alertDeliveries', context: 'monitoring', visibilityTimeoutSeconds: 180, maxReceiveCount: 6, fifo: false },
+  /**
+   * A grouped sensor's new readings on their way to its group's deployed model (the scorer sends, scoreGroupReadings
+   * consumes); one message group per sensor group, so a group's state is never raced. 6x a 60 s consumer.
+   */
+  groupScoring: { name: 'groupScoring', context: 'sensors', visibilityTimeoutSeconds: 360, maxReceiveCount: 5, fifo: true },
 } as const satisfies Record<string, QueueDeclaration>;
 export type QueueName = keyof typeof queues;
 

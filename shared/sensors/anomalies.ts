@@ -1,3 +1,4 @@
+import { detailTypes, type EventPublisher } from '../platform/events.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { Page } from '../platform/page.js';
 import type { Episode, EpisodeFilter, EpisodeStore, VerdictInput } from './episode.js';
@@ -17,9 +18,24 @@ export async function getAnomaly(store: EpisodeStore, tenant: string, id: string
  * Records an operator's verdict on an episode, with who and when; a later verdict replaces it.
  * The verdict is a label: confirmed episodes are the anomaly windows evaluation and training use.
  */
-export async function reviewAnomaly(store: EpisodeStore, tenant: string, id: string, input: VerdictInput, subject: string, now = new Date()): Promise<Episode> {
-  const updated = await store.recordVerdict(tenant, id, { ...input, by: subject, at: now.toISOString() });
+/**
+ * Records an operator's verdict on an episode, then announces it (`anomaly.reviewed`): the ml
+ * context keeps verdicts as labels for evaluation and training. A failed publish fails the request
+ * (503), and its retry records the verdict again and announces it again; a later verdict wins.
+ */
+export async function reviewAnomaly(deps: { episodes: EpisodeStore; events: EventPublisher }, tenant: string, id: string, input: VerdictInput, subject: string, now = new Date()): Promise<Episode> {
+  const updated = await deps.episodes.recordVerdict(tenant, id, { ...input, by: subject, at: now.toISOString() });
   if (!updated) throw new NotFoundError(`No anomaly episode "${id}".`);
+  await deps.events.publish(detailTypes.anomalyReviewed, {
+    tenant,
+    episodeId: id,
+    sensorIds: updated.sensors.map((s) => s.sensorId),
+    start: updated.start,
+    // The last anomalous reading: the quiet period after it is normal.
+    end: updated.end,
+    verdict: input.verdict,
+    at: now.toISOString(),
+  });
   return updated;
 }
 

@@ -58,6 +58,15 @@ export interface EpisodeSnapshot {
   correlationId?: string;
 }
 
+/** Who is publishing an episode's event, until when (epoch ms): past it, a crashed publisher's claim lapses. */
+export interface EventClaim {
+  by: string;
+  until: number;
+}
+
+/** The id of an episode's event: the same for every publish of it, so a listener can drop a repeat. */
+export const episodeEventId = (episodeId: string, kind: EpisodeEventKind) => `${episodeId}:${kind}`;
+
 /** The port of the anomalies table (shared/aws has the DynamoDB adapter). */
 export interface EpisodeStore {
   /**
@@ -65,6 +74,14 @@ export interface EpisodeStore {
    * overwritten); answers the events already published for the episode.
    */
   save(tenant: string, snapshot: EpisodeSnapshot): Promise<{ notified: readonly EpisodeEventKind[] }>;
+  /**
+   * Claims the publishing of one of the episode's events: granted ('claimed') when the event is not
+   * noted as sent and no other claim is live at `now`; otherwise 'sent', or 'held' by another
+   * publisher. The claim is kept on the episode, so two scorers never both publish an event.
+   */
+  claimEvent(tenant: string, id: string, kind: EpisodeEventKind, claim: EventClaim, now: number): Promise<'claimed' | 'sent' | 'held'>;
+  /** Gives up a claim of `by` (its publish failed), so a retry need not wait for it to lapse. */
+  releaseEvent(tenant: string, id: string, kind: EpisodeEventKind, by: string): Promise<void>;
   /** Records that an event of the episode went on the bus. */
   markNotified(tenant: string, id: string, kind: EpisodeEventKind): Promise<void>;
   get(tenant: string, id: string): Promise<Episode | undefined>;
@@ -75,18 +92,33 @@ export interface EpisodeStore {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The record of a tracker's change: what the anomalies table and the events carry. */
+export type SensorContribution = Episode['sensors'][number];
+
+/** Who an episode is of: the key its id derives from, and the sensors involved with their share. */
+export interface EpisodeSubject {
+  key: string;
+  sensors: SensorContribution[];
+}
+
+/** One univariate detector per sensor: the sensor carries the whole score. */
+const singleSensor = (sensorId: string): EpisodeSubject => ({ key: sensorId, sensors: [{ sensorId, contribution: 1 }] });
+
+/**
+ * The record of a tracker's change: what the anomalies table and the events carry. `sensor` is the
+ * sensor the episode is listed under (a group model's: its first feature).
+ */
 export function episodeSnapshot(
   tenant: string,
   sensor: { id: string; group?: string },
   change: EpisodeChange,
   model: { name: string; version: string },
+  subject: EpisodeSubject = singleSensor(sensor.id),
 ): EpisodeSnapshot {
   const e = change.episode;
   return {
     revision: e.revision,
     episode: {
-      id: episodeId(tenant, sensor.id, e.onset),
+      id: episodeId(tenant, subject.key, e.onset),
       sensorId: sensor.id,
       ...(sensor.group ? { group: sensor.group } : {}),
       status: change.status,
@@ -98,8 +130,7 @@ export function episodeSnapshot(
       severity: severityOf(e.peakScore),
       kind: e.kind,
       points: e.points,
-      // One univariate detector per sensor: the sensor carries the whole score.
-      sensors: [{ sensorId: sensor.id, contribution: 1 }],
+      sensors: subject.sensors,
       model,
     },
   };

@@ -1,7 +1,9 @@
 import type { Matrix } from '../ml/multivariate/matrix.js';
+import { NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { anomalyLabels, labelPoints } from './anomalies.js';
 import type { EpisodeStore } from './episode.js';
 import type { ReadingsStore } from './readingsStore.js';
+import type { Sensor } from './sensor.js';
 
 export interface AlignedRows {
   /** Epoch ms of each row: the first feature's reading times. */
@@ -71,4 +73,31 @@ export async function labelledHistory(
     await Promise.all(request.sensorIds.map((sensorId) => anomalyLabels(deps.episodes, tenant, { sensorId, to: new Date(request.to).toISOString() })))
   ).flatMap((l) => l.anomalies);
   return { ...rows, labels: labelPoints(rows.timestamps, windows) };
+}
+
+/** Rows an export holds at most: what POST /ml/evaluate reads of a dataset. */
+export const MAX_HISTORY_ROWS = 200_000;
+
+/**
+ * A sensor's (and its companions') labelled history as CSV, `timestamp,<sensor ids>,label`: the
+ * dataset the ml context can register and evaluate a model on (label column `label`).
+ * Primary course: the sensors are read (the first one's sampling interval aligns the others), the
+ * readings of [from, to) are aligned into rows and labelled by the operators' confirmed episodes.
+ * Alternatives: an unknown sensor, 404; more than MAX_HISTORY_ROWS rows, 422.
+ */
+export async function labelledHistoryCsv(
+  deps: LabelledHistoryDeps & { sensors: { get(tenant: string, id: string): Promise<Pick<Sensor, 'samplingIntervalSeconds'> | undefined> } },
+  tenant: string,
+  request: { sensorIds: readonly string[]; from: number; to: number },
+): Promise<string> {
+  const sensors = await Promise.all(request.sensorIds.map((id) => deps.sensors.get(tenant, id)));
+  const unknown = request.sensorIds.filter((_, i) => !sensors[i]);
+  if (unknown.length > 0) throw new NotFoundError(`No sensor ${unknown.map((id) => `"${id}"`).join(', ')}.`);
+  const toleranceMs = (sensors[0]?.samplingIntervalSeconds ?? 60) * 1000;
+  const history = await labelledHistory(deps, tenant, { ...request, toleranceMs });
+  const { rows, cols, data } = history.matrix;
+  if (rows > MAX_HISTORY_ROWS) throw new UnprocessableError(`The range holds ${rows} rows; export at most ${MAX_HISTORY_ROWS} at a time (a shorter range).`, { code: 'range_too_large', maxRows: MAX_HISTORY_ROWS });
+  const lines = [['timestamp', ...request.sensorIds, 'label'].join(',')];
+  for (let r = 0; r < rows; r++) lines.push([new Date(history.timestamps[r]).toISOString(), ...data.subarray(r * cols, (r + 1) * cols), history.labels[r]].join(','));
+  return `${lines.join('\n')}\n`;
 }

@@ -82,7 +82,7 @@ export const ingestReadingsRoute = defineRoute({
 });
 
 /** Epoch ms or ISO 8601 in a query string. */
-const instant = z
+export const instant = z
   .string()
   .max(64)
   .transform((s, ctx) => {
@@ -137,6 +137,38 @@ export const getReadingsRoute = defineRoute({
   request: { path: z.object({ id: resourceId }), query: readingsQuery },
   responses: {
     200: { description: 'The readings (or buckets) in time order; CSV with Accept: text/csv', schema: readingsSeries, alsoProduces: ['text/csv'] },
+    ...problemResponses(400, 401, 403, 404, 422),
+  },
+});
+
+export const getLabelledHistoryRoute = defineRoute({
+  method: 'GET',
+  path: '/api/v1/sensors/{id}/labelled-history',
+  operationId: 'getLabelledHistory',
+  summary: "A sensor's readings, with its companions' aligned, labelled by the operators' verdicts: a dataset to evaluate or train on (CSV)",
+  tag: 'sensors',
+  scope: scopes.read,
+  request: {
+    path: z.object({ id: resourceId }),
+    query: z
+      .strictObject({
+        with: z
+          .string()
+          .max(6_500)
+          .transform((v) => v.split(','))
+          .pipe(z.array(resourceId).max(50))
+          .optional()
+          .describe("Other sensors (a group model's features), comma-separated: each row takes their readings nearest in time, within this sensor's sampling interval"),
+        from: instant.describe('Start (inclusive), epoch ms or ISO 8601'),
+        to: instant.describe('End (exclusive), epoch ms or ISO 8601'),
+      })
+      .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['to'] }),
+  },
+  responses: {
+    200: {
+      description: 'CSV `timestamp,<sensor ids>,label`, one row per reading of this sensor with every other sensor present; label 1 inside an episode an operator confirmed on one of them (register it with POST /datasets, then POST /ml/evaluate with labelColumn label)',
+      alsoProduces: ['text/csv'],
+    },
     ...problemResponses(400, 401, 403, 404, 422),
   },
 });

@@ -4,6 +4,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext, type LocalFunction } from '../../local/lambdaRuntime.js';
 import { dynamoReadingsStore } from '../../shared/aws/dynamoReadingsStore.js';
+import { dynamoEpisodeStore } from '../../shared/aws/episodeRepository.js';
 import { dynamoScorerStateStore } from '../../shared/aws/scorerStateRepository.js';
 import { StreamingDetector } from '../../shared/ml/streaming/detector.js';
 import { createGaussian, createRng } from '../../shared/ml/multivariate/rng.js';
@@ -60,7 +61,7 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
     await local.cloud.drain(20_000);
 
     expect(opened).toHaveLength(1);
-    expect(opened[0]).toMatchObject({ source: 'telltale', 'detail-type': 'anomaly.opened', detail: { tenant: 'acme', sensorId: sensor.id, group: 'pump-7', correlationId: 'sim-1' } });
+    expect(opened[0]).toMatchObject({ source: 'telltale', 'detail-type': 'anomaly.opened', detail: { tenant: 'acme', sensorId: sensor.id, group: 'pump-7', correlationId: 'sim-1', eventId: `${opened[0].detail.episodeId as string}:opened` } });
     const list = await acme(`/anomalies?sensorId=${sensor.id}`);
     expect(list.status).toBe(200);
     const { items } = (await list.json()) as { items: Record<string, unknown>[] };
@@ -165,6 +166,28 @@ describe('streaming scoring on the local cloud: scoring queue -> episodes -> ano
     await states.clearPending('acme', 'race-1', 2);
     expect(await states.load('acme', 'race-1')).toMatchObject({ version: 2, pending: null });
     expect(await states.load('globex', 'race-1')).toBeUndefined();
+  });
+
+  it('the episode store on DynamoDB: one publisher at a time claims an event; a lapsed or given-back claim can be taken; a noted event is sent', async () => {
+    const store = dynamoEpisodeStore(local.cloud.names.table('anomalies'));
+    const change = { episode: { onset: t0, lastActive: t0, peakScore: 0.7, peakAt: t0, kind: null, points: 1, revision: 1 }, status: 'open' as const, events: ['opened' as const] };
+    const { episode } = episodeSnapshot('claims-co', { id: 'claim-1' }, change, streamingModel);
+    await store.save('claims-co', { episode, revision: 1 });
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'a', until: 2_000 }, 1_000)).toBe('claimed');
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'b', until: 2_500 }, 1_500)).toBe('held');
+    // A claim of the other event is its own.
+    expect(await store.claimEvent('claims-co', episode.id, 'closed', { by: 'b', until: 2_500 }, 1_500)).toBe('claimed');
+    // a died: past its claim's end, b takes it; a giving back what it no longer holds changes nothing.
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'b', until: 3_000 }, 2_001)).toBe('claimed');
+    await store.releaseEvent('claims-co', episode.id, 'opened', 'a');
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'c', until: 4_000 }, 2_500)).toBe('held');
+    await store.releaseEvent('claims-co', episode.id, 'opened', 'b');
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'c', until: 4_000 }, 2_500)).toBe('claimed');
+    await store.markNotified('claims-co', episode.id, 'opened');
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'd', until: 9_000 }, 8_000)).toBe('sent');
+    // A later snapshot keeps the claims and notes.
+    await store.save('claims-co', { episode, revision: 2 });
+    expect(await store.claimEvent('claims-co', episode.id, 'opened', { by: 'd', until: 9_000 }, 8_000)).toBe('sent');
   });
 
   it('pages through episodes newest first with an opaque cursor that another tenant cannot use', async () => {

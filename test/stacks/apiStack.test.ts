@@ -76,10 +76,18 @@ describe('every catalog function', () => {
 
   it("the sensors context's other functions touch only its tables, save the scorer's warm-up datasets, ingestion's idempotency records and the two's platform counters", () => {
     const others = deployed.filter((d) => d.declaration.context === 'sensors' && !['registerSensor', 'listSensors', 'getSensor'].includes(d.declaration.name));
-    expect(others.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['ingestReadings', 'storeReadings', 'getReadings', 'scoreReadings', 'listAnomalies', 'getAnomaly', 'reviewAnomaly']));
+    expect(others.map((d) => d.declaration.name)).toEqual(expect.arrayContaining(['ingestReadings', 'storeReadings', 'getReadings', 'scoreReadings', 'scoreGroupReadings', 'listAnomalies', 'getAnomaly', 'reviewAnomaly']));
     for (const entry of others) {
-      const counts = ['ingestReadings', 'scoreReadings'].includes(entry.declaration.name) ? ['monitoring'] : [];
-      const allowed = ['sensors', 'readings', 'anomalies', ...counts, ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []), ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : [])];
+      // The group model scorer runs POST /ml/predict's code in process, so it reads what predict reads (the models and the deployments).
+      const allowed = [
+        'sensors',
+        'readings',
+        'anomalies',
+        ...(['ingestReadings', 'scoreReadings'].includes(entry.declaration.name) ? ['monitoring'] : []),
+        ...(entry.declaration.name === 'scoreReadings' ? ['datasets'] : []),
+        ...(entry.declaration.name === 'ingestReadings' ? ['idempotency'] : []),
+        ...(entry.declaration.name === 'scoreGroupReadings' ? ['models', 'registry'] : []),
+      ];
       const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(entry)));
       expect(granted.filter((name) => !allowed.includes(name)), entry.declaration.name).toEqual([]);
     }
@@ -217,7 +225,47 @@ describe('streaming scoring and anomaly episodes', () => {
     expect(mappings[0].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(policiesOf(scorer)).toMatch(/events:PutEvents/);
     expect(policiesOf(scorer)).toMatch(/sqs:ReceiveMessage/);
-    for (const name of ['listAnomalies', 'getAnomaly', 'reviewAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/events:PutEvents|sqs:/);
+    for (const name of ['listAnomalies', 'getAnomaly']) expect(policiesOf(entryOf(name))).not.toMatch(/events:PutEvents|sqs:/);
+    // A verdict is announced (anomaly.reviewed), for the ml context's labels.
+    expect(policiesOf(entryOf('reviewAnomaly'))).toMatch(/events:PutEvents/);
+    expect(policiesOf(entryOf('reviewAnomaly'))).not.toMatch(/sqs:/);
+  });
+
+  it("the scorer sends grouped sensors' readings to the group-scoring queue, whose consumer runs onnxruntime (x86_64, the models layer) and only reads the models", () => {
+    const scorer = entryOf('scoreReadings');
+    expect(policiesOf(scorer)).toMatch(/sqs:SendMessage/);
+    expect(JSON.stringify(policiesOf(scorer))).toMatch(/groupScoring/i);
+    const group = entryOf('scoreGroupReadings');
+    const mappings = Object.values(apiTemplate.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalIdOf(group.fn) } } })) as {
+      Properties: { EventSourceArn: unknown; FunctionResponseTypes: string[] };
+    }[];
+    expect(mappings).toHaveLength(1);
+    expect(JSON.stringify(mappings[0].Properties.EventSourceArn)).toMatch(/groupScoring/i);
+    expect(mappings[0].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const fn = group.template.findResources('AWS::Lambda::Function')[logicalIdOf(group.fn)] as { Properties: { Architectures: string[]; Layers?: unknown[] } };
+    expect(fn.Properties.Architectures).toEqual(['x86_64']);
+    expect(fn.Properties.Layers).toHaveLength(1);
+    expect(policiesOf(group)).toMatch(/events:PutEvents/);
+    // Reads the models and the deployments as predict does, never writes them; writes only its episodes and state.
+    const statements = (JSON.parse(policiesOf(group)) as { Statement: { Action: string | string[]; Resource: unknown }[] }[]).flatMap((d) => d.Statement);
+    for (const name of ['models', 'registry', 'readings']) {
+      const actions = statements.filter((st) => tableReference(name).test(JSON.stringify(st.Resource))).flatMap((st) => [st.Action].flat());
+      expect(actions.length, name).toBeGreaterThan(0);
+      expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), name).toEqual([]);
+    }
+  });
+
+  it("the ml context keeps verdicts from anomaly.reviewed in its own table, and reads no table of the sensors context", () => {
+    const labels = entryOf('recordVerdictLabel');
+    apiTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'detail-type': ['anomaly.reviewed'] }),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(labels.fn), 'Arn'] } })],
+    });
+    const granted = Object.keys(tables).filter((name) => tableReference(name).test(policiesOf(labels)));
+    expect(granted).toEqual(['models']);
+    for (const name of ['trainingFit', 'evaluateDetections']) {
+      expect(['sensors', 'readings', 'anomalies'].filter((t) => tableReference(t).test(policiesOf(entryOf(name)))), name).toEqual([]);
+    }
   });
 
   it('listing and reading episodes cannot write; a verdict can update an episode but not delete one', () => {

@@ -339,7 +339,7 @@ export const MAX_EVALUATION_ROWS = 200_000;
 export const DEFAULT_EVALUATION_THRESHOLD = 0.5;
 
 const inlineOnly = ['scores', 'predictions', 'threshold', 'windows'] as const;
-const modelOnly = ['version', 'labelColumn', 'fromRow', 'toRow'] as const;
+const modelOnly = ['version', 'labelColumn', 'labelsFrom', 'fromRow', 'toRow'] as const;
 
 export const evaluateRequest = z
   .strictObject({
@@ -356,6 +356,12 @@ export const evaluateRequest = z
     version: z.number().int().min(1).optional().describe('Model form: the model version to evaluate; default its current version'),
     datasetId: resourceId.optional().describe('Model form: a READY dataset of yours with a label column; the model\'s features pick its columns by name'),
     labelColumn: z.string().min(1).max(256).optional().describe('Model form: the column of 0/1 labels; default the dataset schema\'s labelColumn'),
+    labelsFrom: z
+      .enum(['column', 'verdicts'])
+      .optional()
+      .describe(
+        "Model form: where the truth comes from. column (default): the dataset's label column. verdicts: the operators' verdicts on anomaly episodes (PATCH /anomalies/{id}): a row is 1 when its time falls inside an episode confirmed on one of the model's sensors, else 0 (rejected episodes are normal); the dataset holds the sensors' readings, columns named by sensor id",
+      ),
     fromRow: z.number().int().min(0).optional().describe('Model form: first row to score (0-based, over the rows with every feature present); default 0'),
     toRow: z.number().int().min(1).optional().describe('Model form: row to stop before (exclusive); default the end. Scoring starts afresh at fromRow, as predict does'),
     profile: z.enum(['standard', 'lowFp', 'lowFn']).default('standard').describe("SKAB's event-window reward profile"),
@@ -371,6 +377,7 @@ export const evaluateRequest = z
       if (b.datasetId === undefined) ctx.addIssue({ code: 'custom', path: ['datasetId'], message: 'Give datasetId with modelId' });
       for (const key of inlineOnly) if (b[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to inline labels only; a model gives its own scores, alarms and threshold` });
       if (b.fromRow !== undefined && b.toRow !== undefined && b.toRow <= b.fromRow) ctx.addIssue({ code: 'custom', path: ['toRow'], message: 'toRow must be greater than fromRow' });
+      if (b.labelsFrom === 'verdicts' && b.labelColumn !== undefined) ctx.addIssue({ code: 'custom', path: ['labelColumn'], message: 'labelColumn names the truth of labelsFrom column; verdicts need none' });
       return;
     }
     const labels = b.labels!;
@@ -427,7 +434,8 @@ export const modelEvaluation = evaluationMetrics.extend({
   model: z.object({ id: z.string(), version: z.number().int().describe('The version evaluated'), detector: z.string(), source: z.enum(['registry', 'layer']) }),
   dataset: z.object({
     id: z.string(),
-    labelColumn: z.string(),
+    labelColumn: z.string().describe('The column of 0/1 labels; "verdicts" when the labels are the operators\' verdicts'),
+    labelsFrom: z.enum(['column', 'verdicts']).describe('Where the truth came from'),
     fromRow: z.number().int().describe('First row scored (0-based, over the rows with every feature present)'),
     toRow: z.number().int().describe('Row scoring stopped before (exclusive)'),
     droppedRows: z.number().int().describe('Rows of the processed file left out because a feature was missing'),

@@ -13,6 +13,7 @@ import { evaluationId, storeEvaluation } from '../registry/evaluation.js';
 import type { ModelArtifacts, ModelRepository } from '../registry/modelRepository.js';
 import { scoreLoadedModel, type LoadedModel, type ModelLoader } from '../registry/prediction.js';
 import { readTrainingTable, type TrainingTable } from '../registry/trainingData.js';
+import { confirmedWindows, insideConfirmed, type VerdictLabelStore } from '../registry/verdictLabels.js';
 import { MAX_EVALUATION_ROWS, type EvaluateResponse, type ModelEvaluateRequest, type ModelEvaluation } from './contract.js';
 import { evaluationMetrics } from './evaluate.js';
 
@@ -23,6 +24,8 @@ export interface EvaluateModelDeps {
   artifacts: Pick<ModelArtifacts, 'put'>;
   /** Create it at module scope: its sessions are the container's cache, shared with nothing else. */
   loader: ModelLoader;
+  /** The operators' verdicts the ml context keeps (anomaly.reviewed), for labelsFrom verdicts. */
+  verdicts?: Pick<VerdictLabelStore, 'list'>;
   now?: () => Date;
 }
 
@@ -35,12 +38,16 @@ const tooLarge = (datasetId: string, cols: number) =>
     { code: 'dataset_too_large', maxRows: MAX_EVALUATION_ROWS },
   );
 
-/** The dataset's columns the model takes, and the label column: checked against the schema before anything is read. */
-function columnsOf(dataset: Dataset, model: LoadedModel, requestedLabel: string | undefined): { timestampColumn: string; features: string[]; labelColumn: string } {
+/** The label column's name in results and ids when the truth is the operators' verdicts. */
+const VERDICTS = 'verdicts';
+
+/** The dataset's columns the model takes, and the label column (none for verdicts): checked against the schema before anything is read. */
+function columnsOf(dataset: Dataset, model: LoadedModel, request: Pick<ModelEvaluateRequest, 'labelColumn' | 'labelsFrom'>): { timestampColumn: string; features: string[]; labelColumn?: string } {
   const schema = dataset.schema;
   if (!schema) throw new UnprocessableError(`Dataset "${dataset.id}" has no recorded schema; register it again with its columns declared.`);
-  const labelColumn = requestedLabel ?? schema.labelColumn;
-  if (!labelColumn) {
+  const byVerdicts = request.labelsFrom === 'verdicts';
+  const labelColumn = byVerdicts ? undefined : (request.labelColumn ?? schema.labelColumn);
+  if (!labelColumn && !byVerdicts) {
     throw new UnprocessableError(`Dataset "${dataset.id}" has no label column: declare labelColumn in its schema, or name the column of 0/1 labels in labelColumn.`, { code: 'no_label_column' });
   }
   const features = [...model.manifest.features];
@@ -53,6 +60,7 @@ function columnsOf(dataset: Dataset, model: LoadedModel, requestedLabel: string 
       missing,
     });
   }
+  if (labelColumn === undefined) return { timestampColumn: schema.timestampColumn, features };
   if (features.includes(labelColumn) || labelColumn === schema.timestampColumn) {
     throw new UnprocessableError(`The label column "${labelColumn}" is ${labelColumn === schema.timestampColumn ? 'the timestamp column' : 'a feature of the model'}; name the column of 0/1 labels.`);
   }
@@ -71,13 +79,21 @@ async function readLabelledTable(deps: EvaluateModelDeps, dataset: Dataset & { p
   }
 }
 
+/** 1 where a row's time falls inside an anomaly an operator confirmed on one of the model's sensors, else 0. */
+async function verdictLabels(deps: EvaluateModelDeps, tenant: string, table: TrainingTable): Promise<Float64Array> {
+  if (!deps.verdicts) throw new Error('evaluating against verdicts needs the verdict labels port');
+  return Float64Array.from(insideConfirmed(table.times, await confirmedWindows(deps.verdicts, tenant, table.features)));
+}
+
 const rowsOf = (m: Matrix, from: number, to: number): Matrix => ({ rows: to - from, cols: m.cols, data: m.data.slice(from * m.cols, to * m.cols) });
 
 /**
  * Evaluates a model on a labelled dataset.
  * Primary course: the model (any READY version of yours) is loaded as predict loads it; the
  * caller's READY dataset is streamed from its processed CSV, the model's features picked by name
- * with the label column (the schema's unless named); rows [fromRow, toRow) are scored as one fresh
+ * with the label column (the schema's unless named), or, with labelsFrom verdicts, labelled by the
+ * operators' verdicts on the model's sensors (the ml context's copy of anomaly.reviewed, matched on
+ * the rows' times); rows [fromRow, toRow) are scored as one fresh
  * stream, exactly as predict scores them; the rows labelled 0 or 1 give precision, recall, F1,
  * FAR, MAR, ROC and PR AUC, the confusion matrix and the event-window score. The result is written
  * beside the model version, and its summary is the model's lastEvaluation.
@@ -89,9 +105,11 @@ const rowsOf = (m: Matrix, from: number, to: number): Matrix => ({ rows: to - fr
 export async function evaluateModelOnDataset(deps: EvaluateModelDeps, tenant: string, request: ModelEvaluateRequest): Promise<EvaluateResponse> {
   const model = await deps.loader.load(tenant, request.modelId, request.version);
   const dataset = await getReadyDataset(deps.datasets, tenant, request.datasetId, 'evaluate');
-  const columns = columnsOf(dataset, model, request.labelColumn);
+  const columns = columnsOf(dataset, model, request);
   const table = await readLabelledTable(deps, dataset, columns);
-  if (!table.labels) throw new UnprocessableError(`Dataset "${dataset.id}" has no label column "${columns.labelColumn}".`, { code: 'no_label_column' });
+  const labelColumn = columns.labelColumn ?? VERDICTS;
+  const labels = columns.labelColumn === undefined ? await verdictLabels(deps, tenant, table) : table.labels;
+  if (!labels) throw new UnprocessableError(`Dataset "${dataset.id}" has no label column "${labelColumn}".`, { code: 'no_label_column' });
 
   const total = table.matrix.rows;
   const fromRow = request.fromRow ?? 0;
@@ -106,16 +124,17 @@ export async function evaluateModelOnDataset(deps: EvaluateModelDeps, tenant: st
   const predicted: number[] = [];
   const scores: number[] = [];
   for (let r = 0; r < rows.rows; r++) {
-    const label = table.labels[fromRow + r];
+    const label = labels[fromRow + r];
     if (label !== 0 && label !== 1) continue;
     truth.push(label);
     predicted.push(scored.labels[r]);
     scores.push(scored.scores[r]);
   }
-  if (truth.length === 0) throw new UnprocessableError(`No row of dataset "${dataset.id}" in [${fromRow}, ${toRow}) has a label of 0 or 1 in "${columns.labelColumn}".`, { code: 'no_labels' });
+  if (truth.length === 0) throw new UnprocessableError(`No row of dataset "${dataset.id}" in [${fromRow}, ${toRow}) has a label of 0 or 1 in "${labelColumn}".`, { code: 'no_labels' });
 
   const metrics = evaluationMetrics({ truth, predicted, scores, threshold, profile: request.profile });
-  const id = evaluationId({ modelId: model.id, version: model.version, datasetId: dataset.id, fromRow, toRow, labelColumn: columns.labelColumn });
+  // Verdicts change as operators judge: their evaluation has an id of its own (no column is named with a NUL).
+  const id = evaluationId({ modelId: model.id, version: model.version, datasetId: dataset.id, fromRow, toRow, labelColumn: columns.labelColumn ?? `\u0000${VERDICTS}` });
   const evaluatedAt = (deps.now?.() ?? new Date()).toISOString();
   const result: ModelEvaluation = {
     ...metrics,
@@ -124,7 +143,8 @@ export async function evaluateModelOnDataset(deps: EvaluateModelDeps, tenant: st
     model: { id: model.id, version: model.version, detector: canonicalDetectorName(model.manifest.detector), source: model.source },
     dataset: {
       id: dataset.id,
-      labelColumn: columns.labelColumn,
+      labelColumn,
+      labelsFrom: columns.labelColumn === undefined ? 'verdicts' : 'column',
       fromRow,
       toRow,
       droppedRows: table.droppedRows,

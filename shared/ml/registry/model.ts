@@ -204,6 +204,11 @@ export const modelRecord = z.object({
       droppedRows: z.number().int().describe('Rows of the file dropped for a missing feature'),
       splitAt: z.number().int().optional().describe('The first splitAt usable rows are the training part, the rest the hold-out (by default 70%, or the rows before the first labelled anomaly when fewer)'),
       labelledAnomaliesLeftOut: z.number().int().optional().describe('Rows of the training part labelled anomalous: left out, so the detector learns what normal looks like'),
+      confirmedAnomaliesLeftOut: z
+        .number()
+        .int()
+        .optional()
+        .describe("Rows of the training part inside an anomaly an operator confirmed on one of the model's sensors (PATCH /anomalies/{id}), not labelled in the dataset: left out as well"),
       seconds: z.number(),
       threshold: z.number(),
     })

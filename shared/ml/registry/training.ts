@@ -16,8 +16,9 @@ import { translated } from './errors.js';
 import { modelEventTypes, modelKeys, storedManifestSchema, trainingParameters, type TrainingParameters, withCurrentDetectorName, type ModelMetrics, type ModelRecord, type ModelStatus, type NewTraining, type StoredManifest } from './model.js';
 import type { ModelArtifacts, ModelRepository, TrainingStarter } from './modelRepository.js';
 import { scoreWithOnnx, type RawScorer } from './onnxScoring.js';
-import { holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
+import { confirmedRowsLeftOut, holdout, readTrainingTable, sampledRows, trainingMatrix, trainingRowCount, type TrainingTable } from './trainingData.js';
 import type { FailureInput, FitOutput, TrainingRun, TrainingState } from './trainingPipeline.js';
+import { confirmedWindows, insideConfirmed, type VerdictLabelStore } from './verdictLabels.js';
 
 type ModelEventType = (typeof modelEventTypes)[keyof typeof modelEventTypes];
 
@@ -168,6 +169,8 @@ export interface StepDeps {
   artifacts: ModelArtifacts;
   /** Read access to the datasets bucket (the processed CSV). */
   datasetObjects: Pick<DatasetObjects, 'read'>;
+  /** The operators' verdicts the ml context keeps (anomaly.reviewed): rows inside a confirmed anomaly of a feature's sensor are not learnt from. */
+  verdicts?: Pick<VerdictLabelStore, 'list'>;
 }
 
 async function readTable(deps: StepDeps, run: TrainingRun, features?: string[]): Promise<TrainingTable> {
@@ -190,7 +193,10 @@ export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOut
   if (run.columns.features) refuseLabelFeatures(run.columns.features, run.columns.labelColumn);
   const table = await readTable(deps, run);
   const trainRows = trainingRowCount(table.matrix.rows, run.split, table.labels);
-  const train = trainingMatrix(table, trainRows);
+  // The features are sensors when the dataset holds sensors' readings: their confirmed anomalies are not normal.
+  const confirmed = deps.verdicts ? insideConfirmed(table.times, await confirmedWindows(deps.verdicts, run.tenant, table.features)) : undefined;
+  const train = trainingMatrix(table, trainRows, confirmed);
+  const confirmedLeftOut = confirmed ? confirmedRowsLeftOut(table.labels, confirmed, trainRows) : 0;
   const detector = await translated(() => fitDetector(train, detectorOptions(run, table.features)));
   const bytes = exportDetectorToOnnx(detector);
   const manifest: StoredManifest = {
@@ -209,7 +215,8 @@ export async function fitModel(deps: StepDeps, run: TrainingRun): Promise<FitOut
       rows: detector.training.rows,
       droppedRows: table.droppedRows,
       splitAt: trainRows,
-      labelledAnomaliesLeftOut: trainRows - train.rows,
+      labelledAnomaliesLeftOut: trainRows - train.rows - confirmedLeftOut,
+      confirmedAnomaliesLeftOut: confirmedLeftOut,
       seconds: detector.training.seconds,
       threshold: detector.calibration.threshold,
     },

@@ -24,6 +24,8 @@ export interface TrainingTable {
   matrix: Matrix;
   /** 0/1 per row, NaN where unknown; null when the dataset has no label column. */
   labels: Float64Array | null;
+  /** Epoch ms of each row, NaN where the file has none: what operators' verdicts are matched on. */
+  times: Float64Array;
   droppedRows: number;
 }
 
@@ -79,6 +81,7 @@ export async function readTrainingTable(source: ByteSource, columns: TrainingCol
   const cols = features.length;
   const values = new GrowingArray(cols * 4096);
   const labels = table.layout.schema.labelColumn ? new GrowingArray(4096) : null;
+  const times = new GrowingArray(4096);
   let rows = 0;
   let droppedRows = 0;
   for await (const batch of table.batches()) {
@@ -92,11 +95,12 @@ export async function readTrainingTable(source: ByteSource, columns: TrainingCol
       if ((rows + 1) * cols > maxCells) throw new UnprocessableError(`The dataset has more than ${Math.floor(maxCells / cols)} usable rows of ${cols} features; train on fewer rows or features.`);
       for (let c = 0; c < cols; c++) values.push(batch.values[index[c]][k]);
       labels?.push(batch.label ? batch.label[k] : Number.NaN);
+      times.push(batch.time[k]);
       rows++;
     }
   }
   if (rows === 0) throw new UnprocessableError(`The processed dataset has no row with every feature present (${droppedRows} rows dropped).`);
-  return { features, matrix: { rows, cols, data: values.trimmed() }, labels: labels?.trimmed() ?? null, droppedRows };
+  return { features, matrix: { rows, cols, data: values.trimmed() }, labels: labels?.trimmed() ?? null, times: times.trimmed(), droppedRows };
 }
 
 /** Below this share of the rows, a first labelled anomaly is too early to end the training part at. */
@@ -116,18 +120,28 @@ export function trainingRowCount(total: number, split: Split, labels: Float64Arr
   return n;
 }
 
-/** The training rows, without the ones labelled anomalous: detectors learn what normal looks like. */
-export function trainingMatrix(table: TrainingTable, trainRows: number): Matrix {
-  return leadingNormalRows(table.matrix, table.labels, trainRows);
+/**
+ * The training rows, without the ones labelled anomalous and those inside an anomaly an operator
+ * confirmed (`confirmed`, 1 per row): detectors learn what normal looks like.
+ */
+export function trainingMatrix(table: TrainingTable, trainRows: number, confirmed?: ArrayLike<number>): Matrix {
+  return leadingNormalRows(table.matrix, table.labels, trainRows, confirmed);
 }
 
-/** The first `trainRows` rows of a matrix, less those labelled 1 (the CLI's train shares it). */
-export function leadingNormalRows(matrix: Matrix, labels: ArrayLike<number> | null | undefined, trainRows: number): Matrix {
+/** Rows of the training part inside a confirmed anomaly and not labelled anomalous by the dataset: what the verdicts added. */
+export function confirmedRowsLeftOut(labels: ArrayLike<number> | null, confirmed: ArrayLike<number>, trainRows: number): number {
+  let n = 0;
+  for (let r = 0; r < trainRows; r++) if (confirmed[r] === 1 && labels?.[r] !== 1) n++;
+  return n;
+}
+
+/** The first `trainRows` rows of a matrix, less those labelled 1 or marked in `excluded` (the CLI's train shares it). */
+export function leadingNormalRows(matrix: Matrix, labels: ArrayLike<number> | null | undefined, trainRows: number, excluded?: ArrayLike<number>): Matrix {
   const { cols, data } = matrix;
-  if (!labels) return { rows: trainRows, cols, data: data.slice(0, trainRows * cols) };
+  if (!labels && !excluded) return { rows: trainRows, cols, data: data.slice(0, trainRows * cols) };
   const kept: number[] = [];
-  for (let r = 0; r < trainRows; r++) if (labels[r] !== 1) kept.push(r);
-  if (kept.length < MIN_TRAIN_ROWS) throw new UnprocessableError(`Only ${kept.length} of the ${trainRows} training rows are not labelled anomalous; at least ${MIN_TRAIN_ROWS} are needed.`);
+  for (let r = 0; r < trainRows; r++) if (labels?.[r] !== 1 && excluded?.[r] !== 1) kept.push(r);
+  if (kept.length < MIN_TRAIN_ROWS) throw new UnprocessableError(`Only ${kept.length} of the ${trainRows} training rows are not labelled or confirmed anomalous; at least ${MIN_TRAIN_ROWS} are needed.`);
   const out = new Float64Array(kept.length * cols);
   kept.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));
   return { rows: kept.length, cols, data: out };

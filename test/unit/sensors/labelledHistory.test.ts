@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelPoints } from '../../../shared/sensors/anomalies.js';
-import { alignReadings, labelledHistory } from '../../../shared/sensors/labelledHistory.js';
+import { NotFoundError, UnprocessableError } from '../../../shared/platform/errors.js';
+import { alignReadings, labelledHistory, labelledHistoryCsv, MAX_HISTORY_ROWS } from '../../../shared/sensors/labelledHistory.js';
 import type { StoredReading } from '../../../shared/sensors/readingsStore.js';
 import { memoryScoring } from '../../fixtures/scoringFakes.js';
 
@@ -47,5 +48,29 @@ describe('labelled history from the verdicts', () => {
     expect(history.timestamps).toHaveLength(10);
     expect(history.labels).toEqual([0, 0, 1, 1, 0, 1, 0, 0, 0, 0]);
     expect(labelPoints([2999, 3000, 4000, 4001], [{ start: 3000, end: 4000 }])).toEqual([0, 1, 1, 0]);
+  });
+});
+
+describe('the labelled history as CSV', () => {
+  const series = (n: number, offset = 0): StoredReading[] => Array.from({ length: n }, (_, i) => ({ timestamp: i * 1000 + offset, value: i }));
+  const depsOf = (readings: Record<string, StoredReading[]>) => ({
+    ...memoryScoring().deps,
+    readings: {
+      async *range(_tenant: string, sensorId: string, from: number, to: number) {
+        yield* (readings[sensorId] ?? []).filter((r) => r.timestamp >= from && r.timestamp < to);
+      },
+    },
+    sensors: { get: async (_tenant: string, id: string) => (id in readings ? { samplingIntervalSeconds: 1 } : undefined) },
+  });
+
+  it('writes a header of the sensors and label, one aligned row per reading of the first sensor', async () => {
+    const csv = await labelledHistoryCsv(depsOf({ p: series(3), q: series(3, 200) }), 'acme', { sensorIds: ['p', 'q'], from: 0, to: 10_000 });
+    expect(csv).toBe(['timestamp,p,q,label', '1970-01-01T00:00:00.000Z,0,0,0', '1970-01-01T00:00:01.000Z,1,1,0', '1970-01-01T00:00:02.000Z,2,2,0', ''].join('\n'));
+  });
+
+  it('refuses an unknown sensor (404) and a range of more rows than an evaluation reads (422)', async () => {
+    await expect(labelledHistoryCsv(depsOf({ p: series(3) }), 'acme', { sensorIds: ['p', 'ghost'], from: 0, to: 10_000 })).rejects.toBeInstanceOf(NotFoundError);
+    const large = depsOf({ p: series(MAX_HISTORY_ROWS + 1) });
+    await expect(labelledHistoryCsv(large, 'acme', { sensorIds: ['p'], from: 0, to: (MAX_HISTORY_ROWS + 2) * 1000 })).rejects.toBeInstanceOf(UnprocessableError);
   });
 });

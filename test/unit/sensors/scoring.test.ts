@@ -147,16 +147,78 @@ describe('scoring readings with the sensor streaming detector', () => {
     expect(clears).toBe(0);
   });
 
-  it('an event published but not noted before a crash is not sent twice when noted; the snapshot never goes back', async () => {
+  it('an event published but not noted before a crash goes out again only once its claim lapses, with the same event id', async () => {
     const { deps, episodeStore, published } = memoryScoring([pump]);
+    let now = t0;
+    deps.now = () => now;
     const markNotified = episodeStore.markNotified;
     episodeStore.markNotified = async () => {
       throw new Error('crash');
     };
     await expect(scoreReadings(deps, message(readings(0, 600, [520, 560])))).rejects.toThrow('crash');
     episodeStore.markNotified = markNotified;
+    // The message comes back after the queue's visibility timeout, long after the dead scorer's claim lapsed.
+    now += 360_000;
     await scoreReadings(deps, message(readings(0, 600, [520, 560])));
-    // At least once: the crash fell between the publish and the note, so the event went out twice, with one episode id.
-    expect(new Set(opened(published).map((p) => p.detail.episodeId)).size).toBe(1);
+    // The crash fell between the publish and the note: the event went out twice, with one event id to de-duplicate on.
+    expect(opened(published)).toHaveLength(2);
+    expect(new Set(opened(published).map((p) => p.detail.eventId))).toEqual(new Set([`${opened(published)[0].detail.episodeId as string}:opened`]));
+  });
+
+  it('two scorers applying the same episode change side by side publish its event once', async () => {
+    const { deps, published } = memoryScoring([pump]);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let publishing = false;
+    const publish = deps.events.publish;
+    deps.events = {
+      publish: async (type, detail) => {
+        if (!publishing) {
+          publishing = true;
+          await gate;
+        }
+        await publish(type, detail);
+      },
+    };
+    const batch = message(readings(0, 600, [520, 560]));
+    const first = scoreReadings(deps, batch);
+    while (!publishing) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The first scorer committed its state and holds the claim; the second finds the pending change and applies it too.
+    const second = scoreReadings(deps, batch);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    release();
+    await Promise.all([first, second]);
+    expect(opened(published)).toHaveLength(1);
+  });
+
+  it('a publish that fails gives its claim back: the retry publishes at once', async () => {
+    const { deps, published } = memoryScoring([pump]);
+    const publish = deps.events.publish;
+    let failures = 1;
+    deps.events = {
+      publish: async (type, detail) => {
+        if (failures-- > 0) throw new Error('PutEvents throttled');
+        await publish(type, detail);
+      },
+    };
+    const batch = message(readings(0, 600, [520, 560]));
+    await expect(scoreReadings(deps, batch)).rejects.toThrow('throttled');
+    await scoreReadings(deps, batch);
+    expect(opened(published)).toHaveLength(1);
+  });
+
+  it("a grouped sensor's readings are announced to its group's model scorer, redeliveries too; an ungrouped sensor's are not", async () => {
+    const { deps } = memoryScoring([pump, { ...pump, id: 'loose-1', group: undefined }]);
+    const sent: unknown[] = [];
+    deps.groupScoring = { send: async (m) => void sent.push(m) };
+    const batch = message(readings(0, 50));
+    await scoreReadings(deps, batch);
+    await scoreReadings(deps, batch);
+    expect(sent).toEqual([
+      { tenant: 'acme', group: 'line-a', sensorId: 'pump-1', from: t0, to: t0 + 49_000, correlationId: 'c-1' },
+      { tenant: 'acme', group: 'line-a', sensorId: 'pump-1', from: t0, to: t0 + 49_000, correlationId: 'c-1' },
+    ]);
+    await scoreReadings(deps, { ...message(readings(0, 10)), sensorId: 'loose-1' });
+    expect(sent).toHaveLength(2);
   });
 });

@@ -139,7 +139,7 @@ describe('evaluate a model on a labelled dataset', () => {
     expect(result.rocAuc).toBeGreaterThan(0.9);
     expect(result.eventWindow).toMatchObject({ windows: 1, detected: 1 });
     expect(result.model).toEqual({ id: 'pump', version: 1, detector: 'pca', source: 'registry' });
-    expect(result.dataset).toEqual({ id: 'plant', labelColumn: 'anomaly', fromRow: 0, toRow: ROWS, droppedRows: 0, unlabelledRows: 0, anomalies: 20 });
+    expect(result.dataset).toEqual({ id: 'plant', labelColumn: 'anomaly', labelsFrom: 'column', fromRow: 0, toRow: ROWS, droppedRows: 0, unlabelledRows: 0, anomalies: 20 });
     // One session per version and container: predict above reused the evaluation's.
     expect(loader.cached).toBe(1);
 
@@ -174,6 +174,31 @@ describe('evaluate a model on a labelled dataset', () => {
     expect(new Set([first.evaluationId, ranged.evaluationId, otherLabel.evaluationId]).size).toBe(3);
     expect(evaluations()).toHaveLength(3);
     expect(otherLabel.dataset).toMatchObject({ labelColumn: 'operator_flag', anomalies: 25 });
+  });
+
+  it("labels the rows by the operators' verdicts on the model's sensors when asked: confirmed episodes are the anomalies, rejected ones and other sensors' are not", async () => {
+    const { deps } = await setup();
+    const minute = (r: number) => new Date(T0 + r * 60_000).toISOString();
+    const verdict = (episodeId: string, sensorIds: string[], from: number, to: number, v: 'confirmed' | 'rejected') => ({ episodeId, sensorIds, start: minute(from), end: minute(to), verdict: v, at: minute(ROWS) });
+    deps.verdicts = {
+      list: async (tenant) =>
+        tenant === 'acme'
+          ? [verdict('ep-fault', [FEATURES[2]], FAULT[0], FAULT[1] - 1, 'confirmed'), verdict('ep-noise', [FEATURES[0]], 100, 120, 'rejected'), verdict('ep-other', ['another-sensor'], 200, 220, 'confirmed')]
+          : [],
+    };
+    const byColumn = await evaluateModelOnDataset(deps, 'acme', request({}));
+    const byVerdicts = await evaluateModelOnDataset(deps, 'acme', request({ labelsFrom: 'verdicts' }));
+    // The confirmed episode covers exactly the labelled fault: the same truth, the same metrics.
+    const metricsOf = ({ points, confusion, precision, recall, f1, rocAuc, eventWindow }: typeof byColumn) => ({ points, confusion, precision, recall, f1, rocAuc, eventWindow });
+    expect(metricsOf(byVerdicts)).toEqual(metricsOf(byColumn));
+    expect(byVerdicts.dataset).toMatchObject({ labelColumn: 'verdicts', labelsFrom: 'verdicts', anomalies: 20 });
+    expect(byVerdicts.evaluationId).not.toBe(byColumn.evaluationId);
+    // Without verdicts every row is normal.
+    const { deps: other } = await setup();
+    other.verdicts = { list: async () => [] };
+    expect((await evaluateModelOnDataset(other, 'acme', request({ labelsFrom: 'verdicts' }))).dataset).toMatchObject({ anomalies: 0 });
+    expect(evaluateRequest.safeParse({ modelId: 'pump', datasetId: 'plant', labelsFrom: 'verdicts', labelColumn: 'anomaly' }).success).toBe(false);
+    expect(evaluateRequest.safeParse({ labels: [0, 1], scores: [0.1, 0.9], labelsFrom: 'verdicts' }).success).toBe(false);
   });
 
   it('scores a row range afresh, as predict scores those rows', async () => {

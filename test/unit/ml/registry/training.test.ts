@@ -137,6 +137,24 @@ describe('labels and data quality', () => {
     // 480 training rows, of which rows 420-439 are labelled anomalous.
     expect((await models.get('acme', 'pump-model'))?.training).toMatchObject({ splitAt: 480, labelledAnomaliesLeftOut: 20, rows: 460 });
   });
+
+  it("fit also leaves out the rows inside anomalies operators confirmed on the model's sensors, by time, and says how many; rejected and other sensors' verdicts change nothing", async () => {
+    const { deps, run, models } = await started({ trainFraction: 0.8 });
+    const minute = (r: number) => new Date(Date.UTC(2026, 0, 1) + r * 60_000).toISOString();
+    const verdict = (episodeId: string, sensorIds: string[], from: number, to: number, v: 'confirmed' | 'rejected') => ({ episodeId, sensorIds, start: minute(from), end: minute(to), verdict: v, at: minute(1000) });
+    const kept = [
+      // 30 rows (100 to 129), on sensor b.
+      verdict('ep-1', ['b'], 100, 129, 'confirmed'),
+      // Overlaps the dataset's own labels at 420-439: rows 410-419 are new, 420-430 were left out already.
+      verdict('ep-2', ['a', 'c'], 410, 430, 'confirmed'),
+      verdict('ep-3', ['b'], 200, 260, 'rejected'),
+      verdict('ep-4', ['other-sensor'], 300, 350, 'confirmed'),
+    ];
+    const labelsOf: string[] = [];
+    await fitModel({ ...deps, verdicts: { list: async (tenant) => (labelsOf.push(tenant), kept) } }, run);
+    expect(labelsOf).toEqual(['acme']);
+    expect((await models.get('acme', 'pump-model'))?.training).toMatchObject({ splitAt: 480, labelledAnomaliesLeftOut: 20, confirmedAnomaliesLeftOut: 40, rows: 420 });
+  });
 });
 
 describe('training steps', () => {
