@@ -7,7 +7,10 @@ export const detailTypes = {
   anomalyOpened: 'anomaly.opened',
   /** An anomaly episode closed after its quiet period. */
   anomalyClosed: 'anomaly.closed',
+  /** A deployed model's recent readings left its training reference (monitoring context, the scheduled drift check). */
   driftDetected: 'drift.detected',
+  /** A drifted model's recent readings match its training reference again; the check is re-armed. */
+  driftResolved: 'drift.resolved',
   modelRegistered: 'model.registered',
   /** An alert rule fired (monitoring context); the detail names the rule, the alert and its subject. */
   alertFired: 'alert.fired',
