@@ -100,8 +100,8 @@ async function pointsOf(readings: ReadingsRange, tenant: string, sensorId: strin
 /** The window's rows: each reading of the first feature with the others' nearest within the first sensor's sampling interval. */
 async function windowRows(deps: DriftCheckDeps, tenant: string, features: readonly string[], from: number, to: number): Promise<number[][]> {
   const toleranceMs = ((await deps.samplingIntervalSeconds(tenant, features[0])) ?? DEFAULT_TOLERANCE_SECONDS) * 1000;
-  // The window is (from, to]: successive ticks' windows meet without sharing a reading.
-  const series = await Promise.all(features.map((id, k) => (k === 0 ? pointsOf(deps.readings, tenant, id, from + 1, to) : pointsOf(deps.readings, tenant, id, from + 1 - toleranceMs, to + toleranceMs))));
+  // The window is (from, to] (the store's ranges are [from, to)): successive ticks' windows meet without sharing a reading.
+  const series = await Promise.all(features.map((id, k) => (k === 0 ? pointsOf(deps.readings, tenant, id, from + 1, to + 1) : pointsOf(deps.readings, tenant, id, from + 1 - toleranceMs, to + 1 + toleranceMs))));
   const { matrix } = alignReadings(series, toleranceMs);
   return Array.from({ length: matrix.rows }, (_, r) => Array.from(matrix.data.subarray(r * matrix.cols, (r + 1) * matrix.cols)));
 }

@@ -30,7 +30,7 @@ function world(options: { reference?: ModelReference | undefined; failPublishes?
   const deps: DriftCheckDeps = {
     readings: async function* (tenant, sensorId, from, to) {
       if (tenant !== 'acme') return;
-      for (const r of series.get(sensorId) ?? []) if (r.timestamp >= from && r.timestamp <= to) yield r;
+      for (const r of series.get(sensorId) ?? []) if (r.timestamp >= from && r.timestamp < to) yield r;
     },
     references: async (tenant, modelId, version) => (tenant === 'acme' && modelId === 'line-pca' && version === 1 ? ('reference' in options ? options.reference : reference) : undefined),
     samplingIntervalSeconds: async () => 10,
@@ -50,7 +50,7 @@ function world(options: { reference?: ModelReference | undefined; failPublishes?
       },
     },
   };
-  /** Readings of `count` rows ending at `end`, every 10 s. */
+  /** Readings of `count` rows ending at `end`, every 10 s (the store's ranges are [from, to), as DynamoDB's). */
   const send = (end: number, values: number[][]) =>
     values.forEach((row, i) => {
       const t = end - (values.length - 1 - i) * 10_000;
