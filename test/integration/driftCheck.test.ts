@@ -62,7 +62,11 @@ describe('the drift check of deployed models on the local cloud', () => {
     await local.cloud.drain(30_000);
 
     expect((await tick(t0 + 60 * minute)).outcomes).toEqual({ clear: 1 });
-    expect((await tick(t0 + 120 * minute)).outcomes).toEqual({ detected: 1 });
+    // Three overlapping runs of one tick (a slow run and its retries): the conditional state write lets one open the episode.
+    const overlapping = await Promise.all([tick(t0 + 120 * minute), tick(t0 + 120 * minute), tick(t0 + 120 * minute)]);
+    const counted = overlapping.flatMap((t) => Object.entries(t.outcomes).flatMap(([outcome, n]) => Array<string>(n).fill(outcome)));
+    expect(counted.filter((o) => o === 'detected')).toHaveLength(1);
+    expect(counted.filter((o) => !['detected', 'raced', 'drifted'].includes(o))).toEqual([]);
     // The next ticks of the episode publish nothing more.
     expect((await tick(t0 + 125 * minute)).outcomes).toEqual({ drifted: 1 });
     await local.cloud.drain();
