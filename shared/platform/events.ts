@@ -7,9 +7,11 @@ export const detailTypes = {
   anomalyOpened: 'anomaly.opened',
   /** An anomaly episode closed after its quiet period. */
   anomalyClosed: 'anomaly.closed',
-  /** A deployed model's recent readings left its training reference (monitoring context, the scheduled drift check). */
   driftDetected: 'drift.detected',
-  /** A drifted model's recent readings match its training reference again; the check is re-armed. */
+  /**
+   * A drifted model's recent readings match its training reference again. Both drift events come
+   * from the monitoring context's scheduled drift check (shared/monitoring/driftEvents.ts has their shapes).
+   */
   driftResolved: 'drift.resolved',
   modelRegistered: 'model.registered',
   /** An alert rule fired (monitoring context); the detail names the rule, the alert and its subject. */
