@@ -25,6 +25,8 @@ import { getMetricsRoute } from './monitoring/metricsContract.js';
 import { countedDetailTypes } from './monitoring/metricsEvents.js';
 
 export type Access = 'read' | 'write' | 'readWrite';
+/** Reading every tenant's items (a Scan besides the reads): for a schedule that walks all tenants, never for a request. */
+export type ScanAll = 'scanAll';
 /** Health probes only: the resource's name, DescribeTable or HeadBucket, and no item or object. */
 export type Probe = 'probe';
 
@@ -41,7 +43,7 @@ export interface ObjectGrant {
 
 /** What a function is allowed to touch. The CDK turns each entry into an env var plus a least-privilege grant. */
 export interface Bindings {
-  tables?: Partial<Record<TableName, Access | Probe>>;
+  tables?: Partial<Record<TableName, Access | Probe | ScanAll>>;
   /** An Access grants it on every key of the bucket; prefer object grants on the keys the function uses. */
   buckets?: Partial<Record<BucketName, Access | Probe | readonly ObjectGrant[]>>;
   queues?: Partial<Record<QueueName, 'send'>>;
@@ -290,6 +292,14 @@ export const catalog: readonly FunctionDeclaration[] = [
   // The time-based conditions read the sensors' recent readings through the readings store (read only).
   fn('evaluateScheduledAlerts', 'monitoring', 'functions/monitoring/evaluateScheduledAlerts.ts', 'Every minute: silence, readings beyond a limit for N minutes and predicted crossings (forecast) of every tenant',
     { kind: 'schedule', everyMinutes: 1 }, { tables: { monitoring: 'readWrite', readings: 'read', sensors: 'read' }, queues: { alertDeliveries: 'send' }, bus: true }, { memoryMb: 1024, timeoutSeconds: 55 }),
+  // The drift check of deployed models: every tenant's deployments (a Scan of the mlops registry table, one item per
+  // deployed group), each version's manifest (its training reference), the group's recent readings through the readings
+  // store and the first sensor's sampling interval, all read only, as evaluateScheduledAlerts reads them; it keeps its
+  // drift states in the monitoring table and publishes drift.detected / drift.resolved.
+  fn('checkModelDrift', 'monitoring', 'functions/monitoring/checkModelDrift.ts', "Every 5 minutes: each deployed model's recent readings against its training reference (KS, PSI); drift.detected once per drift episode",
+    { kind: 'schedule', everyMinutes: 5 },
+    { tables: { monitoring: 'readWrite', registry: 'scanAll', readings: 'read', sensors: 'read' }, buckets: { models: [grant(['read'], modelKey.manifest)] }, bus: true },
+    { memoryMb: 1024, timeoutSeconds: 240 }),
   // Sends alertDeliveries only to set its own messages' visibility (the backoff): the event source grants that, the binding gives the URL.
   fn('deliverAlerts', 'monitoring', 'functions/monitoring/deliverAlerts.ts', 'Delivers alert notifications: signed webhooks, email and SMS through the tenant SNS topic; retries with backoff, then the DLQ',
     { kind: 'queue', queue: 'alertDeliveries', batchSize: 10, maxBatchingWindowSeconds: 0 }, { tables: { monitoring: 'readWrite' }, queues: { alertDeliveries: 'send' }, bus: true, alertSecrets: 'read', alertTopics: 'publish' }, { memoryMb: 256, timeoutSeconds: 30 }),

@@ -2,7 +2,7 @@ import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
-import type { Access } from '../shared/catalog.js';
+import type { Access, ScanAll } from '../shared/catalog.js';
 import { removalPolicyOf, type TelltaleConfig } from './config.js';
 import type { TelltaleFunction } from './constructs/telltaleFunction.js';
 
@@ -41,7 +41,7 @@ export function createReadingsTimestream(scope: Construct, config: TelltaleConfi
  * `readWrite` (writers query too, for a reading's late mark). DescribeEndpoints (Timestream's endpoint
  * discovery) has no resource-level permission: it gets a policy of its own, acknowledged alone.
  */
-export function bindReadingsTimestream(fn: TelltaleFunction, names: ReadingsTimestream, access: Access | 'probe'): void {
+export function bindReadingsTimestream(fn: TelltaleFunction, names: ReadingsTimestream, access: Access | ScanAll | 'probe'): void {
   const stack = Stack.of(fn);
   const tableArn = stack.formatArn({ service: 'timestream', resource: 'database', resourceName: `${names.databaseName}/table/${names.tableName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   fn.addEnvironment('TIMESTREAM_DATABASE', names.databaseName);

@@ -183,3 +183,10 @@ export function tenantItems(tableName: string) {
     update: (key: ItemKey, changes: FieldChanges): Promise<boolean> => unlessConditionFails(() => dynamoDb().send(new UpdateCommand(fieldUpdate(tableName, key, changes)))),
   };
 }
+
+/**
+ * The condition of a versioned write: the stored item is at `revision - 1`, or there is none for
+ * revision 1. Of two writers from the same revision one wins, and no change is lost.
+ */
+export const followsRevision = (revision: number): Condition =>
+  revision === 1 ? { expression: 'attribute_not_exists(pk)' } : { expression: '#revision = :previous', names: { '#revision': 'revision' }, values: { ':previous': revision - 1 } };

@@ -54,7 +54,9 @@ const predictedCrossing = z
 
 const driftDetected = z.strictObject({
   kind: z.literal('driftDetected'),
-  group: resourceId.optional().describe('The sensor group whose deployed model drifted; any when absent'),
+  group: resourceId
+    .optional()
+    .describe("The sensor group whose deployed model (champion or challenger) drifted from its training data, as the scheduled drift check finds it; any group when absent. Fires once per model version and drift episode, resolves when the drift clears"),
 });
 
 const pipelineFailed = z.strictObject({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { detailTypes } from '../platform/events.js';
 import { severities, type Severity } from '../sensors/episodes.js';
 import type { AlertCondition } from './alertRule.js';
+import { describeDriftedFeatures, driftAlertSubject, driftDetectedDetail, driftResolvedDetail, type DriftDetectedDetail, type DriftResolvedDetail } from './driftEvents.js';
 
 /**
  * Bus events as alert signals. A rule is filed under the index keys of its condition; an event
@@ -59,7 +60,6 @@ const anomalyDetail = z.looseObject({
   model: z.looseObject({ name: z.string() }).optional(),
   correlationId: z.string().optional(),
 });
-const driftDetail = z.looseObject({ tenant: z.string(), group: z.string().optional(), modelId: z.string().optional(), correlationId: z.string().optional() });
 const pipelineDetail = z.looseObject({
   tenant: z.string(),
   pipeline: z.literal('training').optional(),
@@ -99,16 +99,24 @@ export function signalOf(detailType: string, eventId: string, rawDetail: unknown
           (!opened || ((c.minSeverity === undefined || severityRank(d.severity) >= severityRank(c.minSeverity)) && (c.minPeakScore === undefined || d.peakScore >= c.minPeakScore))),
       };
     }
-    case detailTypes.driftDetected: {
-      const d = driftDetail.parse(rawDetail);
-      const subject = d.group ?? d.modelId ?? 'model';
+    case detailTypes.driftDetected:
+    case detailTypes.driftResolved: {
+      const detected = detailType === detailTypes.driftDetected;
+      const d: DriftResolvedDetail & Partial<Pick<DriftDetectedDetail, 'features'>> = detected ? driftDetectedDetail.parse(rawDetail) : driftResolvedDetail.parse(rawDetail);
+      const model = `the ${d.role} ${d.modelId} v${d.version} of ${d.group}`;
+      const minutes = Math.round((Date.parse(d.window.to) - Date.parse(d.window.from)) / 60_000);
       return {
         tenant: d.tenant,
-        effect: 'fire',
-        keys: [...(d.group ? [`drift:${d.group}`] : []), 'drift:*'],
-        subject,
-        occurrence: `event:${eventId}`,
-        summary: `drift detected on the deployed model of ${subject}`,
+        effect: detected ? 'fire' : 'resolve',
+        keys: [`drift:${d.group}`, 'drift:*'],
+        // Per model version: a champion and its challenger drift apart, and a new version is a new alert.
+        subject: driftAlertSubject(d),
+        // One drift episode fires once, however often its event is published.
+        occurrence: `drift:${d.driftId}`,
+        summary:
+          d.features
+            ? `drift on ${model} over the last ${minutes} minutes (${d.window.rows} rows): ${describeDriftedFeatures(d.features)}`
+            : `${model} matches its training data again (last ${minutes} minutes, ${d.window.rows} rows)`,
         facts: d,
         correlationId: d.correlationId,
         matches: (c) => c.kind === 'driftDetected',
@@ -137,4 +145,4 @@ export function signalOf(detailType: string, eventId: string, rawDetail: unknown
 }
 
 /** The bus events the evaluator listens to. */
-export const evaluatedDetailTypes = [detailTypes.anomalyOpened, detailTypes.anomalyClosed, detailTypes.driftDetected, detailTypes.pipelineFailed] as const;
+export const evaluatedDetailTypes = [detailTypes.anomalyOpened, detailTypes.anomalyClosed, detailTypes.driftDetected, detailTypes.driftResolved, detailTypes.pipelineFailed] as const;

@@ -10,6 +10,11 @@ export const detailTypes = {
   /** An operator's verdict on an episode (sensors context, PATCH /anomalies/{id}); the ml context keeps it as a label. */
   anomalyReviewed: 'anomaly.reviewed',
   driftDetected: 'drift.detected',
+  /**
+   * A drifted model's recent readings match its training reference again. Both drift events come
+   * from the monitoring context's scheduled drift check (shared/monitoring/driftEvents.ts has their shapes).
+   */
+  driftResolved: 'drift.resolved',
   modelRegistered: 'model.registered',
   /** An alert rule fired (monitoring context); the detail names the rule, the alert and its subject. */
   alertFired: 'alert.fired',

@@ -13,7 +13,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Access, Bindings, FunctionDeclaration, ObjectAccess, ObjectGrant, Probe, WorkflowName } from '../../shared/catalog.js';
+import type { Access, Bindings, FunctionDeclaration, ObjectAccess, ObjectGrant, Probe, ScanAll, WorkflowName } from '../../shared/catalog.js';
 import { bindingEnvironment, settingsEnvironment, type EnvironmentSettings, type PhysicalNames } from '../../shared/platform/functionEnvironment.js';
 import { tables, type BucketName, type QueueName, type TableName } from '../../shared/platform/resources.js';
 
@@ -39,12 +39,14 @@ export interface TelltaleFunctionProps extends FunctionSettings {
 
 export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-const tableActions: Record<Access, readonly string[]> = {
+const tableActions: Record<Access | ScanAll, readonly string[]> = {
   read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
   write: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
   readWrite: [],
+  scanAll: [],
 };
 tableActions.readWrite = [...new Set([...tableActions.read, ...tableActions.write])];
+tableActions.scanAll = [...tableActions.read, 'dynamodb:Scan'];
 
 const objectActions: Record<ObjectAccess, readonly string[]> = {
   // Versions too: a pipeline run reads the object version its event named.
@@ -131,7 +133,7 @@ export class TelltaleFunction extends NodejsFunction {
   }
 
   /** TABLE_<NAME> plus the item actions of `access` on the table and its declared indexes only; a probe may only describe it. */
-  bindTable(name: TableName, table: ITable, access: Access | Probe): this {
+  bindTable(name: TableName, table: ITable, access: Access | Probe | ScanAll): this {
     this.addBindingEnvironment({ tables: { [name]: access } }, { table: () => table.tableName });
     if (access === 'probe') {
       this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [table.tableArn] }));

@@ -36,6 +36,20 @@ const episode = (n: number, overrides: Record<string, unknown> = {}) => ({
 });
 
 const put = (detailType: string, detail: Record<string, unknown>) => local.cloud.bus.put({ source: 'telltale', detailType, detail });
+/** A drift.detected as the scheduled drift check publishes it. */
+const drift = (group: string, driftId: string) => ({
+  tenant: 'acme',
+  group,
+  modelId: 'm-1',
+  version: 1,
+  role: 'champion',
+  driftId,
+  window: { from: '2026-03-01T00:00:00.000Z', to: '2026-03-01T01:00:00.000Z', rows: 360 },
+  correlationId: `drift-check-${driftId}`,
+  verdict: 'significant',
+  features: [{ feature: `${group}-pressure`, ks: { statistic: 0.4, pValue: 1e-9 }, psi: 0.6, verdict: 'significant', meanShiftSd: 1.5 }],
+  thresholds: { psiModerate: 0.1, psiSignificant: 0.25, ksPValue: 0.01 },
+});
 
 async function createRule(body: Record<string, unknown>) {
   const response = await admin('/monitoring/alerts', { method: 'POST', body: JSON.stringify(body) });
@@ -111,14 +125,14 @@ describe('alert rules: the routes', () => {
     expect(patched.status).toBe(200);
     expect(await patched.json()).toMatchObject({ name: 'Any drift', condition: { kind: 'driftDetected' } });
 
-    put('drift.detected', { tenant: 'acme', group: 'compressor-1', modelId: 'm-1' });
+    put('drift.detected', drift('compressor-1', 'dr-1'));
     await local.cloud.drain();
     const events = (await (await reader(`/monitoring/alerts/${created.id}/events`)).json()) as { items: { type: string; subject: string; deliveries: { status: string }[] }[] };
-    expect(events.items).toMatchObject([{ type: 'fired', subject: 'compressor-1', deliveries: [{ status: 'delivered' }] }]);
+    expect(events.items).toMatchObject([{ type: 'fired', subject: 'compressor-1/m-1@1', deliveries: [{ status: 'delivered' }] }]);
 
     expect((await admin(`/monitoring/alerts/${created.id}`, { method: 'DELETE' })).status).toBe(204);
     await expectProblem(await reader(`/monitoring/alerts/${created.id}`), 404);
-    put('drift.detected', { tenant: 'acme', group: 'compressor-2' });
+    put('drift.detected', drift('compressor-2', 'dr-2'));
     await local.cloud.drain();
     expect(distinctKeys('POST /drift')).toBe(1);
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { LambdaHandler } from '../../local/lambdaRuntime.js';
+import { invokeFunction, type LambdaHandler } from '../../local/lambdaRuntime.js';
+import { dynamoDeploymentRepository } from '../../shared/aws/deploymentRepository.js';
 import { synthesizeBundles } from '../stacks/synthesizedBundles.js';
 import { useLocalCloud } from './localCloudFixture.js';
 
@@ -93,5 +94,13 @@ describe('the synthesized bundles on the local cloud', () => {
     expect(sent.filter((e) => e.to === 'POST /bundled').every((e) => e.signatureValid)).toBe(true);
     expect(sent.some((e) => e.to === 'POST /bundled')).toBe(true);
     expect(sent.some((e) => e.channel === 'email' && e.to === 'bundle@example.com' && e.body.includes('the dataset pipeline of pump failed at validate'))).toBe(true);
+  }, testTimeout);
+
+  it('run a tick of the drift check: every tenant\'s deployments (a Scan of the registry), each version\'s manifest looked up in the models bucket', async () => {
+    const since = new Date().toISOString();
+    const deployments = dynamoDeploymentRepository(local.cloud.names.table('registry'));
+    await deployments.save('bundle-e', { group: 'line-1', champion: { modelId: 'never-trained', version: 1, since }, history: [], revision: 1, updatedAt: since });
+    const result = (await invokeFunction(local.cloud.functions.get('checkModelDrift')!, { time: since })) as { outcomes: Record<string, number> };
+    expect(result.outcomes).toEqual({ skipped: 1 });
   }, testTimeout);
 });

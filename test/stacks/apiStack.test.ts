@@ -458,7 +458,7 @@ describe('alert rules: schedule, delivery queue and grants', () => {
 
   it('runs every schedule function from an EventBridge Scheduler schedule, with the scheduled time, retries and a dead-letter queue', () => {
     const scheduled = catalog.flatMap((f) => (f.trigger.kind === 'schedule' ? [{ f, trigger: f.trigger }] : []));
-    expect(scheduled.map(({ f }) => f.name)).toEqual(['evaluateScheduledAlerts']);
+    expect(scheduled.map(({ f }) => f.name)).toEqual(['evaluateScheduledAlerts', 'checkModelDrift']);
     apiTemplate.resourceCountIs('AWS::Scheduler::Schedule', scheduled.length);
     for (const { f, trigger } of scheduled) {
       apiTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -497,6 +497,22 @@ describe('alert rules: schedule, delivery queue and grants', () => {
     expect(resourcesOf('deliverAlerts', /^sns:/)).toContain(':telltale-dev-alerts-*');
     for (const name of ['listAlertRules', 'getAlertRule', 'listAlertEvents', 'evaluateAlerts', 'evaluateScheduledAlerts']) expect(actionsOf(name, /^(ssm|sns):/)).toEqual([]);
     for (const name of ['listAlertRules', 'getAlertRule', 'listAlertEvents']) expect(actionsOf(name, /^dynamodb:(Put|Update|Delete)/)).toEqual([]);
+  });
+
+  it('the drift check runs every 5 minutes, scans only the registry (the one Scan of the stacks), reads readings, sensors and manifests, and writes only its drift states', () => {
+    const statements = statementsOf('checkModelDrift');
+    const actionsOn = (table: string) => statements.filter((st) => tableReference(table).test(JSON.stringify(st.Resource))).flatMap((st) => [st.Action].flat()).sort();
+    const reads = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query'];
+    expect(actionsOn('registry')).toEqual([...reads, 'dynamodb:Scan'].sort());
+    for (const table of ['readings', 'sensors']) expect(actionsOn(table), table).toEqual(reads);
+    expect(actionsOn('monitoring')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    for (const table of ['models', 'anomalies', 'datasets']) expect(actionsOn(table), table).toEqual([]);
+    expect(s3GrantsOf('checkModelDrift')).toEqual(['s3:GetObject models:models/*/*/*/manifest.json', 's3:GetObjectVersion models:models/*/*/*/manifest.json', 's3:ListBucket models'].sort());
+    expect(actionsOf('checkModelDrift', /^(events|sqs|ssm|sns):/)).toEqual(['events:PutEvents']);
+    expect(deployed.filter((d) => policiesOf(d).includes('dynamodb:Scan')).map((d) => d.declaration.name)).toEqual(['checkModelDrift']);
+    const entry = catalog.find((f) => f.name === 'checkModelDrift')!;
+    expect(entry).toMatchObject({ context: 'monitoring', trigger: { kind: 'schedule', everyMinutes: 5 } });
+    apiTemplate.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)', Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(api.functions.get('checkModelDrift')!), 'Arn'] } }) });
   });
 
   it('serves the alert routes: reads to telltale/read, changes to telltale/admin', () => {
