@@ -182,8 +182,13 @@ export function dynamoReadingsStore(options: DynamoReadingsStoreOptions): Readin
       const pk = readingsPartition(tenant, sensorId);
       const [span, newestStored] = await Promise.all([options.spanOf(tenant, sensorId), newestOf(pk)]);
       const newest = await newestBesides(pk, span, readings, newestStored);
-      const results = await Promise.all([...byBucket(readings, span)].map(([start, incoming]) => putBucket(pk, start, span, incoming, newest)));
-      for (const r of results) {
+      // Buckets are written oldest first, one after the other, so a put that fails part way has stored
+      // only readings older than every one it did not. The writer merges a sensor's messages of a
+      // delivery into one put, and SQS may hand it back only the first of them: readings of a later
+      // message stored by the failed put would otherwise make the earlier message's unstored ones late.
+      const buckets = [...byBucket(readings, span)].sort(([a], [b]) => a - b);
+      for (const [start, incoming] of buckets) {
+        const r = await putBucket(pk, start, span, incoming, newest);
         total.stored += r.stored;
         total.duplicates += r.duplicates;
         total.late += r.late;

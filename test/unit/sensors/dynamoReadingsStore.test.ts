@@ -1,5 +1,6 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dynamoDb } from '../../../shared/aws/dynamoDbClient.js';
 import { dynamoReadingsStore } from '../../../shared/aws/dynamoReadingsStore.js';
 import { tables } from '../../../shared/platform/resources.js';
 import { bucketSpanMs } from '../../../shared/sensors/readingBucket.js';
@@ -12,6 +13,8 @@ let dynamo: EmbeddedService;
 let units = 0;
 const store = dynamoReadingsStore({ tableName: 'readings-test', spanOf: async () => bucketSpanMs(1), retentionDays: 30, onWriteUnits: (u) => (units += u) });
 const t0 = Date.UTC(2026, 0, 1);
+/** The sort key of the bucket that ends at `end` (the adapter's, zero-padded). */
+const sortKeyOfBucketEnding = (end: number) => String(end).padStart(15, '0');
 
 const collect = async (it: AsyncIterable<StoredReading>) => {
   const out: StoredReading[] = [];
@@ -53,6 +56,32 @@ describe('the DynamoDB readings store', () => {
     await store.put('acme', 's4', batch.slice(200));
     expect(await store.put('acme', 's4', batch)).toMatchObject({ stored: 200, duplicates: 200, late: 0, lateTimestamps: [] });
     expect((await collect(store.range('acme', 's4', t0, t0 + 400_000))).filter((r) => r.late)).toEqual([]);
+  });
+
+  it('leaves no later reading stored when a put fails part way, so its first messages retried alone are not late', async () => {
+    // The writer merges two messages of a sensor (0-499, 500-999 s) into one put of five buckets; the
+    // second bucket's write is throttled. SQS may then hand back the first message alone.
+    const first = Array.from({ length: 500 }, (_, i) => ({ timestamp: t0 + 1_000_000 + i * 1000, value: i }));
+    const second = first.map((r) => ({ timestamp: r.timestamp + 500_000, value: -r.value }));
+    const client = dynamoDb();
+    const send = client.send.bind(client);
+    const throttled = sortKeyOfBucketEnding(t0 + 1_000_000 + 400_000);
+    const spy = vi.spyOn(client, 'send').mockImplementation(((command: { input: { Item?: { pk: string; sk: string } } }) => {
+      if (command.input.Item?.pk.endsWith('#S#s6') && command.input.Item.sk === throttled) {
+        return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException', $retryable: {} }));
+      }
+      return send(command as never);
+    }) as never);
+    try {
+      await expect(store.put('acme', 's6', [...first, ...second])).rejects.toThrow();
+      // Writes of the failed put still in flight land before the message comes back.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await store.put('acme', 's6', first)).toMatchObject({ stored: 300, duplicates: 200, late: 0, lateTimestamps: [] });
+    expect(await store.put('acme', 's6', second)).toMatchObject({ stored: 500, late: 0 });
+    expect((await collect(store.range('acme', 's6', t0, t0 + 3_000_000))).filter((r) => r.late)).toEqual([]);
   });
 
   it('still finds a retried batch late behind a newer reading that is not its own', async () => {
