@@ -38,7 +38,11 @@ export interface PutResult {
  * default; Timestream for LiveAnalytics is the other (shared/aws).
  */
 export interface ReadingsStore {
-  /** Idempotent by (tenant, sensor, timestamp). */
+  /**
+   * Idempotent by (tenant, sensor, timestamp). Writes oldest first: a put that fails part way has
+   * stored no reading newer than one it did not store, so a retry of only its first messages (the
+   * writer merges a sensor's messages into one put) finds none of its own readings late.
+   */
   put(tenant: string, sensorId: string, readings: readonly ReadingToStore[]): Promise<PutResult>;
   /** Idempotent: the score and label of readings already stored (a missing reading is ignored). */
   putScores(tenant: string, sensorId: string, scores: readonly ReadingScore[]): Promise<void>;
