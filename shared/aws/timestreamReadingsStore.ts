@@ -73,12 +73,16 @@ export function timestreamReadingsStore(options: TimestreamReadingsStoreOptions)
     async put(tenant, sensorId, readings): Promise<PutResult> {
       if (readings.length === 0) return { stored: 0, duplicates: 0, late: 0, lateTimestamps: [] };
       const oldest = Math.min(...readings.map((r) => r.timestamp));
+      // Late means older than a stored reading of another message: this message's own readings, stored by an
+      // attempt that failed part way, do not count (usually nothing newer is stored, so this reads no row).
+      const own = new Set(readings.map((r) => r.timestamp));
       let newest = Number.NEGATIVE_INFINITY;
       for await (const row of query(
-        `SELECT max(time) FROM ${table} WHERE tenant = ${literal(tenant)} AND sensorId = ${literal(sensorId)} AND measure_name = '${readingMeasure}' AND time > from_milliseconds(${oldest})`,
+        `SELECT time FROM ${table} WHERE tenant = ${literal(tenant)} AND sensorId = ${literal(sensorId)} AND measure_name = '${readingMeasure}' AND time > from_milliseconds(${oldest})`,
       )) {
-        const max = scalar(row, 0);
-        if (max) newest = epochOf(max);
+        const at = scalar(row, 0);
+        const ms = at ? epochOf(at) : Number.NEGATIVE_INFINITY;
+        if (!own.has(ms) && ms > newest) newest = ms;
       }
       const lateTimestamps = readings.filter((r) => r.timestamp < newest).map((r) => r.timestamp);
       const lateSet = new Set(lateTimestamps);

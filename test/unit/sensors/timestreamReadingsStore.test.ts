@@ -21,7 +21,8 @@ describe('the Timestream readings store', () => {
   });
 
   it('writes 100 records a call, counts records existing with another value as duplicates, and marks late ones', async () => {
-    query.on(QueryCommand).resolves({ Rows: [{ Data: [{ ScalarValue: time(t0 + 150_000) }] }] });
+    // Stored already: a reading of another message at 149.5 s, and one of this message's own (an earlier attempt's), which does not count.
+    query.on(QueryCommand).resolves({ Rows: [{ Data: [{ ScalarValue: time(t0 + 149_500) }] }, { Data: [{ ScalarValue: time(t0 + 200_000) }] }] });
     write.on(WriteRecordsCommand).resolvesOnce({}).rejectsOnce(rejected([{ RecordIndex: 3, Reason: 'A record with the same time exists with a different value.', ExistingVersion: 1 }])).resolves({});
     const readings = Array.from({ length: 250 }, (_, i) => ({ timestamp: t0 + i * 1000, value: i, ...(i === 0 ? { quality: 192 } : {}) }));
 
@@ -42,6 +43,14 @@ describe('the Timestream readings store', () => {
     });
     expect(calls[2].Records![49].MeasureValues).toContainEqual({ Name: 'late', Value: 'false', Type: 'BOOLEAN' });
     expect(query.commandCalls(QueryCommand)[0].args[0].input.QueryString).toContain(`time > from_milliseconds(${t0})`);
+  });
+
+  it("a message sent again after a put that failed part way: its own stored readings make none of it late", async () => {
+    query.on(QueryCommand).resolves({ Rows: [{ Data: [{ ScalarValue: time(t0 + 5_000) }] }, { Data: [{ ScalarValue: time(t0 + 9_000) }] }] });
+    write.on(WriteRecordsCommand).resolves({});
+    const readings = Array.from({ length: 10 }, (_, i) => ({ timestamp: t0 + i * 1000, value: i }));
+
+    expect(await store.put('acme', 'p1', readings)).toMatchObject({ stored: 10, late: 0, lateTimestamps: [] });
   });
 
   it('fails on rejections that are not existing records, and turns throttling into a retryable 503', async () => {
