@@ -13,7 +13,7 @@ import { fitDetector, type DetectorOptions, type Matrix } from '../shared/ml/mul
 import { csvBlocks, featureColumns, featureTable, notANumber, readCsv, readCsvHead, type CsvHead, type NonNumber } from './csv.js';
 import { CliError, usageError } from './errors.js';
 import { listOption, optionalString, required, type Values } from './options.js';
-import { chunkScorer } from './score-pool.js';
+import { chunkScorer, type ChunkScorer } from './score-pool.js';
 
 export interface StreamedDetect {
   /** Resolved: the defaults or a named family's settings, with the command line's options. */
@@ -30,6 +30,9 @@ export interface DetectSummary {
   rows: number;
   labelled: number;
 }
+
+/** Blocks read ahead of the one written next, per scoring thread. */
+const IN_FLIGHT_PER_THREAD = 4;
 
 /** Rows read to decide which columns are numeric features, when the training rows are fewer. */
 const SAMPLE_ROWS = 10_000;
@@ -104,6 +107,16 @@ function trainingMatrix(head: CsvHead, sample: LeadingRows, columns: readonly nu
 }
 
 export async function scoreCsvFile(values: Values, s: StreamedDetect, log: (m: string) => void): Promise<DetectSummary> {
+  // The scoring threads start now: they load their code while the leading rows are read and fitted.
+  const scorer = chunkScorer(s.threads);
+  try {
+    return await fitAndScore(values, s, scorer, log);
+  } finally {
+    await scorer.close();
+  }
+}
+
+async function fitAndScore(values: Values, s: StreamedDetect, scorer: ChunkScorer, log: (m: string) => void): Promise<DetectSummary> {
   const head = await readCsvHead(required(values, 'input'));
   const features = listOption(values, 'features');
   const named = labelFeatures(features ?? [], undefined);
@@ -127,7 +140,8 @@ export async function scoreCsvFile(values: Values, s: StreamedDetect, log: (m: s
   const scoredFromOffset = !warmUp ? 0 : trainRows < sample.rows ? sample.starts[trainRows] : Number.MAX_SAFE_INTEGER;
   const scoring: CsvScoring = { detector, layout: { delimiter: head.delimiter, width: head.header.length, columns }, scoredFromOffset };
   // A separate training file comes before the input in time: its last rows seed the causal windows.
-  const totals = await scoreBlocks(head, scoring, s, trainPath ? contextLines(train, scoring) : new Uint8Array(0));
+  scorer.begin(scoring);
+  const totals = await scoreBlocks(head, scoring, scorer, s, trainPath ? contextLines(train, scoring) : new Uint8Array(0));
   return { featureNames, fitted: trainPath ? `${train.rows} rows of ${trainPath}` : `the first ${trainRows} rows`, ...totals };
 }
 
@@ -144,14 +158,13 @@ function contextLines(train: Matrix, { detector, layout }: CsvScoring): Uint8Arr
 }
 
 /** Pass two: every block scored (in parallel) and written in order; on a refusal nothing is left behind. */
-async function scoreBlocks(head: CsvHead, scoring: CsvScoring, s: StreamedDetect, seed: Uint8Array): Promise<{ rows: number; labelled: number }> {
+async function scoreBlocks(head: CsvHead, scoring: CsvScoring, scorer: ChunkScorer, { output, threads }: StreamedDetect, seed: Uint8Array): Promise<{ rows: number; labelled: number }> {
   let out;
   try {
-    out = await open(s.output, 'w');
+    out = await open(output, 'w');
   } catch (error) {
-    throw new CliError(`cannot write ${s.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliError(`cannot write ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const scorer = chunkScorer(scoring, s.threads);
   const totals = { rows: 0, lines: 0, labelled: 0 };
   const inFlight: Promise<CsvJobResult>[] = [];
   const writeNext = async () => {
@@ -174,16 +187,15 @@ async function scoreBlocks(head: CsvHead, scoring: CsvScoring, s: StreamedDetect
       // Awaited in order below; a failure of a later block must not go unhandled meanwhile.
       result.catch(() => undefined);
       inFlight.push(result);
-      while (inFlight.length >= 2 * s.threads) await writeNext();
+      // Room for every worker's queue and the blocks this thread scores meanwhile.
+      while (inFlight.length >= IN_FLIGHT_PER_THREAD * threads) await writeNext();
     }
     while (inFlight.length > 0) await writeNext();
     await out.close();
   } catch (error) {
     await out.close();
-    await rm(s.output, { force: true });
+    await rm(output, { force: true });
     throw error;
-  } finally {
-    await scorer.close();
   }
   return { rows: totals.rows, labelled: totals.labelled };
 }
