@@ -128,11 +128,11 @@ function isBlank(buf: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-/** Line breaks in the buffer. */
-export function countLines(buf: Uint8Array): number {
-  let n = 0;
-  for (let p = buf.indexOf(NL); p !== -1; p = buf.indexOf(NL, p + 1)) n++;
-  return n;
+/** `a` copied into a longer array of its kind. */
+function grown<T extends Float64Array | Int32Array>(a: T, length: number): T {
+  const b = (a instanceof Float64Array ? new Float64Array(length) : new Int32Array(length)) as T;
+  b.set(a);
+  return b;
 }
 
 /**
@@ -144,12 +144,15 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
   const slot = new Int32Array(layout.width).fill(-1);
   layout.columns.forEach((c, j) => (slot[c] = j));
   const delimiter = layout.delimiter.charCodeAt(0);
-  const capacity = countLines(buf) + 1;
-  const data = new Float64Array(capacity * p);
-  const stampStart = new Int32Array(capacity);
-  const stampEnd = new Int32Array(capacity);
-  const lineOf = new Int32Array(capacity);
-  const lineStart = new Int32Array(capacity);
+  const width = layout.width;
+  // Rows guessed from the first line's length (no pass to count them), the arrays grown if more come.
+  const firstLine = buf.indexOf(NL) + 1 || buf.length;
+  let capacity = Math.ceil((1.25 * buf.length) / Math.max(firstLine, 2 * layout.width)) + 8;
+  let data = new Float64Array(capacity * p);
+  let stampStart = new Int32Array(capacity);
+  let stampEnd = new Int32Array(capacity);
+  let lineOf = new Int32Array(capacity);
+  let lineStart = new Int32Array(capacity);
   const quotedStamps = new Map<number, string>();
   let rows = 0;
   let line = 0;
@@ -160,15 +163,46 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
     if (next === -1) next = buf.length;
     const end = next > start && buf[next - 1] === CR ? next - 1 : next;
     if (!isBlank(buf, start, end)) {
+      if (rows === capacity) {
+        capacity *= 2;
+        data = grown(data, capacity * p);
+        stampStart = grown(stampStart, capacity);
+        stampEnd = grown(stampEnd, capacity);
+        lineOf = grown(lineOf, capacity);
+        lineStart = grown(lineStart, capacity);
+      }
       const o = rows * p;
       if (quote !== -1 && quote < start) quote = buf.indexOf(QUOTE, start);
       const quoted = quote !== -1 && quote < end;
       let field = 0;
       for (let from = start; !quoted; field++) {
         let to: number;
-        if (field < layout.width && slot[field] >= 0) {
-          data[o + slot[field]] = from === end || buf[from] === delimiter ? Number.NaN : parseField(buf, from, end, delimiter);
-          to = from === end || buf[from] === delimiter ? from : fieldEnd;
+        const j = field < width ? slot[field] : -1;
+        if (j >= 0) {
+          // The common cell, inline: [-]digits[.digits] of at most 9 digits (an exact int32 mantissa,
+          // one division by an exact power of ten, as Number() rounds), then the delimiter or the line's end.
+          let i = from;
+          const negative = buf[i] === MINUS;
+          if (negative) i++;
+          let mantissa = 0;
+          let c = buf[i] - 48;
+          for (; i < end && c >= 0 && c <= 9; c = buf[++i] - 48) mantissa = (mantissa * 10 + c) | 0;
+          let digits = i - from - (negative ? 1 : 0);
+          let scale = 0;
+          if (i < end && c === DOT - 48) {
+            const dot = i;
+            for (c = buf[++i] - 48; i < end && c >= 0 && c <= 9; c = buf[++i] - 48) mantissa = (mantissa * 10 + c) | 0;
+            scale = i - dot - 1;
+            digits += scale;
+          }
+          if (digits > 0 && digits <= 9 && (i === end || buf[i] === delimiter)) {
+            const v = mantissa / POW10[scale];
+            data[o + j] = negative ? -v : v;
+            to = i;
+          } else {
+            data[o + j] = from === end || buf[from] === delimiter ? Number.NaN : parseField(buf, from, end, delimiter);
+            to = from === end || buf[from] === delimiter ? from : fieldEnd;
+          }
         } else {
           to = buf.indexOf(delimiter, from);
           if (to === -1 || to > end) to = end;

@@ -6,6 +6,7 @@
 import { csvField } from '../../data/csv-field.js';
 import { calibrateAll } from '../calibration.js';
 import { detectorInputs, rawScores, trailingMean, type FittedDetector } from '../multivariate/index.js';
+import { isPcaDetector, pcaSmoothedRaw } from './pca-rows.js';
 import { cellText, CsvShapeError, parseCsvChunk, type CsvChunk, type CsvLayout } from './csv-chunk.js';
 
 /** Rows before a row that its score depends on: the input window, the slow features' lag and the score window. */
@@ -18,6 +19,7 @@ export function contextRows(detector: FittedDetector): number {
  * The same arithmetic as scoreDetector on the whole series, without the contributions nobody reads here.
  */
 export function scoreRows(detector: FittedDetector, data: Float64Array, context: number): { scores: Float64Array; labels: Uint8Array } {
+  if (isPcaDetector(detector)) return calibrateAll(detector.calibration, pcaSmoothedRaw(detector, data).subarray(context));
   const cols = detector.featureNames.length;
   const inputs = detectorInputs(detector, { rows: data.length / cols, cols, data });
   const raw = trailingMean(rawScores(detector.model, inputs, false).raw, detector.scoreWindow);

@@ -111,11 +111,32 @@ describe('parsing numbers from bytes', () => {
     for (const cell of cells) expect(Object.is(asParsed(cell), Number(cell)), cell).toBe(true);
   });
 
+  it('gives what Number() gives for cells parsed within lines (the inline common case and the rest)', () => {
+    const rng = createRng(12);
+    const cells = ['0', '-0', '5.', '.5', '+5', '1e5', '-1.5e+3', '123456789', '1234567890', '-999999999', '0.000000001', '12.3456789', '00012.5000', ' 7', '-', '12a'];
+    for (let i = 0; i < 2000; i++) cells.push(`${rng() < 0.5 ? '-' : ''}${(rng() * 10 ** Math.floor(rng() * 8)).toFixed(Math.floor(rng() * 9))}`);
+    // Each cell in the middle of a line and at its end.
+    const chunk = parseCsvChunk(bytes(cells.map((c) => `t,${c},${c}\n`).join('')), { delimiter: ',', width: 3, columns: [1, 2] });
+    expect(chunk.rows).toBe(cells.length);
+    cells.forEach((cell, r) => {
+      const expected = cell.trim() === '' ? Number.NaN : Number(cell);
+      expect([Object.is(chunk.data[2 * r], expected), Object.is(chunk.data[2 * r + 1], expected)], cell).toEqual([true, true]);
+    });
+  });
+
   it('parses a chunk into rows of the chosen columns, NaN for blanks and text', () => {
     const chunk = parseCsvChunk(bytes('t1,1,x,3\r\n  \nt2,,2.5,-4e2\nt3,1,2,3'), { delimiter: ',', width: 4, columns: [3, 1] });
     expect(chunk.rows).toBe(3);
     expect(Array.from(chunk.data)).toEqual([3, 1, -400, Number.NaN, 3, 1]);
     expect(Array.from(chunk.line.subarray(0, 3))).toEqual([0, 2, 3]);
     expect(chunk.lines).toBe(4);
+  });
+
+  it('takes more rows than the length of the first line suggests', () => {
+    const lines = [`${'t'.repeat(500)},1,2`, ...Array.from({ length: 300 }, (_, r) => `${r},${r},-${r}`)];
+    const chunk = parseCsvChunk(bytes(lines.join('\n')), { delimiter: ',', width: 3, columns: [1, 2] });
+    expect(chunk.rows).toBe(301);
+    expect(Array.from(chunk.data.subarray(600))).toEqual([299, -299]);
+    expect([chunk.stampEnd[300] - chunk.stampStart[300], chunk.line[300], chunk.start[300]]).toEqual([3, 300, lines.join('\n').lastIndexOf('\n') + 1]);
   });
 });
