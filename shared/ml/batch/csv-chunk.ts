@@ -32,6 +32,14 @@ export interface CsvChunk {
   lines: number;
 }
 
+/** The per-row arrays of a chunk: kept by a caller that parses chunk after chunk, so each parse need not allocate them. */
+export type RowArrays = Pick<CsvChunk, 'data' | 'start' | 'stampStart' | 'stampEnd' | 'line'>;
+
+/** Row arrays for `rows` rows of `p` values. */
+export function rowArrays(rows: number, p: number): RowArrays {
+  return { data: new Float64Array(rows * p), start: new Int32Array(rows), stampStart: new Int32Array(rows), stampEnd: new Int32Array(rows), line: new Int32Array(rows) };
+}
+
 /** A line whose field count differs from the header's. */
 export class CsvShapeError extends Error {
   override readonly name = 'CsvShapeError';
@@ -137,9 +145,11 @@ function grown<T extends Float64Array | Int32Array>(a: T, length: number): T {
 
 /**
  * Parses whole lines (the buffer ends at a line break, or at the end of the file). Throws
- * CsvShapeError for a line with the wrong number of fields; blank lines are skipped.
+ * CsvShapeError for a line with the wrong number of fields; blank lines are skipped. With `reuse`,
+ * the chunk's arrays are those (grown if need be, and left there for the next call): the chunk is
+ * then valid until the next parse into them.
  */
-export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
+export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout, reuse?: RowArrays): CsvChunk {
   const p = layout.columns.length;
   const slot = new Int32Array(layout.width).fill(-1);
   layout.columns.forEach((c, j) => (slot[c] = j));
@@ -147,12 +157,10 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
   const width = layout.width;
   // Rows guessed from the first line's length (no pass to count them), the arrays grown if more come.
   const firstLine = buf.indexOf(NL) + 1 || buf.length;
-  let capacity = Math.ceil((1.25 * buf.length) / Math.max(firstLine, 2 * layout.width)) + 8;
-  let data = new Float64Array(capacity * p);
-  let stampStart = new Int32Array(capacity);
-  let stampEnd = new Int32Array(capacity);
-  let lineOf = new Int32Array(capacity);
-  let lineStart = new Int32Array(capacity);
+  const guess = Math.ceil((1.25 * buf.length) / Math.max(firstLine, 2 * layout.width)) + 8;
+  const arrays = reuse && reuse.start.length >= guess && reuse.data.length === reuse.start.length * p ? reuse : rowArrays(guess, p);
+  let capacity = arrays.start.length;
+  let { data, stampStart, stampEnd, line: lineOf, start: lineStart } = arrays;
   const quotedStamps = new Map<number, string>();
   let rows = 0;
   let line = 0;
@@ -230,6 +238,7 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
     }
     start = next + 1;
   }
+  if (reuse) Object.assign(reuse, { data, stampStart, stampEnd, line: lineOf, start: lineStart });
   return { rows, data: data.subarray(0, rows * p), start: lineStart, stampStart, stampEnd, quotedStamps, line: lineOf, lines: line };
 }
 

@@ -24,6 +24,7 @@ export function pcaSmoothedRaw(detector: PcaDetector, data: Float64Array): Float
   const window = detector.inputWindow;
   const sum = new Float64Array(p);
   const z = new Float64Array(p);
+  const s = new Float64Array(p);
   const raw = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < p; c++) {
@@ -35,12 +36,15 @@ export function pcaSmoothedRaw(detector: PcaDetector, data: Float64Array): Float
       }
       z[c] = (v - mean[c]) / std[c];
     }
-    let phi = 0;
-    for (let i = 0; i < p; i++) {
-      let s = 0;
-      for (let j = 0; j < p; j++) s += z[j] * m[j * p + i];
-      phi += s * z[i];
+    // s_i = sum over j (in order) of z_j M_ji: all p sums advance together (independent chains), each
+    // adding its terms in the order scorePca does.
+    s.fill(0);
+    for (let j = 0; j < p; j++) {
+      const zj = z[j];
+      for (let i = 0; i < p; i++) s[i] += zj * m[j * p + i];
     }
+    let phi = 0;
+    for (let i = 0; i < p; i++) phi += s[i] * z[i];
     raw[r] = phi;
   }
   return smoothed(raw, detector.scoreWindow);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextContext, parseCsvChunk, parseNumber } from '../../../../shared/ml/batch/csv-chunk.js';
+import { nextContext, parseCsvChunk, parseNumber, rowArrays } from '../../../../shared/ml/batch/csv-chunk.js';
 import { contextRows, scoreCsvJob, type CsvScoring } from '../../../../shared/ml/batch/score-csv.js';
 import { fitDetector, scoreDetector, type DetectorKind, type DetectorOptions, type Matrix } from '../../../../shared/ml/multivariate/index.js';
 import { createGaussian, createRng } from '../../../../shared/ml/multivariate/rng.js';
@@ -130,6 +130,19 @@ describe('parsing numbers from bytes', () => {
     expect(Array.from(chunk.data)).toEqual([3, 1, -400, Number.NaN, 3, 1]);
     expect(Array.from(chunk.line.subarray(0, 3))).toEqual([0, 2, 3]);
     expect(chunk.lines).toBe(4);
+  });
+
+  it('parses into arrays kept from call to call as it does into new ones', () => {
+    const layout = { delimiter: ',' as const, width: 3, columns: [2, 1] };
+    const lines = (n: number, k: number) => bytes(Array.from({ length: n }, (_, r) => `t${r},${r * k},${-r}`).join('\n'));
+    const reuse = rowArrays(0, 0);
+    for (const [n, k] of [[50, 1], [10, 2], [400, 3], [5, 4]]) {
+      const fresh = parseCsvChunk(lines(n, k), layout);
+      const kept = parseCsvChunk(lines(n, k), layout, reuse);
+      expect(Array.from(kept.data)).toEqual(Array.from(fresh.data));
+      expect([kept.start, kept.stampStart, kept.stampEnd, kept.line].map((a) => Array.from(a.subarray(0, n)))).toEqual([fresh.start, fresh.stampStart, fresh.stampEnd, fresh.line].map((a) => Array.from(a.subarray(0, n))));
+    }
+    expect(reuse.start.length).toBeGreaterThanOrEqual(400);
   });
 
   it('takes more rows than the length of the first line suggests', () => {
