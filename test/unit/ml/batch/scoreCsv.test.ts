@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextContext, parseCsvChunk, parseNumber, rowArrays } from '../../../../shared/ml/batch/csv-chunk.js';
-import { contextRows, scoreCsvJob, type CsvScoring } from '../../../../shared/ml/batch/score-csv.js';
+import { contextRows, formatScores, scoreCsvJob, type CsvScoring } from '../../../../shared/ml/batch/score-csv.js';
 import { fitDetector, scoreDetector, type DetectorKind, type DetectorOptions, type Matrix } from '../../../../shared/ml/multivariate/index.js';
 import { createGaussian, createRng } from '../../../../shared/ml/multivariate/rng.js';
 
@@ -84,6 +84,16 @@ describe('batch scoring of a CSV in chunks', () => {
     expect(job('t1,1,2,3\nt2,"1",2,3,4\n').ragged).toEqual({ line: 1, fields: 5 });
     // A quoted delimiter is no field break.
     expect(job('t1,1,2,3\nt2,"1,5",2,3\n').bad).toEqual({ row: 1, column: 0, text: '1,5' });
+  });
+
+  it('writes each score as toFixed(6) would, and the label', () => {
+    const rng = createRng(5);
+    const scores = [0, 1, 0.5, 0.0000005, 0.0000015, 0.9999995, 0.999999, 0.001, 0.123456789, 0.0009995, 0.5004995];
+    for (let i = 0; i < 5000; i++) scores.push(i % 2 === 0 ? rng() : Math.round(rng() * 1e6) / 1e6 + (rng() - 0.5) * 1e-9);
+    const chunk = parseCsvChunk(bytes(scores.map((_, r) => `t${r},1\n`).join('')), { delimiter: ',', width: 2, columns: [1] });
+    const labels = scores.map((_, r) => r % 3 === 0 ? 1 : 0);
+    const expected = scores.map((x, r) => `t${r},${x.toFixed(6)},${labels[r]}\n`).join('');
+    expect(text(formatScores(bytes(scores.map((_, r) => `t${r},1\n`).join('')), chunk, ',', scores, labels))).toBe(expected);
   });
 
   it('writes timestamps as they came, quoting one only when it holds a comma', () => {
