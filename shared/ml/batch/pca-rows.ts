@@ -12,27 +12,34 @@ export const isPcaDetector = (detector: FittedDetector): detector is PcaDetector
 
 /** Smoothed raw scores of the rows of `data` (row-major, the detector's features wide). */
 export function pcaSmoothedRaw(detector: PcaDetector, data: Float64Array): Float64Array {
-  const { mean, std, metric } = detector.model;
-  const p = mean.length;
+  const p = detector.model.mean.length;
   const rows = data.length / p;
-  const m = Float64Array.from(metric);
+  const mean = Float64Array.from(detector.model.mean);
+  const std = Float64Array.from(detector.model.std);
+  const m = Float64Array.from(detector.model.metric);
   const lag = detector.slow?.lag ?? 0;
   const slow = new Uint8Array(p);
   for (const c of detector.slow?.features ?? []) slow[c] = 1;
-  // Input cell (r, c): a slow feature's change since row r - lag (row 0 before the start), else the value.
-  const input = (r: number, c: number): number => (slow[c] === 1 ? data[r * p + c] - data[Math.max(0, r - lag) * p + c] : data[r * p + c]);
   const window = detector.inputWindow;
   const sum = new Float64Array(p);
+  // The last `window` input rows, so the one leaving the window is subtracted as it was added.
+  const recent = new Float64Array(window * p);
   const z = new Float64Array(p);
   const s = new Float64Array(p);
   const raw = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
+    const o = r * p;
+    // A slow feature enters as its change since row r - lag (row 0 before the start).
+    const back = Math.max(0, r - lag) * p;
+    const n = Math.min(window, r + 1);
+    const k = (r % window) * p;
     for (let c = 0; c < p; c++) {
-      let v = input(r, c);
+      let v = slow[c] === 1 ? data[o + c] - data[back + c] : data[o + c];
       if (window > 1) {
         sum[c] += v;
-        if (r >= window) sum[c] -= input(r - window, c);
-        v = sum[c] / Math.min(window, r + 1);
+        if (r >= window) sum[c] -= recent[k + c];
+        recent[k + c] = v;
+        v = sum[c] / n;
       }
       z[c] = (v - mean[c]) / std[c];
     }
