@@ -34,6 +34,9 @@ export interface DetectSummary {
 /** Blocks read ahead of the one written next, per scoring thread. */
 const IN_FLIGHT_PER_THREAD = 4;
 
+/** Scored blocks waiting to be written before this thread waits for the disk. */
+const MAX_QUEUED_WRITES = 8;
+
 /** Rows read to decide which columns are numeric features, when the training rows are fewer. */
 const SAMPLE_ROWS = 10_000;
 
@@ -165,19 +168,30 @@ async function scoreBlocks(head: CsvHead, scoring: CsvScoring, scorer: ChunkScor
   } catch (error) {
     throw new CliError(`cannot write ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  const file = out;
   const totals = { rows: 0, lines: 0, labelled: 0 };
   const inFlight: Promise<CsvJobResult>[] = [];
+  // Writes run one after another behind this thread's back: it goes on reading and scoring meanwhile.
+  let writing: Promise<unknown> = Promise.resolve();
+  let queuedWrites = 0;
+  const write = async (bytes: Uint8Array) => {
+    queuedWrites++;
+    writing = writing.then(() => file.write(bytes)).finally(() => queuedWrites--);
+    // Awaited at the end (or when too many wait); a failure must not go unhandled meanwhile.
+    writing.catch(() => undefined);
+    if (queuedWrites > MAX_QUEUED_WRITES) await writing;
+  };
   const writeNext = async () => {
     const r = await inFlight.shift()!;
     if (r.ragged) throw shapeError(head, totals.lines + r.ragged.line, r.ragged.fields);
     if (r.bad) throw notANumber(head.path, totals.rows + r.bad.row, head.header[scoring.layout.columns[r.bad.column]], r.bad.text);
-    await out.write(r.out);
+    await write(r.out);
     totals.rows += r.rows;
     totals.lines += r.lines;
     totals.labelled += r.labelled;
   };
   try {
-    await out.write('timestamp,score,label\n');
+    await write(Buffer.from('timestamp,score,label\n'));
     const keep = contextRows(scoring.detector);
     let context: Uint8Array = seed;
     for await (const block of csvBlocks(head.path, head.bodyOffset)) {
@@ -191,8 +205,10 @@ async function scoreBlocks(head: CsvHead, scoring: CsvScoring, scorer: ChunkScor
       while (inFlight.length >= IN_FLIGHT_PER_THREAD * threads) await writeNext();
     }
     while (inFlight.length > 0) await writeNext();
+    await writing;
     await out.close();
   } catch (error) {
+    await writing.catch(() => undefined);
     await out.close();
     await rm(output, { force: true });
     throw error;
