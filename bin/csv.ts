@@ -132,6 +132,27 @@ export interface CsvHead {
 const BLOCK_BYTES = 1 << 18;
 const CARRY_ROOM = 1 << 12;
 
+/**
+ * Read buffers given back once their block is scored, for the next reads: without them each
+ * isolate would hold tens of MB of dead blocks between collections (external memory only
+ * triggers a collection after tens of MB).
+ */
+export class ReadBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  take(): Buffer {
+    const memory = this.free.pop();
+    return memory ? Buffer.from(memory) : Buffer.allocUnsafeSlow(CARRY_ROOM + BLOCK_BYTES);
+  }
+
+  /** The memory of a block no one reads any more (a block of another size is left to the collector). */
+  give(block: Uint8Array): void {
+    if (block.buffer.byteLength === CARRY_ROOM + BLOCK_BYTES && this.free.length < MAX_FREE_READ_BUFFERS && block.buffer instanceof ArrayBuffer) this.free.push(block.buffer);
+  }
+}
+
+const MAX_FREE_READ_BUFFERS = 16;
+
 /** `read` (which starts CARRY_ROOM bytes into its buffer) with `carry` copied in front of it, in the same buffer. */
 function withCarry(read: Buffer, carry: Buffer): Buffer {
   const whole = Buffer.from(read.buffer, read.byteOffset - carry.length, carry.length + read.length);
@@ -176,12 +197,12 @@ function ownBuffer(...parts: Buffer[]): Buffer {
  * times its size), each block in a buffer of its own (it can be moved to a worker). The next read is
  * under way while the caller handles a block, so the caller never waits on the disk between blocks.
  */
-export async function* csvBlocks(path: string, from: number): AsyncGenerator<{ bytes: Buffer; offset: number }> {
+export async function* csvBlocks(path: string, from: number, buffers = new ReadBuffers()): AsyncGenerator<{ bytes: Buffer; offset: number }> {
   const file = await openFile(path);
   // Each read lands after room for the line the block before leaves unfinished, which is then
   // copied in front of it (a longer one is joined by a copy of both).
   const readAt = async (position: number) => {
-    const buffer = Buffer.allocUnsafeSlow(CARRY_ROOM + BLOCK_BYTES);
+    const buffer = buffers.take();
     const { bytesRead } = await file.read(buffer, CARRY_ROOM, BLOCK_BYTES, position);
     return buffer.subarray(CARRY_ROOM, CARRY_ROOM + bytesRead);
   };

@@ -10,7 +10,7 @@ import { cellText, CsvShapeError, nextContext, parseCsvChunk, type CsvLayout } f
 import { contextRows, type CsvJobResult, type CsvScoring } from '../shared/ml/batch/score-csv.js';
 import { labelFeatures } from '../shared/ml/features.js';
 import { fitDetector, type DetectorOptions, type Matrix } from '../shared/ml/multivariate/index.js';
-import { csvBlocks, featureColumns, featureTable, notANumber, readCsv, readCsvHead, type CsvHead, type NonNumber } from './csv.js';
+import { csvBlocks, featureColumns, ReadBuffers, featureTable, notANumber, readCsv, readCsvHead, type CsvHead, type NonNumber } from './csv.js';
 import { CliError, usageError } from './errors.js';
 import { listOption, optionalString, required, type Values } from './options.js';
 import { chunkScorer, type ChunkScorer } from './score-pool.js';
@@ -111,15 +111,16 @@ function trainingMatrix(head: CsvHead, sample: LeadingRows, columns: readonly nu
 
 export async function scoreCsvFile(values: Values, s: StreamedDetect, log: (m: string) => void): Promise<DetectSummary> {
   // The scoring threads start now: they load their code while the leading rows are read and fitted.
-  const scorer = chunkScorer(s.threads);
+  const buffers = new ReadBuffers();
+  const scorer = chunkScorer(s.threads, (body) => buffers.give(body));
   try {
-    return await fitAndScore(values, s, scorer, log);
+    return await fitAndScore(values, s, scorer, buffers, log);
   } finally {
     await scorer.close();
   }
 }
 
-async function fitAndScore(values: Values, s: StreamedDetect, scorer: ChunkScorer, log: (m: string) => void): Promise<DetectSummary> {
+async function fitAndScore(values: Values, s: StreamedDetect, scorer: ChunkScorer, buffers: ReadBuffers, log: (m: string) => void): Promise<DetectSummary> {
   const head = await readCsvHead(required(values, 'input'));
   const features = listOption(values, 'features');
   const named = labelFeatures(features ?? [], undefined);
@@ -144,7 +145,7 @@ async function fitAndScore(values: Values, s: StreamedDetect, scorer: ChunkScore
   const scoring: CsvScoring = { detector, layout: { delimiter: head.delimiter, width: head.header.length, columns }, scoredFromOffset };
   // A separate training file comes before the input in time: its last rows seed the causal windows.
   scorer.begin(scoring);
-  const totals = await scoreBlocks(head, scoring, scorer, s, trainPath ? contextLines(train, scoring) : new Uint8Array(0));
+  const totals = await scoreBlocks(head, scoring, { scorer, buffers }, s, trainPath ? contextLines(train, scoring) : new Uint8Array(0));
   return { featureNames, fitted: trainPath ? `${train.rows} rows of ${trainPath}` : `the first ${trainRows} rows`, ...totals };
 }
 
@@ -161,7 +162,7 @@ function contextLines(train: Matrix, { detector, layout }: CsvScoring): Uint8Arr
 }
 
 /** Pass two: every block scored (in parallel) and written in order; on a refusal nothing is left behind. */
-async function scoreBlocks(head: CsvHead, scoring: CsvScoring, scorer: ChunkScorer, { output, threads }: StreamedDetect, seed: Uint8Array): Promise<{ rows: number; labelled: number }> {
+async function scoreBlocks(head: CsvHead, scoring: CsvScoring, { scorer, buffers }: { scorer: ChunkScorer; buffers: ReadBuffers }, { output, threads }: StreamedDetect, seed: Uint8Array): Promise<{ rows: number; labelled: number }> {
   let out;
   try {
     out = await open(output, 'w');
@@ -194,7 +195,7 @@ async function scoreBlocks(head: CsvHead, scoring: CsvScoring, scorer: ChunkScor
     await write(Buffer.from('timestamp,score,label\n'));
     const keep = contextRows(scoring.detector);
     let context: Uint8Array = seed;
-    for await (const block of csvBlocks(head.path, head.bodyOffset)) {
+    for await (const block of csvBlocks(head.path, head.bodyOffset, buffers)) {
       const job = { context, body: block.bytes, offset: block.offset };
       context = nextContext(context, block.bytes, keep);
       const result = scorer.score(job);

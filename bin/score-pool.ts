@@ -21,7 +21,8 @@ export const defaultWorkers = (): number => Math.min(availableParallelism(), MAX
 /** Jobs a worker holds (the one it scores and the next ones), so it never waits on a round trip through the main thread. */
 export const WORKER_QUEUE = 2;
 
-type WorkerReply = { result: CsvJobResult } | { error: string };
+/** The result, and the job's body handed back (its memory is reused for a later read). */
+export type WorkerReply = { result: CsvJobResult; body: Uint8Array } | { error: string };
 
 interface WorkerThread extends ChunkScorer {
   /** Jobs sent and not yet answered. */
@@ -39,13 +40,15 @@ function startWorker(): Worker {
 }
 
 /** A worker thread: its first message is the fitted model, then it answers jobs in the order it got them. */
-function workerThread(): WorkerThread {
+function workerThread(scored: (body: Uint8Array) => void): WorkerThread {
   const waiting: { resolve: (r: CsvJobResult) => void; reject: (e: Error) => void }[] = [];
   const worker = startWorker();
   worker.on('message', (reply: WorkerReply) => {
     const next = waiting.shift();
-    if ('result' in reply) next?.resolve(reply.result);
-    else next?.reject(new Error(reply.error));
+    if ('result' in reply) {
+      scored(reply.body);
+      next?.resolve(reply.result);
+    } else next?.reject(new Error(reply.error));
   });
   worker.on('error', (error) => {
     for (const w of waiting.splice(0)) w.reject(error);
@@ -69,9 +72,10 @@ function workerThread(): WorkerThread {
  * core: each holds tens of MB of buffers between its collections). A job goes to the least busy
  * worker while one has room in its queue, else it is scored here: this thread takes what the
  * workers cannot, so a worker still starting up or slower than this one never holds the run back.
+ * `scored` gets each job's body once it is scored, wherever that was.
  */
-export function chunkScorer(threads: number): ChunkScorer {
-  const workers = Array.from({ length: threads - 1 }, () => workerThread());
+export function chunkScorer(threads: number, scored: (body: Uint8Array) => void = () => undefined): ChunkScorer {
+  const workers = Array.from({ length: threads - 1 }, () => workerThread(scored));
   let scoring: CsvScoring | undefined;
   return {
     begin(s) {
@@ -81,7 +85,11 @@ export function chunkScorer(threads: number): ChunkScorer {
     score(job) {
       let free: WorkerThread | undefined;
       for (const w of workers) if (w.pending() < WORKER_QUEUE && (!free || w.pending() < free.pending())) free = w;
-      return free ? free.score(job) : new Promise((resolve) => resolve(scoreCsvJob(scoring!, job)));
+      if (free) return free.score(job);
+      return new Promise((resolve) => {
+        resolve(scoreCsvJob(scoring!, job));
+        scored(job.body);
+      });
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { csvBlocks } from '../../../bin/csv.js';
+import { csvBlocks, ReadBuffers } from '../../../bin/csv.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'telltale-csv-blocks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,5 +38,24 @@ describe('reading a file in blocks of whole lines', () => {
       expect(memories.size).toBe(parts.length);
       expect(memories.has(Buffer.from('z').buffer)).toBe(false);
     }
+  });
+
+  it('reads into the memory of blocks given back, and the blocks are still the bytes of the file', async () => {
+    // Lines shorter than the room kept in front of each read: no block needs memory of its own.
+    const content = Buffer.from(Array.from({ length: 30_000 }, (_, r) => `${r},${'x'.repeat(r % 200)}\n`).join(''));
+    const file = path.join(dir, 'reused.csv');
+    writeFileSync(file, content);
+    const buffers = new ReadBuffers();
+    const parts: Buffer[] = [];
+    const memories = new Set<ArrayBufferLike>();
+    for await (const block of csvBlocks(file, 0, buffers)) {
+      parts.push(Buffer.from(block.bytes));
+      memories.add(block.bytes.buffer);
+      buffers.give(block.bytes);
+    }
+    expect(Buffer.concat(parts).equals(content)).toBe(true);
+    // One block handled, one read ahead: two memories serve every read.
+    expect(parts.length).toBeGreaterThan(10);
+    expect(memories.size).toBe(2);
   });
 });
