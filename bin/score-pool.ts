@@ -67,6 +67,13 @@ function workerThread(scored: (body: Uint8Array) => void): WorkerThread {
   };
 }
 
+/** The worker with the fewest jobs, if one has room in its queue. */
+function leastBusy(workers: readonly WorkerThread[]): WorkerThread | undefined {
+  let free: WorkerThread | undefined;
+  for (const w of workers) if (w.pending() < WORKER_QUEUE && (!free || w.pending() < free.pending())) free = w;
+  return free;
+}
+
 /**
  * `threads` scoring threads: this one and threads - 1 workers (one isolate fewer than a worker per
  * core: each holds tens of MB of buffers between its collections). A job goes to the least busy
@@ -82,14 +89,18 @@ export function chunkScorer(threads: number, scored: (body: Uint8Array) => void 
       scoring = s;
       for (const w of workers) w.begin(s);
     },
-    score(job) {
-      let free: WorkerThread | undefined;
-      for (const w of workers) if (w.pending() < WORKER_QUEUE && (!free || w.pending() < free.pending())) free = w;
+    async score(job) {
+      let free = leastBusy(workers);
+      // Replies waiting in the event loop would free a worker: take them in before scoring here
+      // (reads and writes rarely make this thread wait for the loop, so it might not otherwise).
+      if (!free && workers.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        free = leastBusy(workers);
+      }
       if (free) return free.score(job);
-      return new Promise((resolve) => {
-        resolve(scoreCsvJob(scoring!, job));
-        scored(job.body);
-      });
+      const result = scoreCsvJob(scoring!, job);
+      scored(job.body);
+      return result;
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
