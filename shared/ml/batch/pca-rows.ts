@@ -4,7 +4,7 @@
  * in the same order as detectorInputs (slow features' change over `lag` rows, trailing input mean),
  * scorePca and trailingMean on the whole block with no history, so the scores are identical.
  */
-import type { FittedDetector, PcaModel } from '../multivariate/index.js';
+import { trailingMean, type FittedDetector, type PcaModel } from '../multivariate/index.js';
 
 export type PcaDetector = FittedDetector & { model: PcaModel };
 
@@ -54,18 +54,5 @@ export function pcaSmoothedRaw(detector: PcaDetector, data: Float64Array): Float
     for (let i = 0; i < p; i++) phi += s[i] * z[i];
     raw[r] = phi;
   }
-  return smoothed(raw, detector.scoreWindow);
-}
-
-/** trailingMean with no history. */
-function smoothed(raw: Float64Array, window: number): Float64Array {
-  if (window <= 1) return raw;
-  const out = new Float64Array(raw.length);
-  let sum = 0;
-  for (let i = 0; i < raw.length; i++) {
-    sum += raw[i];
-    if (i >= window) sum -= raw[i - window];
-    out[i] = sum / Math.min(window, i + 1);
-  }
-  return out;
+  return trailingMean(raw, detector.scoreWindow);
 }
