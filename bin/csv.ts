@@ -130,6 +130,35 @@ export interface CsvHead {
 }
 
 const BLOCK_BYTES = 1 << 18;
+const CARRY_ROOM = 1 << 12;
+
+/**
+ * Read buffers given back once their block is scored, for the next reads: without them each
+ * isolate would hold tens of MB of dead blocks between collections (external memory only
+ * triggers a collection after tens of MB).
+ */
+export class ReadBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  take(): Buffer {
+    const memory = this.free.pop();
+    return memory ? Buffer.from(memory) : Buffer.allocUnsafeSlow(CARRY_ROOM + BLOCK_BYTES);
+  }
+
+  /** The memory of a block no one reads any more (a block of another size is left to the collector). */
+  give(block: Uint8Array): void {
+    if (block.buffer.byteLength === CARRY_ROOM + BLOCK_BYTES && this.free.length < MAX_FREE_READ_BUFFERS && block.buffer instanceof ArrayBuffer) this.free.push(block.buffer);
+  }
+}
+
+const MAX_FREE_READ_BUFFERS = 16;
+
+/** `read` (which starts CARRY_ROOM bytes into its buffer) with `carry` copied in front of it, in the same buffer. */
+function withCarry(read: Buffer, carry: Buffer): Buffer {
+  const whole = Buffer.from(read.buffer, read.byteOffset - carry.length, carry.length + read.length);
+  carry.copy(whole);
+  return whole;
+}
 
 async function openFile(path: string): Promise<FileHandle> {
   try {
@@ -155,28 +184,50 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
   throw new CliError(`${path} is empty`);
 }
 
-/** Whole lines of the file from byte `from`, about 256 KiB at a time (a block in flight costs a few times its size), each block in a buffer of its own (it can be moved to a worker). */
-export async function* csvBlocks(path: string, from: number): AsyncGenerator<{ bytes: Buffer; offset: number }> {
+/** The parts joined in a buffer with its own memory (never a slice of Node's shared pool: it may be moved to a worker). */
+function ownBuffer(...parts: Buffer[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(parts.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of parts) at += b.copy(out, at);
+  return out;
+}
+
+/**
+ * Whole lines of the file from byte `from`, about 256 KiB at a time (a block in flight costs a few
+ * times its size), each block in a buffer of its own (it can be moved to a worker). The next read is
+ * under way while the caller handles a block, so the caller never waits on the disk between blocks.
+ */
+export async function* csvBlocks(path: string, from: number, buffers = new ReadBuffers()): AsyncGenerator<{ bytes: Buffer; offset: number }> {
   const file = await openFile(path);
+  // Each read lands after room for the line the block before leaves unfinished, which is then
+  // copied in front of it (a longer one is joined by a copy of both).
+  const readAt = async (position: number) => {
+    const buffer = buffers.take();
+    const { bytesRead } = await file.read(buffer, CARRY_ROOM, BLOCK_BYTES, position);
+    return buffer.subarray(CARRY_ROOM, CARRY_ROOM + bytesRead);
+  };
+  let next = readAt(from);
   try {
     let carry = Buffer.alloc(0);
     let position = from;
     for (;;) {
-      const block = Buffer.allocUnsafeSlow(carry.length + BLOCK_BYTES);
-      carry.copy(block);
-      const { bytesRead } = await file.read(block, carry.length, BLOCK_BYTES, position);
-      position += bytesRead;
-      const filled = carry.length + bytesRead;
+      const read = await next;
+      position += read.length;
+      if (read.length > 0) next = readAt(position);
+      const filled = carry.length + read.length;
       const offset = position - filled;
-      if (bytesRead === 0) {
-        if (filled > 0) yield { bytes: block.subarray(0, filled), offset };
+      if (read.length === 0) {
+        if (filled > 0) yield { bytes: ownBuffer(carry), offset };
         return;
       }
+      const block = carry.length === 0 ? read : carry.length <= CARRY_ROOM ? withCarry(read, carry) : ownBuffer(carry, read);
       const end = block.lastIndexOf(0x0a, filled - 1) + 1;
       carry = Buffer.from(block.subarray(end, filled));
       if (end > 0) yield { bytes: block.subarray(0, end), offset };
     }
   } finally {
+    // A read still under way must end before the file closes.
+    await next.catch(() => undefined);
     await file.close();
   }
 }

@@ -10,10 +10,10 @@ import { cellText, CsvShapeError, nextContext, parseCsvChunk, type CsvLayout } f
 import { contextRows, type CsvJobResult, type CsvScoring } from '../shared/ml/batch/score-csv.js';
 import { labelFeatures } from '../shared/ml/features.js';
 import { fitDetector, type DetectorOptions, type Matrix } from '../shared/ml/multivariate/index.js';
-import { csvBlocks, featureColumns, featureTable, notANumber, readCsv, readCsvHead, type CsvHead, type NonNumber } from './csv.js';
+import { csvBlocks, featureColumns, ReadBuffers, featureTable, notANumber, readCsv, readCsvHead, type CsvHead, type NonNumber } from './csv.js';
 import { CliError, usageError } from './errors.js';
 import { listOption, optionalString, required, type Values } from './options.js';
-import { chunkScorer } from './score-pool.js';
+import { chunkScorer, type ChunkScorer } from './score-pool.js';
 
 export interface StreamedDetect {
   /** Resolved: the defaults or a named family's settings, with the command line's options. */
@@ -30,6 +30,12 @@ export interface DetectSummary {
   rows: number;
   labelled: number;
 }
+
+/** Blocks read ahead of the one written next, per scoring thread. */
+const IN_FLIGHT_PER_THREAD = 4;
+
+/** Scored blocks waiting to be written before this thread waits for the disk. */
+const MAX_QUEUED_WRITES = 8;
 
 /** Rows read to decide which columns are numeric features, when the training rows are fewer. */
 const SAMPLE_ROWS = 10_000;
@@ -104,6 +110,17 @@ function trainingMatrix(head: CsvHead, sample: LeadingRows, columns: readonly nu
 }
 
 export async function scoreCsvFile(values: Values, s: StreamedDetect, log: (m: string) => void): Promise<DetectSummary> {
+  // The scoring threads start now: they load their code while the leading rows are read and fitted.
+  const buffers = new ReadBuffers();
+  const scorer = chunkScorer(s.threads, (body) => buffers.give(body));
+  try {
+    return await fitAndScore(values, s, scorer, buffers, log);
+  } finally {
+    await scorer.close();
+  }
+}
+
+async function fitAndScore(values: Values, s: StreamedDetect, scorer: ChunkScorer, buffers: ReadBuffers, log: (m: string) => void): Promise<DetectSummary> {
   const head = await readCsvHead(required(values, 'input'));
   const features = listOption(values, 'features');
   const named = labelFeatures(features ?? [], undefined);
@@ -127,7 +144,8 @@ export async function scoreCsvFile(values: Values, s: StreamedDetect, log: (m: s
   const scoredFromOffset = !warmUp ? 0 : trainRows < sample.rows ? sample.starts[trainRows] : Number.MAX_SAFE_INTEGER;
   const scoring: CsvScoring = { detector, layout: { delimiter: head.delimiter, width: head.header.length, columns }, scoredFromOffset };
   // A separate training file comes before the input in time: its last rows seed the causal windows.
-  const totals = await scoreBlocks(head, scoring, s, trainPath ? contextLines(train, scoring) : new Uint8Array(0));
+  scorer.begin(scoring);
+  const totals = await scoreBlocks(head, scoring, { scorer, buffers }, s, trainPath ? contextLines(train, scoring) : new Uint8Array(0));
   return { featureNames, fitted: trainPath ? `${train.rows} rows of ${trainPath}` : `the first ${trainRows} rows`, ...totals };
 }
 
@@ -144,46 +162,57 @@ function contextLines(train: Matrix, { detector, layout }: CsvScoring): Uint8Arr
 }
 
 /** Pass two: every block scored (in parallel) and written in order; on a refusal nothing is left behind. */
-async function scoreBlocks(head: CsvHead, scoring: CsvScoring, s: StreamedDetect, seed: Uint8Array): Promise<{ rows: number; labelled: number }> {
+async function scoreBlocks(head: CsvHead, scoring: CsvScoring, { scorer, buffers }: { scorer: ChunkScorer; buffers: ReadBuffers }, { output, threads }: StreamedDetect, seed: Uint8Array): Promise<{ rows: number; labelled: number }> {
   let out;
   try {
-    out = await open(s.output, 'w');
+    out = await open(output, 'w');
   } catch (error) {
-    throw new CliError(`cannot write ${s.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliError(`cannot write ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const scorer = chunkScorer(scoring, s.threads);
+  const file = out;
   const totals = { rows: 0, lines: 0, labelled: 0 };
   const inFlight: Promise<CsvJobResult>[] = [];
+  // Writes run one after another behind this thread's back: it goes on reading and scoring meanwhile.
+  let writing: Promise<unknown> = Promise.resolve();
+  let queuedWrites = 0;
+  const write = async (bytes: Uint8Array) => {
+    queuedWrites++;
+    writing = writing.then(() => file.write(bytes)).finally(() => queuedWrites--);
+    // Awaited at the end (or when too many wait); a failure must not go unhandled meanwhile.
+    writing.catch(() => undefined);
+    if (queuedWrites > MAX_QUEUED_WRITES) await writing;
+  };
   const writeNext = async () => {
     const r = await inFlight.shift()!;
     if (r.ragged) throw shapeError(head, totals.lines + r.ragged.line, r.ragged.fields);
     if (r.bad) throw notANumber(head.path, totals.rows + r.bad.row, head.header[scoring.layout.columns[r.bad.column]], r.bad.text);
-    await out.write(r.out);
+    await write(r.out);
     totals.rows += r.rows;
     totals.lines += r.lines;
     totals.labelled += r.labelled;
   };
   try {
-    await out.write('timestamp,score,label\n');
+    await write(Buffer.from('timestamp,score,label\n'));
     const keep = contextRows(scoring.detector);
     let context: Uint8Array = seed;
-    for await (const block of csvBlocks(head.path, head.bodyOffset)) {
+    for await (const block of csvBlocks(head.path, head.bodyOffset, buffers)) {
       const job = { context, body: block.bytes, offset: block.offset };
       context = nextContext(context, block.bytes, keep);
       const result = scorer.score(job);
       // Awaited in order below; a failure of a later block must not go unhandled meanwhile.
       result.catch(() => undefined);
       inFlight.push(result);
-      while (inFlight.length >= 2 * s.threads) await writeNext();
+      // Room for every worker's queue and the blocks this thread scores meanwhile.
+      while (inFlight.length >= IN_FLIGHT_PER_THREAD * threads) await writeNext();
     }
     while (inFlight.length > 0) await writeNext();
+    await writing;
     await out.close();
   } catch (error) {
+    await writing.catch(() => undefined);
     await out.close();
-    await rm(s.output, { force: true });
+    await rm(output, { force: true });
     throw error;
-  } finally {
-    await scorer.close();
   }
   return { rows: totals.rows, labelled: totals.labelled };
 }

@@ -32,6 +32,14 @@ export interface CsvChunk {
   lines: number;
 }
 
+/** The per-row arrays of a chunk: kept by a caller that parses chunk after chunk, so each parse need not allocate them. */
+export type RowArrays = Pick<CsvChunk, 'data' | 'start' | 'stampStart' | 'stampEnd' | 'line'>;
+
+/** Row arrays for `rows` rows of `p` values. */
+export function rowArrays(rows: number, p: number): RowArrays {
+  return { data: new Float64Array(rows * p), start: new Int32Array(rows), stampStart: new Int32Array(rows), stampEnd: new Int32Array(rows), line: new Int32Array(rows) };
+}
+
 /** A line whose field count differs from the header's. */
 export class CsvShapeError extends Error {
   override readonly name = 'CsvShapeError';
@@ -128,28 +136,31 @@ function isBlank(buf: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-/** Line breaks in the buffer. */
-export function countLines(buf: Uint8Array): number {
-  let n = 0;
-  for (let p = buf.indexOf(NL); p !== -1; p = buf.indexOf(NL, p + 1)) n++;
-  return n;
+/** `a` copied into a longer array of its kind. */
+function grown<T extends Float64Array | Int32Array>(a: T, length: number): T {
+  const b = (a instanceof Float64Array ? new Float64Array(length) : new Int32Array(length)) as T;
+  b.set(a);
+  return b;
 }
 
 /**
  * Parses whole lines (the buffer ends at a line break, or at the end of the file). Throws
- * CsvShapeError for a line with the wrong number of fields; blank lines are skipped.
+ * CsvShapeError for a line with the wrong number of fields; blank lines are skipped. With `reuse`,
+ * the chunk's arrays are those (grown if need be, and left there for the next call): the chunk is
+ * then valid until the next parse into them.
  */
-export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
+export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout, reuse?: RowArrays): CsvChunk {
   const p = layout.columns.length;
   const slot = new Int32Array(layout.width).fill(-1);
   layout.columns.forEach((c, j) => (slot[c] = j));
   const delimiter = layout.delimiter.charCodeAt(0);
-  const capacity = countLines(buf) + 1;
-  const data = new Float64Array(capacity * p);
-  const stampStart = new Int32Array(capacity);
-  const stampEnd = new Int32Array(capacity);
-  const lineOf = new Int32Array(capacity);
-  const lineStart = new Int32Array(capacity);
+  const width = layout.width;
+  // Rows guessed from the first line's length (no pass to count them), the arrays grown if more come.
+  const firstLine = buf.indexOf(NL) + 1 || buf.length;
+  const guess = Math.ceil((1.25 * buf.length) / Math.max(firstLine, 2 * layout.width)) + 8;
+  const arrays = reuse && reuse.start.length >= guess && reuse.data.length === reuse.start.length * p ? reuse : rowArrays(guess, p);
+  let capacity = arrays.start.length;
+  let { data, stampStart, stampEnd, line: lineOf, start: lineStart } = arrays;
   const quotedStamps = new Map<number, string>();
   let rows = 0;
   let line = 0;
@@ -160,15 +171,46 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
     if (next === -1) next = buf.length;
     const end = next > start && buf[next - 1] === CR ? next - 1 : next;
     if (!isBlank(buf, start, end)) {
+      if (rows === capacity) {
+        capacity *= 2;
+        data = grown(data, capacity * p);
+        stampStart = grown(stampStart, capacity);
+        stampEnd = grown(stampEnd, capacity);
+        lineOf = grown(lineOf, capacity);
+        lineStart = grown(lineStart, capacity);
+      }
       const o = rows * p;
       if (quote !== -1 && quote < start) quote = buf.indexOf(QUOTE, start);
       const quoted = quote !== -1 && quote < end;
       let field = 0;
       for (let from = start; !quoted; field++) {
         let to: number;
-        if (field < layout.width && slot[field] >= 0) {
-          data[o + slot[field]] = from === end || buf[from] === delimiter ? Number.NaN : parseField(buf, from, end, delimiter);
-          to = from === end || buf[from] === delimiter ? from : fieldEnd;
+        const j = field < width ? slot[field] : -1;
+        if (j >= 0) {
+          // The common cell, inline: [-]digits[.digits] of at most 9 digits (an exact int32 mantissa,
+          // one division by an exact power of ten, as Number() rounds), then the delimiter or the line's end.
+          let i = from;
+          const negative = buf[i] === MINUS;
+          if (negative) i++;
+          let mantissa = 0;
+          let c = buf[i] - 48;
+          for (; i < end && c >= 0 && c <= 9; c = buf[++i] - 48) mantissa = (mantissa * 10 + c) | 0;
+          let digits = i - from - (negative ? 1 : 0);
+          let scale = 0;
+          if (i < end && c === DOT - 48) {
+            const dot = i;
+            for (c = buf[++i] - 48; i < end && c >= 0 && c <= 9; c = buf[++i] - 48) mantissa = (mantissa * 10 + c) | 0;
+            scale = i - dot - 1;
+            digits += scale;
+          }
+          if (digits > 0 && digits <= 9 && (i === end || buf[i] === delimiter)) {
+            const v = mantissa / POW10[scale];
+            data[o + j] = negative ? -v : v;
+            to = i;
+          } else {
+            data[o + j] = from === end || buf[from] === delimiter ? Number.NaN : parseField(buf, from, end, delimiter);
+            to = from === end || buf[from] === delimiter ? from : fieldEnd;
+          }
         } else {
           to = buf.indexOf(delimiter, from);
           if (to === -1 || to > end) to = end;
@@ -196,6 +238,7 @@ export function parseCsvChunk(buf: Uint8Array, layout: CsvLayout): CsvChunk {
     }
     start = next + 1;
   }
+  if (reuse) Object.assign(reuse, { data, stampStart, stampEnd, line: lineOf, start: lineStart });
   return { rows, data: data.subarray(0, rows * p), start: lineStart, stampStart, stampEnd, quotedStamps, line: lineOf, lines: line };
 }
 

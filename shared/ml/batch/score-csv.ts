@@ -6,7 +6,8 @@
 import { csvField } from '../../data/csv-field.js';
 import { calibrateAll } from '../calibration.js';
 import { detectorInputs, rawScores, trailingMean, type FittedDetector } from '../multivariate/index.js';
-import { cellText, CsvShapeError, parseCsvChunk, type CsvChunk, type CsvLayout } from './csv-chunk.js';
+import { isPcaDetector, pcaSmoothedRaw } from './pca-rows.js';
+import { cellText, CsvShapeError, parseCsvChunk, rowArrays, type CsvChunk, type CsvLayout } from './csv-chunk.js';
 
 /** Rows before a row that its score depends on: the input window, the slow features' lag and the score window. */
 export function contextRows(detector: FittedDetector): number {
@@ -18,6 +19,7 @@ export function contextRows(detector: FittedDetector): number {
  * The same arithmetic as scoreDetector on the whole series, without the contributions nobody reads here.
  */
 export function scoreRows(detector: FittedDetector, data: Float64Array, context: number): { scores: Float64Array; labels: Uint8Array } {
+  if (isPcaDetector(detector)) return calibrateAll(detector.calibration, pcaSmoothedRaw(detector, data).subarray(context));
   const cols = detector.featureNames.length;
   const inputs = detectorInputs(detector, { rows: data.length / cols, cols, data });
   const raw = trailingMean(rawScores(detector.model, inputs, false).raw, detector.scoreWindow);
@@ -71,6 +73,9 @@ function firstBadCell(chunk: CsvChunk, buf: Uint8Array, layout: CsvLayout): BadC
 }
 
 const SCORE_BYTES = 8; // "0.123456"
+const ONE = new TextEncoder().encode('1.000000');
+/** "000" to "999", three bytes each. */
+const TRIPLES = new TextEncoder().encode(Array.from({ length: 1000 }, (_, k) => String(k).padStart(3, '0')).join(''));
 
 /**
  * Writes x (in [0, 1]) with six decimals, as x.toFixed(6) would: the integer rounding of x * 1e6 is
@@ -84,14 +89,23 @@ function writeScore(out: Uint8Array, at: number, x: number): number {
     for (let k = 0; k < s.length; k++) out[at + k] = s.charCodeAt(k);
     return at + s.length;
   }
-  let n = Math.round(y);
-  out[at] = n === 1e6 ? 49 : 48;
-  out[at + 1] = 0x2e;
-  if (n === 1e6) n = 0;
-  for (let k = 7; k >= 2; k--) {
-    out[at + k] = 48 + (n % 10);
-    n = Math.floor(n / 10);
+  const n = Math.round(y);
+  if (n === 1e6) {
+    out.set(ONE, at);
+    return at + SCORE_BYTES;
   }
+  out[at] = 48;
+  out[at + 1] = 0x2e;
+  // Six digits as two three-digit groups from a table: no division per digit.
+  const high = Math.floor(n / 1000);
+  const h = 3 * high;
+  const l = 3 * (n - 1000 * high);
+  out[at + 2] = TRIPLES[h];
+  out[at + 3] = TRIPLES[h + 1];
+  out[at + 4] = TRIPLES[h + 2];
+  out[at + 5] = TRIPLES[l];
+  out[at + 6] = TRIPLES[l + 1];
+  out[at + 7] = TRIPLES[l + 2];
   return at + SCORE_BYTES;
 }
 
@@ -131,13 +145,19 @@ export function formatScores(buf: Uint8Array, chunk: CsvChunk, delimiter: string
   return out.subarray(0, at);
 }
 
+// This thread's arrays for the body's rows and the series scored (context then body), kept from job
+// to job: a thread scores one job at a time, and allocating them anew for each left tens of MB of
+// garbage between collections.
+const bodyRows = rowArrays(0, 0);
+let series = new Float64Array(0);
+
 /** Scores one chunk: parse the context and the body, score them as one series, format the body's rows. */
 export function scoreCsvJob(scoring: CsvScoring, job: CsvJob): CsvJobResult {
   const { detector, layout } = scoring;
   const p = layout.columns.length;
   let body: CsvChunk;
   try {
-    body = parseCsvChunk(job.body, layout);
+    body = parseCsvChunk(job.body, layout, bodyRows);
   } catch (error) {
     if (!(error instanceof CsvShapeError)) throw error;
     return { out: new Uint8Array(0), rows: 0, lines: 0, labelled: 0, ragged: { line: error.line, fields: error.fields } };
@@ -148,7 +168,8 @@ export function scoreCsvJob(scoring: CsvScoring, job: CsvJob): CsvJobResult {
   const before = context ? Math.min(context.rows, contextRows(detector)) : 0;
   let data = body.data;
   if (before > 0 && context) {
-    data = new Float64Array((before + body.rows) * p);
+    if (series.length < (before + body.rows) * p) series = new Float64Array(2 * (before + body.rows) * p);
+    data = series.subarray(0, (before + body.rows) * p);
     data.set(context.data.subarray((context.rows - before) * p));
     data.set(body.data, before * p);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextContext, parseCsvChunk, parseNumber } from '../../../../shared/ml/batch/csv-chunk.js';
-import { contextRows, scoreCsvJob, type CsvScoring } from '../../../../shared/ml/batch/score-csv.js';
+import { nextContext, parseCsvChunk, parseNumber, rowArrays } from '../../../../shared/ml/batch/csv-chunk.js';
+import { contextRows, formatScores, scoreCsvJob, type CsvScoring } from '../../../../shared/ml/batch/score-csv.js';
 import { fitDetector, scoreDetector, type DetectorKind, type DetectorOptions, type Matrix } from '../../../../shared/ml/multivariate/index.js';
 import { createGaussian, createRng } from '../../../../shared/ml/multivariate/rng.js';
 
@@ -86,6 +86,16 @@ describe('batch scoring of a CSV in chunks', () => {
     expect(job('t1,1,2,3\nt2,"1,5",2,3\n').bad).toEqual({ row: 1, column: 0, text: '1,5' });
   });
 
+  it('writes each score as toFixed(6) would, and the label', () => {
+    const rng = createRng(5);
+    const scores = [0, 1, 0.5, 0.0000005, 0.0000015, 0.9999995, 0.999999, 0.001, 0.123456789, 0.0009995, 0.5004995];
+    for (let i = 0; i < 5000; i++) scores.push(i % 2 === 0 ? rng() : Math.round(rng() * 1e6) / 1e6 + (rng() - 0.5) * 1e-9);
+    const chunk = parseCsvChunk(bytes(scores.map((_, r) => `t${r},1\n`).join('')), { delimiter: ',', width: 2, columns: [1] });
+    const labels = scores.map((_, r) => r % 3 === 0 ? 1 : 0);
+    const expected = scores.map((x, r) => `t${r},${x.toFixed(6)},${labels[r]}\n`).join('');
+    expect(text(formatScores(bytes(scores.map((_, r) => `t${r},1\n`).join('')), chunk, ',', scores, labels))).toBe(expected);
+  });
+
   it('writes timestamps as they came, quoting one only when it holds a comma', () => {
     const detector = fitDetector({ rows: 300, cols: 3, data: matrix.data.slice(0, 900) }, { detector: 'pca' });
     const scoring: CsvScoring = { detector, layout: { delimiter: ';', width: 4, columns: [1, 2, 3] }, scoredFromOffset: 0 };
@@ -111,11 +121,45 @@ describe('parsing numbers from bytes', () => {
     for (const cell of cells) expect(Object.is(asParsed(cell), Number(cell)), cell).toBe(true);
   });
 
+  it('gives what Number() gives for cells parsed within lines (the inline common case and the rest)', () => {
+    const rng = createRng(12);
+    const cells = ['0', '-0', '5.', '.5', '+5', '1e5', '-1.5e+3', '123456789', '1234567890', '-999999999', '0.000000001', '12.3456789', '00012.5000', ' 7', '-', '12a'];
+    for (let i = 0; i < 2000; i++) cells.push(`${rng() < 0.5 ? '-' : ''}${(rng() * 10 ** Math.floor(rng() * 8)).toFixed(Math.floor(rng() * 9))}`);
+    // Each cell in the middle of a line and at its end.
+    const chunk = parseCsvChunk(bytes(cells.map((c) => `t,${c},${c}\n`).join('')), { delimiter: ',', width: 3, columns: [1, 2] });
+    expect(chunk.rows).toBe(cells.length);
+    cells.forEach((cell, r) => {
+      const expected = cell.trim() === '' ? Number.NaN : Number(cell);
+      expect([Object.is(chunk.data[2 * r], expected), Object.is(chunk.data[2 * r + 1], expected)], cell).toEqual([true, true]);
+    });
+  });
+
   it('parses a chunk into rows of the chosen columns, NaN for blanks and text', () => {
     const chunk = parseCsvChunk(bytes('t1,1,x,3\r\n  \nt2,,2.5,-4e2\nt3,1,2,3'), { delimiter: ',', width: 4, columns: [3, 1] });
     expect(chunk.rows).toBe(3);
     expect(Array.from(chunk.data)).toEqual([3, 1, -400, Number.NaN, 3, 1]);
     expect(Array.from(chunk.line.subarray(0, 3))).toEqual([0, 2, 3]);
     expect(chunk.lines).toBe(4);
+  });
+
+  it('parses into arrays kept from call to call as it does into new ones', () => {
+    const layout = { delimiter: ',' as const, width: 3, columns: [2, 1] };
+    const lines = (n: number, k: number) => bytes(Array.from({ length: n }, (_, r) => `t${r},${r * k},${-r}`).join('\n'));
+    const reuse = rowArrays(0, 0);
+    for (const [n, k] of [[50, 1], [10, 2], [400, 3], [5, 4]]) {
+      const fresh = parseCsvChunk(lines(n, k), layout);
+      const kept = parseCsvChunk(lines(n, k), layout, reuse);
+      expect(Array.from(kept.data)).toEqual(Array.from(fresh.data));
+      expect([kept.start, kept.stampStart, kept.stampEnd, kept.line].map((a) => Array.from(a.subarray(0, n)))).toEqual([fresh.start, fresh.stampStart, fresh.stampEnd, fresh.line].map((a) => Array.from(a.subarray(0, n))));
+    }
+    expect(reuse.start.length).toBeGreaterThanOrEqual(400);
+  });
+
+  it('takes more rows than the length of the first line suggests', () => {
+    const lines = [`${'t'.repeat(500)},1,2`, ...Array.from({ length: 300 }, (_, r) => `${r},${r},-${r}`)];
+    const chunk = parseCsvChunk(bytes(lines.join('\n')), { delimiter: ',', width: 3, columns: [1, 2] });
+    expect(chunk.rows).toBe(301);
+    expect(Array.from(chunk.data.subarray(600))).toEqual([299, -299]);
+    expect([chunk.stampEnd[300] - chunk.stampStart[300], chunk.line[300], chunk.start[300]]).toEqual([3, 300, lines.join('\n').lastIndexOf('\n') + 1]);
   });
 });
