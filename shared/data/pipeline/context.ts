@@ -69,10 +69,29 @@ export function assertCurrent(applied: boolean, input: PipelineInput): void {
 }
 
 /**
- * The order of runs of one dataset: when the upload happened (the event's time, to the
- * millisecond), then S3's sequencer (hex, left-padded: S3 says to compare them so) for uploads
- * of the same second. Plain strings that compare as the runs happened.
+ * The order of runs of one dataset: when the run was asked for, then S3's sequencer (hex,
+ * left-padded: S3 says to compare them so) for uploads of the same second. Plain strings that
+ * compare as the runs happened.
  */
 export function runOrder(at: Date | string, sequencer = ''): string {
   return `${new Date(at).toISOString()}/${sequencer.toUpperCase().padStart(32, '0')}`;
+}
+
+/**
+ * An upload's order: an S3 event's time has whole seconds, so the upload counts from the end of
+ * its second. A re-run asked earlier in that second (at a finer time) never outranks the file
+ * uploaded after it; uploads of one second still compare by their sequencers.
+ */
+export function uploadOrder(eventTime: Date | string, sequencer = ''): string {
+  return runOrder(`${new Date(eventTime).toISOString().slice(0, 19)}.999Z`, sequencer);
+}
+
+/**
+ * A re-run's order: when it was asked for, and always after the run it replaces (a re-run is only
+ * asked once that run is over, and it reads the dataset's current file), even one whose upload
+ * counts from the end of the present second.
+ */
+export function rerunOrder(now: Date, replaced: string | undefined): string {
+  const asked = runOrder(now);
+  return replaced !== undefined && replaced >= asked ? `${replaced}+` : asked;
 }

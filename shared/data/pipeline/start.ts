@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import type { WorkflowStarter } from '../../platform/workflows.js';
 import { parseRawKey, type Dataset } from '../registry/dataset.js';
 import type { DatasetObjects, DatasetRepository } from '../registry/datasetRepository.js';
-import { runOrder, type PipelineInput } from './context.js';
+import { rerunOrder, uploadOrder, type PipelineInput } from './context.js';
 
 /** The EventBridge event S3 sends for a new object (the fields we use). */
 export const objectCreatedEvent = z.object({
@@ -60,7 +60,7 @@ export async function startDatasetPipeline(deps: { datasets: DatasetRepository; 
     key,
     ...(object.etag ? { eTag: object.etag } : {}),
     versionId: object['version-id'] ?? null,
-    order: runOrder(parsed.time ?? new Date(), object.sequencer),
+    order: uploadOrder(parsed.time ?? new Date(), object.sequencer),
     runId,
     // S3's event carries no request id: the upload's is the one that registered the dataset.
     ...(dataset.correlationId ? { correlationId: dataset.correlationId } : {}),
@@ -105,7 +105,7 @@ export async function rerunDatasetPipeline(
     ...(head.eTag ? { eTag: head.eTag } : {}),
     // Pinned where the bucket keeps versions; the local cloud's s3rver keeps none.
     versionId: head.versionId ?? null,
-    order: runOrder(now),
+    order: rerunOrder(now, dataset.run?.order),
     runId,
     ...(correlationId ? { correlationId } : {}),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runOrder } from '../../../../shared/data/pipeline/context.js';
+import { rerunOrder, runOrder, uploadOrder } from '../../../../shared/data/pipeline/context.js';
 import { startDatasetPipeline } from '../../../../shared/data/pipeline/start.js';
 import type { Dataset } from '../../../../shared/data/registry/dataset.js';
 import type { DatasetRepository } from '../../../../shared/data/registry/datasetRepository.js';
@@ -53,6 +53,19 @@ describe('starting the dataset pipeline on an upload', () => {
     const orders = inputs.map((i) => i.order as string);
     expect([...orders].sort()).toEqual(orders);
     expect(new Set(orders).size).toBe(3);
+  });
+
+  it('orders a re-run and an upload of the same second as they happened: the upload (whole-second event time) after a re-run asked before it, a re-run after the run it replaces', () => {
+    // A re-run at .400, then a file uploaded in that second: S3's event says 06:00:00.
+    expect(rerunOrder(new Date('2026-12-06T06:00:00.400Z'), undefined) < uploadOrder('2026-12-06T06:00:00Z', '01')).toBe(true);
+    // A file uploaded at 06:00:00, its run over, then a re-run at .700: the re-run replaces it, and a later upload still wins.
+    const upload = uploadOrder('2026-12-06T06:00:00Z', '0A');
+    const rerun = rerunOrder(new Date('2026-12-06T06:00:00.700Z'), upload);
+    expect(upload < rerun).toBe(true);
+    expect(rerun < uploadOrder('2026-12-06T06:00:00Z', '0B')).toBe(true);
+    expect(rerun < uploadOrder('2026-12-06T06:00:01Z', '00')).toBe(true);
+    // A re-run long after its run keeps its own time.
+    expect(rerunOrder(new Date('2026-12-06T07:00:00Z'), upload)).toBe(runOrder('2026-12-06T07:00:00Z'));
   });
 
   it('compares sequencers of different lengths as S3 says: left-padded', () => {
