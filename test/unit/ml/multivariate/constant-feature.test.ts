@@ -29,9 +29,14 @@ describe.each(DETECTOR_KINDS)('%s with a feature that sat flat in the training r
     expect(Math.abs(share(labelsWith) - share(labelsWithout))).toBeLessThan(0.03);
   });
 
-  // Trees split between a node's minimum and maximum, so the isolation forest cannot see a feature that never moved.
-  it.skipIf(kind === 'iforest')('a departure from the constant is news', () => {
+  it(kind === 'iforest' ? 'a departure from the constant is not seen (a known limit of the forest)' : 'a departure from the constant is news', () => {
     const moved = scoreDetector(flat, withColumn(fresh, (r) => (r >= 200 ? 43 : 42)));
+    if (kind === 'iforest') {
+      // Trees split between a node's minimum and maximum, so the isolation forest cannot see a feature that never moved:
+      // the moved rows score as the unmoved ones would (the README says so).
+      expect(Array.from(moved.scores)).toEqual(Array.from(scoreDetector(flat, withColumn(fresh, () => 42)).scores));
+      return;
+    }
     expect(share(moved.labels.subarray(200))).toBeGreaterThan(0.9);
     expect(share(moved.labels.subarray(0, 200))).toBeLessThan(0.1);
     expect(moved.contributions[300 * (SENSORS + 1) + SENSORS]).toBeGreaterThan(0.5);
