@@ -1,4 +1,5 @@
 import { detectPeriod } from '../forecast/period.js';
+import { lineOf } from '../forecast/states.js';
 import { initialOnsetState } from './onset.js';
 import type { ModelState, StreamingConfig } from './state.js';
 import { flatScale, median, robustSigma } from './stats.js';
@@ -70,7 +71,7 @@ function initialState(buffer: readonly number[], config: StreamingConfig): Initi
   const period = config.period ?? (robustSigma(buffer) === 0 ? 1 : refinePeriod(buffer, detectPeriod(buffer, { maxPeriod }).period));
   // Whole cycles only, so the line is not tilted by a half season at the end.
   const used = period > 1 && n >= 2 * period ? Math.floor(n / period) * period : n;
-  const { intercept, slope } = leastSquaresLine(buffer, used);
+  const { intercept, slope } = lineOf(buffer, used);
   const season = new Float64Array(period);
   if (period > 1) {
     for (let phase = 0; phase < period; phase++) {
@@ -121,21 +122,6 @@ export function refinePeriod(values: readonly number[], period: number): number 
     }
   }
   return best;
-}
-
-function leastSquaresLine(values: readonly number[], n: number): { intercept: number; slope: number } {
-  const tMean = (n - 1) / 2;
-  let yMean = 0;
-  for (let t = 0; t < n; t++) yMean += values[t];
-  yMean /= n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let t = 0; t < n; t++) {
-    sxy += (t - tMean) * (values[t] - yMean);
-    sxx += (t - tMean) * (t - tMean);
-  }
-  const slope = sxx === 0 ? 0 : sxy / sxx;
-  return { intercept: yMean - slope * tMean, slope };
 }
 
 /** Grid search: mean absolute one-step error (robust to anomalies in the buffer) over the buffer after a burn-in. */
