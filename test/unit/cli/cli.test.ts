@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../bin/cli.js';
 import { createGaussian, createRng } from '../../../shared/ml/multivariate/rng.js';
+import { captureStderr } from '../../fixtures/stderr.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const SKAB = path.join(ROOT, 'test/fixtures/skab/valve1/1.csv');
@@ -136,15 +137,7 @@ describe('telltale detect, train and evaluate (child process)', () => {
 });
 
 describe('telltale refuses bad input (in process)', () => {
-  let stderr: string;
-  beforeEach(() => {
-    stderr = '';
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-  });
-  afterEach(() => vi.restoreAllMocks());
+  const stderr = captureStderr();
 
   const write = (name: string, text: string) => {
     writeFileSync(file(name), text);
@@ -168,7 +161,7 @@ describe('telltale refuses bad input (in process)', () => {
     ['a training file without the features', () => ['detect', '--input', file('plant.csv'), '--train', write('other.csv', 't,x\n1,2\n'), '--features', 'a,b', '--output', file('x.csv')], 2, 'no column "a"'],
   ])('%s', async (_what, args, code, message) => {
     expect(await main(args())).toBe(code);
-    expect(stderr).toContain(message);
+    expect(stderr.text()).toContain(message);
   });
 
   it('the streaming detector accepts a flat warm-up, and its score column marks the first departure as the one onset', async () => {

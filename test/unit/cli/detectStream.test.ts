@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../bin/cli.js';
 import { scoreMatrix } from '../../../shared/ml/api/detect.js';
 import { createGaussian, createRng } from '../../../shared/ml/multivariate/rng.js';
+import { captureStderr } from '../../fixtures/stderr.js';
 
 const ROWS = 40_000;
 let dir: string;
@@ -27,19 +28,11 @@ function plant(rows: number, badRow?: number) {
   return { text: `${lines.join('\n')}\n`, matrix: { rows, cols: 3, data }, stamps };
 }
 
-let stderr = '';
+const stderr = captureStderr();
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'telltale-detect-stream-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeEach(() => {
-  stderr = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  return () => vi.restoreAllMocks();
-});
 
 describe('telltale detect on a file larger than its read blocks', () => {
   it('writes what scoring the whole file at once gives, on one thread or several, with every option', async () => {
@@ -56,14 +49,14 @@ describe('telltale detect on a file larger than its read blocks', () => {
       expect(await main(['detect', ...every, '--workers', workers, '--output', file(`out-${workers}.csv`)])).toBe(0);
       expect(readFileSync(file(`out-${workers}.csv`), 'utf8')).toBe(expected);
     }
-    expect(stderr).toContain('ignoring column "status"');
-    expect(stderr).toContain(`of ${ROWS} rows labelled`);
+    expect(stderr.text()).toContain('ignoring column "status"');
+    expect(stderr.text()).toContain(`of ${ROWS} rows labelled`);
   }, 60_000);
 
   it('refuses a cell that is not a number far past the leading rows, naming its row, and leaves no output', async () => {
     writeFileSync(file('bad.csv'), plant(ROWS, 25_000).text);
     expect(await main(['detect', '--input', file('bad.csv'), '--train-rows', '1000', '--output', file('bad-out.csv')])).toBe(1);
-    expect(stderr).toContain('row 25001, column "a": "oops" is not a number');
+    expect(stderr.text()).toContain('row 25001, column "a": "oops" is not a number');
     expect(existsSync(file('bad-out.csv'))).toBe(false);
   }, 60_000);
 
@@ -72,11 +65,11 @@ describe('telltale detect on a file larger than its read blocks', () => {
     lines[30_001] += ',1';
     writeFileSync(file('ragged.csv'), lines.join('\n'));
     expect(await main(['detect', '--input', file('ragged.csv'), '--train-rows', '1000', '--output', file('ragged-out.csv'), '--workers', '2'])).toBe(1);
-    expect(stderr).toContain('line 30002 has 7 fields, the header has 6');
+    expect(stderr.text()).toContain('line 30002 has 7 fields, the header has 6');
   }, 60_000);
 
   it('takes --workers from 1 to 256 only', async () => {
     expect(await main(['detect', '--input', file('plant.csv'), '--workers', '0', '--output', file('x.csv')])).toBe(2);
-    expect(stderr).toContain('--workers must be an integer from 1 to 256');
+    expect(stderr.text()).toContain('--workers must be an integer from 1 to 256');
   });
 });

@@ -1,23 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../bin/cli.js';
+import { captureStderr } from '../../fixtures/stderr.js';
 
 const SKAB = path.resolve(import.meta.dirname, '../../fixtures/skab/valve1/1.csv');
 const FEATURES = ['Accelerometer1RMS', 'Accelerometer2RMS', 'Current', 'Pressure', 'Temperature', 'Thermocouple', 'Voltage', 'Volume Flow RateRMS'];
 
 describe('telltale train and detect never take label columns as features', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-labels-'));
-  let stderr: string;
-  beforeEach(() => {
-    stderr = '';
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-  });
-  afterEach(() => vi.restoreAllMocks());
+  const stderr = captureStderr();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('train on SKAB without --ignore: anomaly and changepoint are left out, and so are the rows labelled anomalous', async () => {
@@ -25,19 +18,19 @@ describe('telltale train and detect never take label columns as features', () =>
     expect(await main(['train', '--input', SKAB, '--detector', 'pca', '--output', output])).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'skab.manifest.json'), 'utf8')) as { features: string[]; training: { rows: number } };
     expect(manifest.features).toEqual(FEATURES);
-    expect(stderr).toContain('leaving out label column(s) anomaly, changepoint');
+    expect(stderr.text()).toContain('leaving out label column(s) anomaly, changepoint');
     const rows = readFileSync(SKAB, 'utf8').trim().split('\n').slice(1);
     const anomalous = rows.filter((line) => Number(line.split(';')[9]) === 1).length;
     expect(anomalous).toBeGreaterThan(0);
     expect(manifest.training.rows).toBe(rows.length - anomalous);
-    expect(stderr).toContain(`left out ${anomalous} of the ${rows.length} training rows, labelled anomalous in column "anomaly"`);
+    expect(stderr.text()).toContain(`left out ${anomalous} of the ${rows.length} training rows, labelled anomalous in column "anomaly"`);
   });
 
   it('detect on SKAB without --ignore uses the sensors only; naming a label in --features is a usage error', async () => {
     expect(await main(['detect', '--input', SKAB, '--train-rows', '400', '--output', path.join(dir, 'out.csv')])).toBe(0);
-    expect(stderr).toContain(`on ${FEATURES.length} feature(s) [${FEATURES.join(', ')}]`);
+    expect(stderr.text()).toContain(`on ${FEATURES.length} feature(s) [${FEATURES.join(', ')}]`);
     expect(await main(['detect', '--input', SKAB, '--features', 'Current,anomaly', '--output', path.join(dir, 'x.csv')])).toBe(2);
-    expect(stderr).toContain('anomaly: label columns are never features');
+    expect(stderr.text()).toContain('anomaly: label columns are never features');
   });
 
   it('a label-named column that is not 0/1 is still no feature, and labels no rows', async () => {

@@ -1,20 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { FunctionDeclaration } from '../../../shared/catalog.js';
+import { taskDeclaration } from '../../fixtures/functions/declaration.js';
 import { catalogFunctions, invokeFunction } from '../../../local/lambdaRuntime.js';
 
-const declaration = (name: string): FunctionDeclaration => ({
-  name,
-  context: 'data',
-  entry: 'test/fixtures/functions/reportsBus.ts',
-  description: name,
-  memoryMb: 128,
-  timeoutSeconds: 5,
-  architecture: 'arm64',
-  trigger: { kind: 'task' },
-  binds: {},
-});
+const declaration = (name: string) => taskDeclaration(name, 'test/fixtures/functions/reportsBus.ts');
 
 describe('local functions in one process', () => {
   it('each load and run with only their own environment, so an unbound name fails as on Lambda', async () => {
